@@ -1,0 +1,246 @@
+//! The reverse pass: gradients as numbers ([`Var::backward`]) and as nodes ([`Graph::grad`]).
+//!
+//! Both walk the tape backwards from the root's position. Creation order is a topological
+//! order (inputs before outputs), so when the walk reaches a node, every node that uses it
+//! has already handed it its share of the gradient: no graph search, no recursion, and a
+//! chain of any depth costs one pass. Only nodes the root was reached from (its ancestors)
+//! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
+
+use smallvec::SmallVec;
+
+use crate::graph::Tape;
+use crate::op::{Op, Pull};
+use crate::{Graph, Var};
+
+impl<'g> Var<'g> {
+    /// Computes `∂self/∂n` for every ancestor `n` and *adds* it to `n`'s
+    /// [`grad`](Var::grad). The root is seeded with 1.
+    ///
+    /// - Gradients accumulate: a node reached by several paths sums them, and a second
+    ///   `backward` adds a second time (as PyTorch does with a kept graph) until
+    ///   [`Graph::zero_grad`].
+    /// - Every reached node's gradient is kept, intermediate ones included (as micrograd).
+    /// - Constants, and ops on constants only, receive nothing. Backward from such a node
+    ///   does nothing: no leaf depends on it.
+    /// - Iterative: a 1,000,000-deep chain is one backwards walk over the tape.
+    ///
+    /// # Panics
+    /// If the node was freed; in [anomaly mode](Graph::detect_anomaly), at the first node
+    /// whose finite upstream gradient produced a non-finite one.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// let y = x * x + x; // x reached by three paths
+    /// y.backward();
+    /// assert_eq!(x.grad(), 7.0);
+    /// y.backward(); // accumulates
+    /// assert_eq!(x.grad(), 14.0);
+    /// ```
+    #[track_caller]
+    pub fn backward(self) {
+        let mut t = self.graph().tape_mut();
+        let root = t.pos(self.id());
+        reverse_pass(&mut t, root as usize);
+    }
+}
+
+/// The `f64` reverse pass from the node at position `root`.
+fn reverse_pass(t: &mut Tape, root: usize) {
+    if !t.tracked[root] {
+        return;
+    }
+    let Tape {
+        values,
+        grads,
+        ops,
+        tracked,
+        operands,
+        customs,
+        anomaly,
+        adjoint,
+        reached,
+        ..
+    } = t;
+    let n = root + 1;
+    adjoint.clear();
+    adjoint.resize(n, 0.0);
+    reached.clear();
+    reached.resize(n, false);
+    adjoint[root] = 1.0;
+    reached[root] = true;
+    let mut pull = NumberPull {
+        values,
+        tracked,
+        adjoint,
+        reached,
+        customs,
+        anomaly: *anomaly,
+        non_finite: false,
+    };
+    for i in (0..n).rev() {
+        if !pull.reached[i] {
+            continue;
+        }
+        let g = pull.adjoint[i];
+        grads[i] += g;
+        ops[i].pullback(operands, pull.values[i], g, &mut pull);
+        if pull.non_finite {
+            report_backward_anomaly(&ops[i], i, g, pull.values, operands);
+        }
+    }
+}
+
+#[cold]
+fn report_backward_anomaly(op: &Op, pos: usize, g: f64, values: &[f64], operands: &[u32]) {
+    let mut inputs = Vec::new();
+    op.for_each_input(operands, |p| inputs.push(values[p as usize]));
+    if g.is_finite() {
+        panic!(
+            "scalargrad anomaly: the reverse pass through `{}` (node {}, inputs {:?}, value {}) \
+             turned the finite gradient {} into a non-finite one",
+            op.name(),
+            pos,
+            inputs,
+            values[pos],
+            g
+        );
+    }
+}
+
+/// [`Pull`] on numbers: reads values, accumulates into the adjoint scratch array.
+struct NumberPull<'a> {
+    values: &'a [f64],
+    tracked: &'a [bool],
+    adjoint: &'a mut [f64],
+    reached: &'a mut [bool],
+    customs: &'a crate::custom::CustomTable,
+    anomaly: bool,
+    non_finite: bool,
+}
+
+impl Pull<f64> for NumberPull<'_> {
+    #[inline(always)]
+    fn input(&self, p: u32) -> f64 {
+        self.values[p as usize]
+    }
+    #[inline(always)]
+    fn wants(&self, p: u32) -> bool {
+        self.tracked[p as usize]
+    }
+    #[inline(always)]
+    fn give(&mut self, p: u32, d: f64) {
+        let p = p as usize;
+        self.adjoint[p] += d;
+        self.reached[p] = true;
+        if self.anomaly && !d.is_finite() {
+            self.non_finite = true;
+        }
+    }
+    fn custom_derivative(&self, index: u32, x: f64, y: f64) -> f64 {
+        self.customs[index as usize].derivative_f64(x, y)
+    }
+}
+
+impl Graph {
+    /// The gradient of `y` with respect to each of `xs`, *as new nodes of this graph*: the
+    /// reverse pass is recorded with the same ops (and the same derivative rules) as the
+    /// forward one, so the result can be differentiated again, to any order. No
+    /// [`Var::grad`] is touched. An `x` that `y` does not depend on gets a constant 0.
+    ///
+    /// Cost: the recorded gradient holds a few nodes per op node between `y` and the `xs`
+    /// (one or two per input of each op, plus constants the rules need).
+    ///
+    /// # Panics
+    /// If a handle is from another graph or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(2.0);
+    /// let y = x.pow(5.0);
+    /// let d1 = g.grad(y, &[x])[0]; // 5x⁴
+    /// let d2 = g.grad(d1, &[x])[0]; // 20x³
+    /// let d3 = g.grad(d2, &[x])[0]; // 60x²
+    /// assert_eq!((d1.value(), d2.value(), d3.value()), (80.0, 160.0, 240.0));
+    /// assert_eq!(x.grad(), 0.0); // untouched
+    /// ```
+    #[track_caller]
+    pub fn grad<'g>(&'g self, y: Var<'g>, xs: &[Var<'g>]) -> Vec<Var<'g>> {
+        self.check_same(y);
+        for &x in xs {
+            self.check_same(x);
+        }
+        let root = y.pos() as usize;
+        let mut adjoint: Vec<Option<Var<'g>>> = vec![None; root + 1];
+        if y.is_tracked() {
+            adjoint[root] = Some(self.constant(1.0));
+        }
+        for i in (0..=root).rev() {
+            let Some(g) = adjoint[i] else { continue };
+            // Copy what the rule needs out of the tape: recording borrows it again.
+            let (op, out, local) = {
+                let t = self.tape();
+                let op = t.ops[i];
+                let out = Var::new(self, t.keys[i]);
+                let mut local: SmallVec<[u32; 16]> = SmallVec::new();
+                let op = match op {
+                    Op::Sum { start, len } => {
+                        local.extend_from_slice(&t.operands[start as usize..][..len as usize]);
+                        Op::Sum { start: 0, len }
+                    }
+                    Op::Dot { start, pairs, bias } => {
+                        let len = (2 * pairs + bias as u32) as usize;
+                        local.extend_from_slice(&t.operands[start as usize..][..len]);
+                        Op::Dot {
+                            start: 0,
+                            pairs,
+                            bias,
+                        }
+                    }
+                    op => op,
+                };
+                (op, out, local)
+            };
+            let mut pull = NodePull {
+                graph: self,
+                adjoint: &mut adjoint,
+            };
+            op.pullback(&local, out, g, &mut pull);
+        }
+        xs.iter()
+            .map(|&x| {
+                let p = x.pos() as usize;
+                adjoint
+                    .get(p)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| self.constant(0.0))
+            })
+            .collect()
+    }
+}
+
+/// [`Pull`] on handles: every derivative is recorded as nodes, accumulated with `+`.
+struct NodePull<'a, 'g> {
+    graph: &'g Graph,
+    adjoint: &'a mut [Option<Var<'g>>],
+}
+
+impl<'g> Pull<Var<'g>> for NodePull<'_, 'g> {
+    fn input(&self, p: u32) -> Var<'g> {
+        Var::new(self.graph, self.graph.tape().keys[p as usize])
+    }
+    fn wants(&self, p: u32) -> bool {
+        self.graph.tape().tracked[p as usize]
+    }
+    fn give(&mut self, p: u32, d: Var<'g>) {
+        let slot = &mut self.adjoint[p as usize];
+        *slot = Some(match *slot {
+            Some(acc) => acc + d,
+            None => d,
+        });
+    }
+    fn custom_derivative(&self, index: u32, x: Var<'g>, y: Var<'g>) -> Var<'g> {
+        self.graph.custom_fn(index).derivative_var(x, y)
+    }
+}

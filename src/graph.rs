@@ -1,0 +1,607 @@
+//! The arena: a tape of scalar nodes in creation order, and the handles that point into it.
+//!
+//! # Layout
+//! Nodes live in dense arrays indexed by their *position* on the tape (values, gradients,
+//! ops, a tracked flag). A handle ([`Var`]) does not hold the position but a generational
+//! key into a [`slotmap::SlotMap`] that maps to it: when a node is freed, its key goes stale
+//! and every later use of the handle panics instead of reading whatever node took its place.
+//!
+//! # Invariant
+//! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node.
+//! Creation order is therefore a topological order, and the reverse pass is one backwards
+//! walk over the tape with no graph search and no recursion. Nodes are only ever freed from
+//! the end of the tape ([`Graph::rewind`]), which keeps the invariant and every surviving
+//! position valid.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+use slotmap::{new_key_type, SecondaryMap, SlotMap};
+
+use crate::custom::{CustomOp, CustomTable, ErasedUnary, UnaryFn};
+use crate::op::Op;
+use crate::Var;
+
+new_key_type! {
+    /// A generational key: which slot, and which generation of that slot.
+    pub(crate) struct NodeId;
+}
+
+/// A computation graph of scalar nodes, and the arena that owns them.
+///
+/// All methods take `&self`: handles ([`Var`]) borrow the graph, and recording an op through
+/// them appends to it. A `Graph` can be moved to another thread (`Send`); its handles cannot,
+/// which the compiler checks.
+///
+/// ```
+/// use scalargrad::Graph;
+///
+/// let g = Graph::new();
+/// let apple = g.var(100.0);
+/// let count = g.var(2.0);
+/// let tax = g.var(1.1);
+/// let price = apple * count * tax;
+/// price.backward();
+/// assert!((price.value() - 220.0).abs() < 1e-9);
+/// assert!((apple.grad() - 2.2).abs() < 1e-12);
+/// assert!((count.grad() - 110.0).abs() < 1e-9);
+/// assert!((tax.grad() - 200.0).abs() < 1e-9);
+/// assert_eq!(g.len(), 5); // three leaves, two products
+/// ```
+#[derive(Default)]
+pub struct Graph {
+    tape: RefCell<Tape>,
+}
+
+/// A point in a graph's history, from [`Graph::mark`]: [`Graph::rewind`] frees every node
+/// created after it.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let w = g.var(3.0);
+/// let mark = g.mark();
+/// let _ = w * w;
+/// assert_eq!(g.len(), 2);
+/// g.rewind(mark);
+/// assert_eq!(g.len(), 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    nodes: u32,
+    operands: u32,
+}
+
+/// The arena's storage. Every `Vec` but `operands` and `customs` has one entry per node.
+#[derive(Default)]
+pub(crate) struct Tape {
+    /// Handle → position. Stale keys (freed nodes) are not found.
+    pub(crate) handles: SlotMap<NodeId, u32>,
+    /// Position → handle, to free the handles of rewound nodes.
+    pub(crate) keys: Vec<NodeId>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) grads: Vec<f64>,
+    pub(crate) ops: Vec<Op>,
+    /// Whether a node depends on a [`Graph::var`] leaf, so it wants a gradient.
+    pub(crate) tracked: Vec<bool>,
+    /// Input positions of n-ary ops ([`Op::Sum`], [`Op::Dot`]).
+    pub(crate) operands: Vec<u32>,
+    pub(crate) customs: CustomTable,
+    /// Optional labels, shown by [`Graph::to_dot`].
+    pub(crate) names: SecondaryMap<NodeId, String>,
+    pub(crate) anomaly: bool,
+    /// Reverse-pass scratch, kept to avoid an allocation per `backward`.
+    pub(crate) adjoint: Vec<f64>,
+    pub(crate) reached: Vec<bool>,
+}
+
+impl Tape {
+    /// The position of a live handle.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn pos(&self, id: NodeId) -> u32 {
+        match self.handles.get(id) {
+            Some(&p) => p,
+            None => panic!(
+                "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
+                 Graph::scope or Graph::clear); create the values you keep across steps \
+                 before the mark, and read results before rewinding"
+            ),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Appends a node and returns its handle.
+    #[inline]
+    fn push(&mut self, op: Op, value: f64, tracked: bool) -> NodeId {
+        let pos = u32::try_from(self.values.len())
+            .ok()
+            .filter(|&p| p < u32::MAX)
+            .expect("scalargrad: a graph holds at most 4,294,967,294 nodes");
+        let id = self.handles.insert(pos);
+        self.keys.push(id);
+        self.values.push(value);
+        self.grads.push(0.0);
+        self.ops.push(op);
+        self.tracked.push(tracked);
+        id
+    }
+
+    /// Appends an op node: computes its value with the op's forward rule and whether it is
+    /// tracked from its inputs.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn push_op(&mut self, op: Op) -> NodeId {
+        debug_assert!(
+            {
+                let mut ok = true;
+                op.for_each_input(&self.operands, |p| ok &= (p as usize) < self.len());
+                ok
+            },
+            "inputs come before outputs"
+        );
+        let value = op.eval(&self.values, &self.operands, &self.customs);
+        let mut tracked = false;
+        op.for_each_input(&self.operands, |p| tracked |= self.tracked[p as usize]);
+        if self.anomaly && !value.is_finite() {
+            self.report_forward_anomaly(op, value, Location::caller());
+        }
+        self.push(op, value, tracked)
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
+    #[cold]
+    fn report_forward_anomaly(&self, op: Op, value: f64, at: &Location<'_>) {
+        let mut inputs = Vec::new();
+        op.for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        if inputs.iter().all(|v| v.is_finite()) {
+            panic!(
+                "scalargrad anomaly: `{}` of finite inputs {:?} gave {} (node recorded at {})",
+                self.op_name(op),
+                inputs,
+                value,
+                at
+            );
+        }
+    }
+
+    pub(crate) fn op_name(&self, op: Op) -> &str {
+        match op {
+            Op::Custom(_, f) => self.customs[f as usize].name(),
+            _ => op.name(),
+        }
+    }
+
+    /// Inputs' values of the node at `pos`, for messages.
+    pub(crate) fn input_values(&self, pos: usize) -> Vec<f64> {
+        let mut inputs = Vec::new();
+        self.ops[pos].for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        inputs
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// assert!(g.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty graph with room for `nodes` nodes before it reallocates.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::with_capacity(1_000);
+    /// assert_eq!(g.len(), 0);
+    /// ```
+    pub fn with_capacity(nodes: usize) -> Self {
+        let g = Self::new();
+        {
+            let mut t = g.tape_mut();
+            t.handles.reserve(nodes);
+            t.keys.reserve(nodes);
+            t.values.reserve(nodes);
+            t.grads.reserve(nodes);
+            t.ops.reserve(nodes);
+            t.tracked.reserve(nodes);
+        }
+        g
+    }
+
+    /// A leaf whose gradient is tracked: [`Var::backward`] accumulates into its
+    /// [`Var::grad`].
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// (x * x).backward();
+    /// assert_eq!(x.grad(), 6.0);
+    /// ```
+    #[track_caller]
+    pub fn var(&self, value: f64) -> Var<'_> {
+        self.leaf(value, true)
+    }
+
+    /// A leaf that receives no gradient (its [`Var::grad`] stays 0), and ops on constants
+    /// only are not visited by the reverse pass.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// let c = g.constant(2.0);
+    /// (x * c).backward();
+    /// assert_eq!((x.grad(), c.grad()), (2.0, 0.0));
+    /// ```
+    #[track_caller]
+    pub fn constant(&self, value: f64) -> Var<'_> {
+        self.leaf(value, false)
+    }
+
+    #[track_caller]
+    fn leaf(&self, value: f64, tracked: bool) -> Var<'_> {
+        let mut t = self.tape_mut();
+        if t.anomaly && !value.is_finite() {
+            panic!(
+                "scalargrad anomaly: a leaf was created with the non-finite value {} at {}",
+                value,
+                Location::caller()
+            );
+        }
+        let id = t.push(Op::Leaf, value, tracked);
+        Var::new(self, id)
+    }
+
+    /// The number of live nodes (leaves included).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1.0);
+    /// let _y = x + 1.0; // a constant node for 1.0, and the sum
+    /// assert_eq!(g.len(), 3);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.tape().len()
+    }
+
+    /// Whether the graph holds no node.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// g.var(1.0);
+    /// assert!(!g.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sets every node's gradient back to 0.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// (x * 2.0).backward();
+    /// g.zero_grad();
+    /// assert_eq!(x.grad(), 0.0);
+    /// ```
+    pub fn zero_grad(&self) {
+        self.tape_mut().grads.fill(0.0);
+    }
+
+    /// Marks the current end of the graph; [`Graph::rewind`] frees everything created after.
+    ///
+    /// This is how a training loop keeps memory flat: create the parameters, take a mark, and
+    /// rewind to it after every step. Freed slots are reused by the next step, so the arena
+    /// stops growing after the first one. [`Graph::scope`] does the same around a closure.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let w = g.var(0.5);
+    /// let mark = g.mark();
+    /// for _ in 0..3 {
+    ///     let loss = (w - 2.0).pow(2.0);
+    ///     loss.backward();
+    ///     w.set_value(w.value() - 0.25 * w.grad());
+    ///     g.zero_grad();
+    ///     g.rewind(mark);
+    /// }
+    /// assert_eq!(g.len(), 1);
+    /// assert_eq!(w.value(), 2.0 - 1.5 / 8.0); // the gap halves each step
+    /// ```
+    pub fn mark(&self) -> Mark {
+        let t = self.tape();
+        Mark {
+            nodes: t.len() as u32,
+            operands: t.operands.len() as u32,
+        }
+    }
+
+    /// Frees every node created after `mark`. Their handles become stale: using one panics.
+    ///
+    /// # Panics
+    /// If the graph is already shorter than `mark` (the mark came from another graph, or from
+    /// before a rewind to an earlier mark).
+    ///
+    /// ```should_panic
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1.0);
+    /// let mark = g.mark();
+    /// let y = x * 2.0;
+    /// g.rewind(mark);
+    /// y.value(); // panics: the node was freed
+    /// ```
+    pub fn rewind(&self, mark: Mark) {
+        let mut t = self.tape_mut();
+        let keep = mark.nodes as usize;
+        assert!(
+            keep <= t.len() && mark.operands as usize <= t.operands.len(),
+            "scalargrad: Graph::rewind to a mark past the end of this graph ({} nodes, mark at \
+             {}); the mark belongs to another graph or predates an earlier rewind",
+            t.len(),
+            keep
+        );
+        let Tape {
+            handles,
+            keys,
+            names,
+            ..
+        } = &mut *t;
+        for id in keys.drain(keep..) {
+            handles.remove(id);
+            if !names.is_empty() {
+                names.remove(id);
+            }
+        }
+        t.values.truncate(keep);
+        t.grads.truncate(keep);
+        t.ops.truncate(keep);
+        t.tracked.truncate(keep);
+        t.operands.truncate(mark.operands as usize);
+    }
+
+    /// Runs `f`, then frees every node it created: one training step, with memory that stays
+    /// flat however many steps run.
+    ///
+    /// The result must own its data (`'static`), so a handle to a node that is about to be
+    /// freed cannot be returned: return numbers instead.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let w = g.var(3.0);
+    /// let loss = g.scope(|| {
+    ///     let loss = w * w;
+    ///     loss.backward();
+    ///     loss.value()
+    /// });
+    /// assert_eq!((loss, w.grad(), g.len()), (9.0, 6.0, 1));
+    /// ```
+    ///
+    /// ```compile_fail
+    /// let g = scalargrad::Graph::new();
+    /// let w = g.var(3.0);
+    /// let escaped = g.scope(|| w * w); // error: a handle would outlive its node
+    /// ```
+    pub fn scope<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
+        let mark = self.mark();
+        let out = f();
+        self.rewind(mark);
+        out
+    }
+
+    /// Frees every node. Every handle of this graph becomes stale.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1.0);
+    /// g.clear();
+    /// assert!(g.is_empty());
+    /// let y = g.var(2.0); // the graph is usable again
+    /// assert_eq!(y.value(), 2.0);
+    /// ```
+    pub fn clear(&self) {
+        self.rewind(Mark {
+            nodes: 0,
+            operands: 0,
+        })
+    }
+
+    /// Recomputes every op node's value from its inputs, in creation order: after changing
+    /// leaves with [`Var::set_value`], this replays a recorded graph without recording it
+    /// again (and without allocating).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(2.0);
+    /// let y = x * x + 1.0;
+    /// x.set_value(3.0);
+    /// assert_eq!(y.value(), 5.0); // stale until recomputed
+    /// g.recompute();
+    /// assert_eq!(y.value(), 10.0);
+    /// ```
+    pub fn recompute(&self) {
+        let mut t = self.tape_mut();
+        let Tape {
+            values,
+            ops,
+            operands,
+            customs,
+            ..
+        } = &mut *t;
+        for (i, op) in ops.iter().enumerate() {
+            if *op != Op::Leaf {
+                values[i] = op.eval(values, operands, customs);
+            }
+        }
+    }
+
+    /// Switches anomaly detection on or off for this graph (off by default).
+    ///
+    /// When on, the first op that turns finite inputs into a NaN or infinite value panics
+    /// with its name, its inputs' values and the source line that recorded it; so does the
+    /// first reverse-pass step that turns a finite gradient into a non-finite one, and a
+    /// leaf created non-finite. When off, non-finite numbers propagate by IEEE rules.
+    ///
+    /// ```should_panic
+    /// let g = scalargrad::Graph::new();
+    /// g.detect_anomaly(true);
+    /// let x = g.var(0.0);
+    /// let _ = x.ln(); // panics: `ln` of finite inputs [0.0] gave -inf
+    /// ```
+    pub fn detect_anomaly(&self, on: bool) {
+        self.tape_mut().anomaly = on;
+    }
+
+    /// Whether anomaly detection is on.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// assert!(!g.is_detecting_anomaly());
+    /// ```
+    pub fn is_detecting_anomaly(&self) -> bool {
+        self.tape().anomaly
+    }
+
+    /// Checks that every value and every gradient in the graph is finite; on failure, names
+    /// the first (oldest) offending node. One linear scan over two arrays: cheap enough to
+    /// call every training step.
+    ///
+    /// # Errors
+    /// [`NonFinite`] for the oldest node whose value or gradient is NaN or infinite.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(-1.0);
+    /// assert!(g.check_finite().is_ok());
+    /// let y = x.ln();
+    /// let err = g.check_finite().unwrap_err();
+    /// assert_eq!(err.op, "ln");
+    /// assert!(err.value.is_nan());
+    /// ```
+    pub fn check_finite(&self) -> Result<(), NonFinite> {
+        let t = self.tape();
+        let bad = t
+            .values
+            .iter()
+            .zip(&t.grads)
+            .position(|(v, g)| !v.is_finite() || !g.is_finite());
+        match bad {
+            None => Ok(()),
+            Some(i) => Err(NonFinite {
+                position: i,
+                op: t.op_name(t.ops[i]).to_owned(),
+                inputs: t.input_values(i),
+                value: t.values[i],
+                grad: t.grads[i],
+            }),
+        }
+    }
+
+    /// Registers a user-defined unary op (see [`UnaryFn`]) and returns the handle to apply it.
+    ///
+    /// ```
+    /// # use scalargrad::{Graph, Scalar, UnaryFn};
+    /// struct Cube;
+    /// impl UnaryFn for Cube {
+    ///     fn name(&self) -> &str { "cube" }
+    ///     fn value(&self, x: f64) -> f64 { x * x * x }
+    ///     fn derivative<S: Scalar>(&self, x: S, _y: S) -> S { x * x * 3.0 }
+    /// }
+    /// let g = Graph::new();
+    /// let cube = g.custom(Cube);
+    /// let x = g.var(2.0);
+    /// cube.apply(x).backward();
+    /// assert_eq!(x.grad(), 12.0);
+    /// ```
+    pub fn custom<F: UnaryFn>(&self, f: F) -> CustomOp<'_> {
+        let mut t = self.tape_mut();
+        t.customs.push(Arc::new(f));
+        CustomOp {
+            graph: self,
+            index: (t.customs.len() - 1) as u32,
+        }
+    }
+
+    pub(crate) fn custom_fn(&self, index: u32) -> Arc<dyn ErasedUnary> {
+        Arc::clone(&self.tape().customs[index as usize])
+    }
+
+    #[inline]
+    pub(crate) fn tape(&self) -> Ref<'_, Tape> {
+        self.tape.borrow()
+    }
+
+    #[inline]
+    pub(crate) fn tape_mut(&self) -> RefMut<'_, Tape> {
+        self.tape.borrow_mut()
+    }
+
+    /// # Panics
+    /// If `v` belongs to another graph.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn check_same(&self, v: Var<'_>) {
+        if !std::ptr::eq(self, v.graph()) {
+            panic!(
+                "scalargrad: a handle from another Graph was used here; handles only combine \
+                 with handles of the graph that created them"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.tape();
+        f.debug_struct("Graph")
+            .field("nodes", &t.len())
+            .field("tracked", &t.tracked.iter().filter(|&&b| b).count())
+            .field("custom_ops", &t.customs.len())
+            .field("detect_anomaly", &t.anomaly)
+            .finish()
+    }
+}
+
+/// The oldest node whose value or gradient is not finite, from [`Graph::check_finite`].
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let _ = g.var(1.0) / 0.0;
+/// let err = g.check_finite().unwrap_err();
+/// assert_eq!((err.op.as_str(), err.value), ("/", f64::INFINITY));
+/// assert_eq!(err.inputs, vec![1.0, 0.0]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct NonFinite {
+    /// Position on the tape (creation order, from 0).
+    pub position: usize,
+    /// The op's name (`"leaf"` for leaves).
+    pub op: String,
+    /// The values of the op's inputs.
+    pub inputs: Vec<f64>,
+    /// The node's value.
+    pub value: f64,
+    /// The node's accumulated gradient.
+    pub grad: f64,
+}
+
+impl fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "node {} (`{}` of {:?}) has value {} and gradient {}",
+            self.position, self.op, self.inputs, self.value, self.grad
+        )
+    }
+}
+
+impl std::error::Error for NonFinite {}

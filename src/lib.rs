@@ -1,0 +1,69 @@
+//! # scalargrad
+//!
+//! A scalar reverse-mode autograd engine. Every scalar operation (`+`, `*`, `pow`, `sigmoid`,
+//! `relu`, …) becomes a node in an arena; one reverse pass over the graph, in creation
+//! (topological) order, accumulates every gradient. Neural networks are built from single
+//! scalar neurons on top of it.
+//!
+//! ```
+//! use scalargrad::Graph;
+//!
+//! let g = Graph::new();
+//! let apple = g.var(100.0);        // a leaf whose gradient is tracked
+//! let count = g.var(2.0);
+//! let tax = g.var(1.1);
+//! let price = apple * count * tax; // std::ops on handles, and with f64 on either side
+//! assert!((price.value() - 220.0).abs() < 1e-9);
+//! price.backward();                // d price / d every ancestor, accumulated into .grad()
+//! assert!((apple.grad() - 2.2).abs() < 1e-12);
+//! assert!((count.grad() - 110.0).abs() < 1e-9);
+//! assert!((tax.grad() - 200.0).abs() < 1e-9);
+//! g.zero_grad();                   // every gradient back to 0
+//! ```
+//!
+//! ## How it reads
+//! - [`graph`]: the arena ([`Graph`]), handles ([`Var`]), marks for freeing a step's nodes.
+//! - [`op`]: every op's forward rule beside its local-derivative rule.
+//! - [`scalar`]: the [`Scalar`] trait those rules are written over, so the same rule runs on
+//!   `f64` ([`Var::backward`]) and on handles ([`Graph::grad`], higher-order derivatives).
+//! - [`backward`]: the reverse pass, a backwards walk over the tape.
+//! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
+//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//!
+//! ## Semantics
+//! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
+//!   several paths sums them, two `backward` calls add twice, until [`Graph::zero_grad`].
+//! - **No recursion.** Creation order is a topological order (inputs are always created
+//!   before the ops that use them), so the reverse pass is one backwards walk of the tape
+//!   from the root. A 1,000,000-deep chain works.
+//! - **Edge points follow PyTorch.** relu'(0) = 0; sigmoid and tanh are stable
+//!   (`sigmoid(-1000) = 0`, `sigmoid(1000) = 1`, finite gradients); `pow`, `ln` and `/`
+//!   outside their domain give IEEE NaN/inf that propagate through values and gradients,
+//!   never a panic. [`Graph::detect_anomaly`] turns the first one into a panic that names the
+//!   op, and [`Graph::check_finite`] finds it after the fact.
+//! - **Misuse panics with a sentence.** A handle from another graph, or to a node freed by
+//!   [`Graph::rewind`], panics when used; it never reads some other node. Handles cannot
+//!   outlive their graph or cross threads: the compiler rejects that.
+//! - **Memory.** [`Graph::mark`] + [`Graph::rewind`] (or [`Graph::scope`]) free a training
+//!   step's nodes while parameters persist; freed slots are reused, so memory stays flat.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod backward;
+pub mod check;
+pub mod custom;
+pub mod dot;
+pub mod graph;
+pub mod op;
+pub mod scalar;
+mod var;
+
+pub use custom::{CustomOp, UnaryFn};
+pub use dot::Dot;
+pub use graph::{Graph, Mark, NonFinite};
+pub use scalar::Scalar;
+pub use var::Var;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,493 @@
+//! The handle to a node, its methods, and the operators that record ops through it.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+use smallvec::SmallVec;
+
+use crate::custom::CustomOp;
+use crate::graph::{Graph, NodeId};
+use crate::op::Op;
+
+/// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
+///
+/// Arithmetic on handles records new nodes: `+ - * /` between two handles, or a handle and an
+/// `f64` on either side (the `f64` becomes a [constant](Graph::constant) node), unary `-`,
+/// and `+=`-style assignment.
+///
+/// # Panics
+/// Every method and operator panics with a message saying so if a handle belongs to another
+/// graph than the one it is combined with, or points to a node that was freed by
+/// [`Graph::rewind`]. A handle never reads another node's data: keys are generational.
+///
+/// ```
+/// use scalargrad::Graph;
+///
+/// let g = Graph::new();
+/// let x = g.var(2.0);
+/// let mut y = 3.0 * x - 1.0 / x;
+/// y += x; // y = 4x − 1/x
+/// y.backward();
+/// assert_eq!(y.value(), 7.5);
+/// assert_eq!(x.grad(), 4.0 + 1.0 / 4.0);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Var<'g> {
+    graph: &'g Graph,
+    id: NodeId,
+}
+
+impl<'g> Var<'g> {
+    #[inline]
+    pub(crate) fn new(graph: &'g Graph, id: NodeId) -> Self {
+        Var { graph, id }
+    }
+
+    #[inline]
+    pub(crate) fn id(self) -> NodeId {
+        self.id
+    }
+
+    /// The graph this handle belongs to.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1.0);
+    /// assert!(std::ptr::eq(x.graph(), &g));
+    /// ```
+    #[inline]
+    pub fn graph(self) -> &'g Graph {
+        self.graph
+    }
+
+    /// The node's position on the tape.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn pos(self) -> u32 {
+        self.graph.tape().pos(self.id)
+    }
+
+    /// The node's value, computed when it was recorded (or by [`Graph::recompute`]).
+    ///
+    /// # Panics
+    /// If the node was freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// assert_eq!((g.var(2.0) * 3.0).value(), 6.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn value(self) -> f64 {
+        let t = self.graph.tape();
+        t.values[t.pos(self.id) as usize]
+    }
+
+    /// The gradient accumulated into this node by every [`Var::backward`] since the last
+    /// [`Graph::zero_grad`]; 0 for constants and for nodes no backward has reached.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(2.0);
+    /// let y = x * x * x;
+    /// y.backward();
+    /// assert_eq!(x.grad(), 12.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn grad(self) -> f64 {
+        let t = self.graph.tape();
+        t.grads[t.pos(self.id) as usize]
+    }
+
+    /// Whether this node depends on a [`Graph::var`] leaf (and so receives gradients).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let c = g.constant(1.0);
+    /// assert!(!(c * 2.0).is_tracked());
+    /// assert!((c * g.var(2.0)).is_tracked());
+    /// ```
+    #[track_caller]
+    pub fn is_tracked(self) -> bool {
+        let t = self.graph.tape();
+        t.tracked[t.pos(self.id) as usize]
+    }
+
+    /// Sets a leaf's value, as an optimizer step does. Nodes computed from it keep their old
+    /// values until [`Graph::recompute`] (or until they are recorded again).
+    ///
+    /// # Panics
+    /// If the node is not a leaf (an op's value is computed from its inputs), or was freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let w = g.var(1.0);
+    /// w.set_value(0.5);
+    /// assert_eq!(w.value(), 0.5);
+    /// ```
+    #[track_caller]
+    pub fn set_value(self, value: f64) {
+        let mut t = self.graph.tape_mut();
+        let p = t.pos(self.id) as usize;
+        assert!(
+            t.ops[p] == Op::Leaf,
+            "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, an \
+             op's value is computed from its inputs",
+            t.op_name(t.ops[p])
+        );
+        t.values[p] = value;
+    }
+
+    /// Gives the node a label that [`Graph::to_dot`] shows (`"apple"`, `"tax"`, …).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let apple = g.var(100.0).named("apple");
+    /// assert!(g.to_dot(apple).to_string().contains("apple"));
+    /// ```
+    #[track_caller]
+    pub fn named(self, name: &str) -> Self {
+        let mut t = self.graph.tape_mut();
+        t.pos(self.id);
+        t.names.insert(self.id, name.to_owned());
+        self
+    }
+
+    /// The label given by [`Var::named`], if any.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// assert_eq!(g.var(1.0).named("x").name().as_deref(), Some("x"));
+    /// ```
+    #[track_caller]
+    pub fn name(self) -> Option<String> {
+        let t = self.graph.tape();
+        t.pos(self.id);
+        t.names.get(self.id).cloned()
+    }
+
+    /// Records a unary op on this node.
+    #[inline]
+    #[track_caller]
+    fn unary(self, op: fn(u32) -> Op) -> Self {
+        let mut t = self.graph.tape_mut();
+        let a = t.pos(self.id);
+        let id = t.push_op(op(a));
+        Var::new(self.graph, id)
+    }
+
+    /// Records a binary op on `self` and `other`.
+    #[inline]
+    #[track_caller]
+    fn binary(self, other: Self, op: fn(u32, u32) -> Op) -> Self {
+        self.graph.check_same(other);
+        let mut t = self.graph.tape_mut();
+        let (a, b) = (t.pos(self.id), t.pos(other.id));
+        let id = t.push_op(op(a, b));
+        Var::new(self.graph, id)
+    }
+
+    /// `selfᵏ` for a constant exponent (primitive). Derivative `k·selfᵏ⁻¹`, taken as 0 for
+    /// `k = 0`. Outside the domain, IEEE results propagate: `(-8)^(1/3)` is NaN, `0^-1` is
+    /// +inf (and its derivative −inf).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(4.0);
+    /// let y = x.pow(1.5);
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (8.0, 3.0));
+    /// assert!(g.var(-8.0).pow(1.0 / 3.0).value().is_nan());
+    /// ```
+    #[track_caller]
+    pub fn pow(self, k: f64) -> Self {
+        let mut t = self.graph.tape_mut();
+        let a = t.pos(self.id);
+        let id = t.push_op(Op::Pow(a, k));
+        Var::new(self.graph, id)
+    }
+
+    /// `selfᵉ` with a handle as exponent (primitive). Derivatives: `e·selfᵉ⁻¹` for the base,
+    /// `y·ln(self)` for the exponent (taken as 0 where `self = 0` and `e ≥ 0`, the limit, as
+    /// PyTorch does). A negative base gives NaN for the exponent's derivative (IEEE `ln`).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (x, e) = (g.var(2.0), g.var(3.0));
+    /// let y = x.pow_var(e);
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (8.0, 12.0));
+    /// assert!((e.grad() - 8.0 * 2f64.ln()).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn pow_var(self, exponent: Self) -> Self {
+        self.binary(exponent, Op::PowVar)
+    }
+
+    /// Logistic sigmoid `1/(1 + e⁻ˣ)` (primitive, computed without overflow). Derivative
+    /// `y(1 − y)` from the output: `sigmoid(±1000)` is exactly 0 or 1 with gradient 0.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.0);
+    /// let y = x.sigmoid();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (0.5, 0.25));
+    /// assert_eq!(g.var(-1000.0).sigmoid().value(), 0.0);
+    /// ```
+    #[track_caller]
+    pub fn sigmoid(self) -> Self {
+        self.unary(Op::Sigmoid)
+    }
+
+    /// `max(x, 0)` (primitive). Derivative 1 for `x > 0`, 0 for `x ≤ 0` (relu'(0) = 0, as
+    /// PyTorch). NaN stays NaN.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.0);
+    /// let y = x.relu();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (0.0, 0.0));
+    /// ```
+    #[track_caller]
+    pub fn relu(self) -> Self {
+        self.unary(Op::Relu)
+    }
+
+    /// Hyperbolic tangent (primitive: the composed `(e²ˣ−1)/(e²ˣ+1)` overflows to NaN for large
+    /// `x`). Derivative `1 − y²` from the output.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.0);
+    /// let y = x.tanh();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (0.0, 1.0));
+    /// assert_eq!(g.var(1000.0).tanh().value(), 1.0);
+    /// ```
+    #[track_caller]
+    pub fn tanh(self) -> Self {
+        self.unary(Op::Tanh)
+    }
+
+    /// `eˣ` (primitive). Derivative `y`. Overflows to +inf past x ≈ 709.78 (IEEE).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1.0);
+    /// let y = x.exp();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (std::f64::consts::E, std::f64::consts::E));
+    /// ```
+    #[track_caller]
+    pub fn exp(self) -> Self {
+        self.unary(Op::Exp)
+    }
+
+    /// Natural logarithm (primitive). Derivative `1/x`. `ln 0 = −inf` (derivative +inf),
+    /// `ln` of a negative number is NaN (IEEE), never a panic.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(2.0);
+    /// let y = x.ln();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (2f64.ln(), 0.5));
+    /// assert!(g.var(-1.0).ln().value().is_nan());
+    /// ```
+    #[track_caller]
+    pub fn ln(self) -> Self {
+        self.unary(Op::Ln)
+    }
+
+    /// Applies a registered custom op; see [`Graph::custom`].
+    #[track_caller]
+    pub(crate) fn custom(self, f: CustomOp<'g>) -> Self {
+        let mut t = self.graph.tape_mut();
+        let a = t.pos(self.id);
+        let id = t.push_op(Op::Custom(a, f.index));
+        Var::new(self.graph, id)
+    }
+}
+
+impl fmt::Debug for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.graph.tape();
+        match t.handles.get(self.id) {
+            Some(&p) => {
+                let p = p as usize;
+                write!(
+                    f,
+                    "Var({} = {}, grad {})",
+                    t.op_name(t.ops[p]),
+                    t.values[p],
+                    t.grads[p]
+                )
+            }
+            None => write!(f, "Var(freed)"),
+        }
+    }
+}
+
+/// Records an n-ary op over `inputs` (copied into the operand list).
+#[track_caller]
+fn nary<'g>(graph: &'g Graph, inputs: &[Var<'g>], op: impl FnOnce(u32) -> Op) -> Var<'g> {
+    for &v in inputs {
+        graph.check_same(v);
+    }
+    let mut t = graph.tape_mut();
+    let start = t.operands.len() as u32;
+    let positions: SmallVec<[u32; 64]> = inputs.iter().map(|v| t.pos(v.id())).collect();
+    t.operands.extend_from_slice(&positions);
+    let id = t.push_op(op(start));
+    Var::new(graph, id)
+}
+
+impl Graph {
+    /// `x₀ + x₁ + … + xₙ₋₁` as one node (primitive for speed), summed left to right so the
+    /// value is bit-for-bit that of the chain of binary `+`. Derivative 1 for each input.
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let xs: Vec<_> = (1..=4).map(|i| g.var(i as f64)).collect();
+    /// let s = g.sum(&xs);
+    /// s.backward();
+    /// assert_eq!(s.value(), 10.0);
+    /// assert!(xs.iter().all(|x| x.grad() == 1.0));
+    /// ```
+    #[track_caller]
+    pub fn sum<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
+        assert!(!xs.is_empty(), "scalargrad: Graph::sum of no terms");
+        if xs.len() == 1 {
+            return xs[0];
+        }
+        let len = xs.len() as u32;
+        nary(self, xs, |start| Op::Sum { start, len })
+    }
+
+    /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
+    /// value is bit-for-bit that of the chain of binary ops. Derivatives: `xᵢ` for `wᵢ`, `wᵢ`
+    /// for `xᵢ`.
+    ///
+    /// # Panics
+    /// If the slices are empty or of different lengths, or a handle is foreign or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let w = [g.var(1.0), g.var(2.0)];
+    /// let x = [g.constant(3.0), g.constant(4.0)];
+    /// let y = g.dot(&w, &x);
+    /// y.backward();
+    /// assert_eq!((y.value(), w[0].grad(), w[1].grad()), (11.0, 3.0, 4.0));
+    /// ```
+    #[track_caller]
+    pub fn dot<'g>(&'g self, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        self.dot_node(None, w, x)
+    }
+
+    /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
+    /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
+    /// of the element-by-element graph. Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    ///
+    /// # Panics
+    /// If the slices have different lengths, or a handle is foreign or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (b, w, x) = (g.var(0.5), [g.var(2.0)], [g.constant(3.0)]);
+    /// let y = g.affine(b, &w, &x);
+    /// y.backward();
+    /// assert_eq!((y.value(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
+    /// ```
+    #[track_caller]
+    pub fn affine<'g>(&'g self, b: Var<'g>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        self.dot_node(Some(b), w, x)
+    }
+
+    #[track_caller]
+    fn dot_node<'g>(&'g self, b: Option<Var<'g>>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        assert_eq!(
+            w.len(),
+            x.len(),
+            "scalargrad: dot of {} weights with {} inputs",
+            w.len(),
+            x.len()
+        );
+        match b {
+            None => assert!(!w.is_empty(), "scalargrad: Graph::dot of no terms"),
+            Some(b) if w.is_empty() => return b,
+            Some(_) => {}
+        }
+        let mut inputs: Vec<Var<'g>> = Vec::with_capacity(2 * w.len() + 1);
+        inputs.extend(b);
+        for (&wi, &xi) in w.iter().zip(x) {
+            inputs.push(wi);
+            inputs.push(xi);
+        }
+        let (pairs, bias) = (w.len() as u32, b.is_some());
+        nary(self, &inputs, |start| Op::Dot { start, pairs, bias })
+    }
+}
+
+/// `+ - * /` for handle ∘ handle, handle ∘ f64 and f64 ∘ handle, and the `∘=` forms.
+macro_rules! binary_ops {
+    ($($Trait:ident $method:ident $Assign:ident $assign:ident => $op:ident;)*) => {$(
+        impl<'g> $Trait for Var<'g> {
+            type Output = Var<'g>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'g>) -> Var<'g> {
+                self.binary(rhs, Op::$op)
+            }
+        }
+        impl<'g> $Trait<f64> for Var<'g> {
+            type Output = Var<'g>;
+            #[track_caller]
+            fn $method(self, rhs: f64) -> Var<'g> {
+                self.binary(self.graph.constant(rhs), Op::$op)
+            }
+        }
+        impl<'g> $Trait<Var<'g>> for f64 {
+            type Output = Var<'g>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'g>) -> Var<'g> {
+                rhs.graph.constant(self).binary(rhs, Op::$op)
+            }
+        }
+        impl<'g> $Assign for Var<'g> {
+            #[track_caller]
+            fn $assign(&mut self, rhs: Var<'g>) {
+                *self = $Trait::$method(*self, rhs);
+            }
+        }
+        impl<'g> $Assign<f64> for Var<'g> {
+            #[track_caller]
+            fn $assign(&mut self, rhs: f64) {
+                *self = $Trait::$method(*self, rhs);
+            }
+        }
+    )*};
+}
+
+binary_ops! {
+    Add add AddAssign add_assign => Add;
+    Sub sub SubAssign sub_assign => Sub;
+    Mul mul MulAssign mul_assign => Mul;
+    Div div DivAssign div_assign => Div;
+}
+
+impl<'g> Neg for Var<'g> {
+    type Output = Var<'g>;
+    /// `−x` (primitive: one exact node instead of `−1 · x`). Derivative −1.
+    #[track_caller]
+    fn neg(self) -> Var<'g> {
+        self.unary(Op::Neg)
+    }
+}
