@@ -54,6 +54,8 @@ pub mod check;
 pub mod custom;
 pub mod dot;
 pub mod graph;
+pub mod hessian;
+pub mod nn;
 pub mod op;
 pub mod scalar;
 mod var;

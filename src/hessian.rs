@@ -1,0 +1,1 @@
+//! Second-order tools built on [`Graph::grad`](crate::Graph::grad) (work in progress).
