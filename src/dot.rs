@@ -67,7 +67,7 @@ impl Graph {
             let label = label.replace('<', "\\<").replace('>', "\\>");
             let _ = writeln!(
                 text,
-                "  n{i} [label=\"{{ {label} | value {} | grad {} }}\"];",
+                "  n{i} [label=\"{label} | value {} | grad {}\"];",
                 short(t.values[i]),
                 short(t.grads[i])
             );
