@@ -23,7 +23,7 @@
 //! | `Sigmoid` | design, stability | `1/(1+e⁻ᵃ)` | y(1 − y) |
 //! | `Tanh` | stability: `(e²ᵃ−1)/(e²ᵃ+1)` overflows | `tanh a` | 1 − y² |
 //! | `Relu` | design | `a ≤ 0 ? 0 : a` | `a ≤ 0 ? 0 : 1` |
-//! | `Custom` | user-defined | [`UnaryFn::value`] | [`UnaryFn::derivative`] |
+//! | `Custom` | user-defined | [`UnaryFn::value`](crate::UnaryFn::value) | [`UnaryFn::derivative`](crate::UnaryFn::derivative) |
 //! | `Sum` | speed: one node for n − 1 adds | `x₀ + x₁ + …` (left to right) | 1 each |
 //! | `Dot` | speed: one node for a neuron | `[b] + w₀x₀ + w₁x₁ + …` (left to right) | 1, xᵢ, wᵢ |
 //!
