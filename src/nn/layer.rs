@@ -1,0 +1,225 @@
+//! A layer: neurons that all read the same inputs.
+
+use std::fmt;
+
+use super::neuron::{Fusion, Neuron};
+use super::spec::LayerSpec;
+use crate::{Graph, Var};
+
+/// Neurons side by side, each reading the same inputs; one output per neuron.
+///
+/// ```
+/// use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+/// let g = Graph::new();
+/// let layer = Layer::new(vec![
+///     Neuron::new(&g, &[1.0, 0.0], Some(0.0), Activation::Linear),
+///     Neuron::new(&g, &[0.0, 1.0], Some(0.5), Activation::Linear),
+/// ]);
+/// let y = layer.forward(&[g.constant(2.0), g.constant(3.0)]);
+/// assert_eq!((y[0].value(), y[1].value()), (2.0, 3.5));
+/// assert_eq!(layer.to_string(), "Layer of [LinearNeuron(2) × 2]");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Layer<'g> {
+    neurons: Vec<Neuron<'g>>,
+}
+
+impl<'g> Layer<'g> {
+    /// A layer of the given neurons.
+    ///
+    /// # Panics
+    /// If `neurons` is empty or the neurons do not all take the same number of inputs.
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let n = || Neuron::new(&g, &[0.1, 0.2, 0.3], None, Activation::Relu);
+    /// let layer = Layer::new(vec![n(), n()]);
+    /// assert_eq!((layer.nin(), layer.nout()), (3, 2));
+    /// ```
+    pub fn new(neurons: Vec<Neuron<'g>>) -> Self {
+        assert!(
+            !neurons.is_empty(),
+            "scalargrad: a layer needs at least one neuron"
+        );
+        let nin = neurons[0].nin();
+        if let Some(j) = neurons.iter().position(|n| n.nin() != nin) {
+            panic!(
+                "scalargrad: neuron {j} of a layer takes {} inputs but neuron 0 takes {nin}",
+                neurons[j].nin()
+            );
+        }
+        Layer { neurons }
+    }
+
+    /// A layer with the weights, biases and activation of `spec`, each a new leaf of
+    /// `graph`. The spec's shape is checked by [`MlpSpec::check`](super::MlpSpec::check).
+    pub(crate) fn from_spec(graph: &'g Graph, spec: &LayerSpec) -> Self {
+        let neurons = spec
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(j, w)| {
+                let b = spec.biases.as_ref().map(|b| b[j]);
+                Neuron::new(graph, w, b, spec.activation)
+            })
+            .collect();
+        Layer::new(neurons)
+    }
+
+    /// The neurons.
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let layer = Layer::new(vec![Neuron::new(&g, &[1.0], None, Activation::Tanh)]);
+    /// assert_eq!(layer.neurons()[0].activation(), Activation::Tanh);
+    /// ```
+    pub fn neurons(&self) -> &[Neuron<'g>] {
+        &self.neurons
+    }
+
+    /// The number of inputs each neuron takes.
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// assert_eq!(Layer::new(vec![Neuron::new(&g, &[1.0; 4], None, Activation::Relu)]).nin(), 4);
+    /// ```
+    pub fn nin(&self) -> usize {
+        self.neurons[0].nin()
+    }
+
+    /// The number of neurons (outputs).
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let n = || Neuron::new(&g, &[1.0], None, Activation::Relu);
+    /// assert_eq!(Layer::new(vec![n(), n(), n()]).nout(), 3);
+    /// ```
+    pub fn nout(&self) -> usize {
+        self.neurons.len()
+    }
+
+    /// Every neuron's output, fused ([`Fusion::Fused`]).
+    ///
+    /// # Panics
+    /// If `x.len()` differs from [`Layer::nin`].
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let layer = Layer::new(vec![Neuron::new(&g, &[-1.0], Some(0.0), Activation::Relu)]);
+    /// assert_eq!(layer.forward(&[g.constant(2.0)])[0].value(), 0.0);
+    /// ```
+    #[track_caller]
+    pub fn forward(&self, x: &[Var<'g>]) -> Vec<Var<'g>> {
+        self.forward_with(x, Fusion::Fused)
+    }
+
+    /// Every neuron's output, recorded along the chosen [`Fusion`] path.
+    ///
+    /// # Panics
+    /// If `x.len()` differs from [`Layer::nin`].
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Fusion, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let layer = Layer::new(vec![Neuron::new(&g, &[3.0], Some(1.0), Activation::Linear)]);
+    /// assert_eq!(layer.forward_with(&[g.constant(2.0)], Fusion::Elementwise)[0].value(), 7.0);
+    /// ```
+    #[track_caller]
+    pub fn forward_with(&self, x: &[Var<'g>], fusion: Fusion) -> Vec<Var<'g>> {
+        self.neurons
+            .iter()
+            .map(|n| n.forward_with(x, fusion))
+            .collect()
+    }
+
+    /// The parameters in micrograd's order: neuron by neuron, each `w₀ … wₙ₋₁, b`.
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let layer = Layer::new(vec![
+    ///     Neuron::new(&g, &[1.0], Some(2.0), Activation::Relu),
+    ///     Neuron::new(&g, &[3.0], Some(4.0), Activation::Relu),
+    /// ]);
+    /// let v: Vec<f64> = layer.parameters().iter().map(|p| p.value()).collect();
+    /// assert_eq!(v, [1.0, 2.0, 3.0, 4.0]);
+    /// ```
+    pub fn parameters(&self) -> Vec<Var<'g>> {
+        let mut out = Vec::new();
+        self.push_parameters(&mut out);
+        out
+    }
+
+    pub(crate) fn push_parameters(&self, out: &mut Vec<Var<'g>>) {
+        for n in &self.neurons {
+            n.push_parameters(out);
+        }
+    }
+
+    /// The layer's current weights and biases as numbers.
+    ///
+    /// # Panics
+    /// If the neurons differ in activation or some have a bias and some not (possible with
+    /// [`Layer::new`]; a spec has one activation and all biases or none per layer).
+    ///
+    /// ```
+    /// # use scalargrad::{nn::{Activation, Layer, Neuron}, Graph};
+    /// let g = Graph::new();
+    /// let layer = Layer::new(vec![Neuron::new(&g, &[0.5, 0.25], Some(1.0), Activation::Relu)]);
+    /// let spec = layer.to_spec();
+    /// assert_eq!((spec.weights, spec.biases), (vec![vec![0.5, 0.25]], Some(vec![1.0])));
+    /// ```
+    pub fn to_spec(&self) -> LayerSpec {
+        let first = &self.neurons[0];
+        let activation = first.activation();
+        let has_bias = first.bias().is_some();
+        for (j, n) in self.neurons.iter().enumerate() {
+            assert!(
+                n.activation() == activation && n.bias().is_some() == has_bias,
+                "scalargrad: neuron {j} of this layer differs from neuron 0 in activation or \
+                 bias, which a LayerSpec cannot describe"
+            );
+        }
+        LayerSpec {
+            activation,
+            weights: self
+                .neurons
+                .iter()
+                .map(|n| n.weights().iter().map(|w| w.value()).collect())
+                .collect(),
+            biases: has_bias.then(|| {
+                self.neurons
+                    .iter()
+                    .map(|n| n.bias().map_or(0.0, |b| b.value()))
+                    .collect()
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Layer<'_> {
+    /// micrograd's repr, with runs of identical neurons folded:
+    /// `Layer of [ReLUNeuron(2) × 16]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Layer of [")?;
+        let names: Vec<String> = self.neurons.iter().map(|n| n.to_string()).collect();
+        let mut i = 0;
+        while i < names.len() {
+            let run = names[i..].iter().take_while(|n| **n == names[i]).count();
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(&names[i])?;
+            if run > 1 {
+                write!(f, " × {run}")?;
+            }
+            i += run;
+        }
+        f.write_str("]")
+    }
+}
