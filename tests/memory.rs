@@ -1,0 +1,115 @@
+//! Training does not grow memory: the moons model trained with the documented pattern
+//! (parameters and inputs created once; every step a `nn::train_step`, which marks the
+//! graph and rewinds to the mark) keeps the same number of nodes after every step, and
+//! the process's resident memory stays flat.
+//!
+//! The 10,000-step run takes over a minute in a debug build, so it is ignored by default:
+//! `cargo test --release --test memory -- --ignored` (about 10 s).
+#![cfg(feature = "serde")]
+
+use std::sync::Mutex;
+
+use scalargrad::nn::moons::{dataset, model, objective, Start};
+use scalargrad::nn::optim::Sgd;
+use scalargrad::nn::train_step;
+use scalargrad::Graph;
+
+/// Resident memory is per process: tests in this file measure one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Resident set size in bytes (`VmRSS` of /proc/self/status), where Linux provides it.
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+struct Run {
+    /// `g.len()` after each step.
+    lens: Vec<usize>,
+    /// (step, RSS) at the requested steps.
+    rss: Vec<(usize, Option<u64>)>,
+    /// Parameters + inputs: what must survive between steps.
+    kept: usize,
+    losses: (f64, f64),
+}
+
+/// Trains the moons model for `steps` steps, the documented way.
+fn train(steps: usize, rss_at: &[usize]) -> Run {
+    let g = Graph::new();
+    let mlp = model(&g, Start::InitFile); // parameters: created once
+    let data = dataset();
+    let inputs = data.constants(&g); // inputs: created once
+    let params = mlp.parameters();
+    let kept = g.len();
+    let mut opt = Sgd::new(0.05);
+    let mut lens = Vec::with_capacity(steps);
+    let mut rss = Vec::new();
+    let mut losses = (0.0, 0.0);
+    for step in 1..=steps {
+        let loss = train_step(&g, &params, &mut opt, || {
+            objective(&mlp, &inputs, &data.labels, &params).0
+        });
+        if step == 1 {
+            losses.0 = loss;
+        }
+        losses.1 = loss;
+        lens.push(g.len());
+        if rss_at.contains(&step) {
+            rss.push((step, rss_bytes()));
+        }
+    }
+    Run {
+        lens,
+        rss,
+        kept,
+        losses,
+    }
+}
+
+fn growth(run: &Run) -> Option<i64> {
+    let first = run.rss.first()?.1? as i64;
+    let last = run.rss.last()?.1? as i64;
+    Some(last - first)
+}
+
+#[test]
+fn node_count_is_constant_over_200_steps() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let run = train(200, &[100, 200]);
+    assert_eq!(run.kept, 337 + 200);
+    assert!(
+        run.lens.iter().all(|&n| n == run.kept),
+        "{:?}",
+        &run.lens[..5]
+    );
+    assert!(run.losses.1 < run.losses.0, "it trains: {:?}", run.losses);
+    if let Some(grew) = growth(&run) {
+        assert!(
+            grew < 1 << 20,
+            "RSS grew by {grew} bytes from step 100 to 200"
+        );
+    }
+}
+
+#[test]
+#[ignore = "about a minute in debug; run: cargo test --release --test memory -- --ignored"]
+fn memory_is_flat_over_10_000_steps() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let run = train(10_000, &[100, 10_000]);
+    assert_eq!(run.lens[0], run.kept);
+    assert_eq!(run.lens[9_999], run.lens[0]);
+    assert!(run.lens.iter().all(|&n| n == run.kept));
+    let (at_100, at_10_000) = (run.rss[0].1, run.rss[1].1);
+    eprintln!(
+        "nodes after step 1: {}, after step 10,000: {}; RSS at step 100: {:?} bytes, at \
+         step 10,000: {:?} bytes; losses {:?}",
+        run.lens[0], run.lens[9_999], at_100, at_10_000, run.losses
+    );
+    let grew = growth(&run).expect("this test reads /proc/self/status (Linux)");
+    assert!(
+        grew < 1 << 20,
+        "RSS grew by {grew} bytes from step 100 to 10,000"
+    );
+}
