@@ -235,7 +235,7 @@ impl<'g> Neuron<'g> {
                     }
                 };
                 for (&w, &xi) in terms {
-                    act = act + w * xi;
+                    act += w * xi;
                 }
                 act
             }
