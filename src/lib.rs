@@ -54,6 +54,7 @@ pub mod check;
 pub mod custom;
 pub mod dot;
 pub mod graph;
+pub mod guarantees;
 pub mod hessian;
 pub mod nn;
 pub mod op;
