@@ -23,9 +23,8 @@ use scalargrad::nn::moons::{self, Demo, Start, LOSS_STEP_0, LOSS_STEP_99};
 use scalargrad::nn::{Dataset, MlpSpec};
 use scalargrad::Graph;
 
-/// micrograd's two-moons demo on scalargrad.
+/// micrograd's two-moons demo on scalargrad: MLP(2, [16, 16, 1]), hinge loss + L2, SGD.
 #[derive(Parser, Debug)]
-#[command(about)]
 struct Args {
     /// Number of SGD steps (the learning rate 1 − 0.9·k/100 turns negative past k = 111).
     #[arg(long, default_value_t = moons::STEPS)]

@@ -152,6 +152,9 @@ impl<'g> Mlp<'g> {
     /// # Errors
     /// [`Error::NonFinite`] if a parameter is NaN or infinite.
     ///
+    /// # Panics
+    /// As [`Mlp::to_spec`]: if a hand-built layer mixes activations or bias/no bias.
+    ///
     /// ```
     /// use scalargrad::{nn::{Mlp, MlpConfig}, Graph};
     /// let g = Graph::new();
