@@ -149,7 +149,10 @@ impl Graph {
     /// [`Var::grad`] is touched. An `x` that `y` does not depend on gets a constant 0.
     ///
     /// Cost: the recorded gradient holds a few nodes per op node between `y` and the `xs`
-    /// (one or two per input of each op, plus constants the rules need).
+    /// (one or two per input of each op, plus constants the rules need). Measured on the
+    /// seed-000 network loss (19 nodes): the first-order gradient records 38 nodes (2×), the
+    /// gradient of that gradient dotted with a vector (a Hessian-vector product) 117 (3.1× the
+    /// first order), one Hessian row 34 to 65; see [`hessian`](crate::hessian) for the table.
     ///
     /// # Panics
     /// If a handle is from another graph or freed.

@@ -257,10 +257,9 @@ pub fn symmetric_eigenvalues(a: &[Vec<f64>]) -> Vec<f64> {
                     row[p] = c * xp - s * xq;
                     row[q] = s * xp + c * xq;
                 }
-                for k in 0..n {
-                    let (xp, xq) = (m[p][k], m[q][k]);
-                    m[p][k] = c * xp - s * xq;
-                    m[q][k] = s * xp + c * xq;
+                let (above, below) = m.split_at_mut(q);
+                for (xp, xq) in above[p].iter_mut().zip(below[0].iter_mut()) {
+                    (*xp, *xq) = (c * *xp - s * *xq, s * *xp + c * *xq);
                 }
                 m[p][q] = 0.0;
                 m[q][p] = 0.0;

@@ -9,6 +9,9 @@
 //! ≈ ε|∇f|/h ≈ 2e-11·|∇f|, both ≲ 1e-9 for the functions here; we accept
 //! `1e-6 + 1e-6·|H|`, three orders above that and far below any wrong factor or sign.
 
+// Matrices are indexed as in the maths (H[i][j] against H[j][i]), not iterated.
+#![allow(clippy::needless_range_loop)]
+
 use proptest::prelude::*;
 use scalargrad::check::gradient;
 use scalargrad::hessian::{

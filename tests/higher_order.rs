@@ -7,6 +7,9 @@
 //! with the closed forms to a few ulps per op on the path; we accept a relative error of
 //! 1e-12 (absolute near 0), far below any wrong factor or sign.
 
+// Matrices are indexed as in the maths (H[i][j] against H[j][i]), not iterated.
+#![allow(clippy::needless_range_loop)]
+
 use scalargrad::hessian::derivatives;
 use scalargrad::{Graph, Scalar, UnaryFn, Var};
 
@@ -460,7 +463,7 @@ fn second_order_on_a_deep_chain_needs_no_recursion() {
     let c = 1.0 + 1e-6;
     let mut y = x;
     for _ in 0..n {
-        y = y * c;
+        y *= c;
     }
     let z = y * y;
     let d1 = g.grad(z, &[x])[0];
