@@ -266,7 +266,7 @@ fn fused_nodes_are_bit_identical_to_binary_chains() {
     let (cb, cw, cx) = leaves(&chain, b, &ws, &xs);
     let mut act = cb;
     for (&w, &x) in cw.iter().zip(&cx) {
-        act = act + w * x;
+        act += w * x;
     }
     act.backward();
     // fused
@@ -286,7 +286,7 @@ fn fused_nodes_are_bit_identical_to_binary_chains() {
     let d = g.dot(&w, &x);
     let mut chain = w[0] * x[0];
     for i in 1..ws.len() {
-        chain = chain + w[i] * x[i];
+        chain += w[i] * x[i];
     }
     assert_eq!(d.value().to_bits(), chain.value().to_bits());
     let s = g.sum(&x);
@@ -387,6 +387,7 @@ fn constants_receive_nothing_and_backward_from_a_constant_does_nothing() {
 }
 
 #[test]
+#[allow(clippy::misrefactored_assign_op)] // micrograd's README expression, as written there
 fn textbook_composite_against_hand_derivative() {
     // micrograd's README expression, checked against its printed results
     let g = Graph::new();
@@ -414,7 +415,7 @@ fn a_million_deep_chain_goes_forward_and_backward() {
     let x = g.var(1.0);
     let mut y = x;
     for _ in 0..1_000_000 {
-        y = y + x;
+        y += x;
     }
     y.backward();
     assert_eq!((y.value(), x.grad()), (1_000_001.0, 1_000_001.0));

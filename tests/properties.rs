@@ -239,7 +239,7 @@ proptest! {
         let fused = g.affine(bv, &w, &x).tanh();
         let mut act = bv;
         for (&wi, &xi) in w.iter().zip(&x) {
-            act = act + wi * xi;
+            act += wi * xi;
         }
         let chain = act.tanh();
         prop_assert_eq!(fused.value().to_bits(), chain.value().to_bits());
