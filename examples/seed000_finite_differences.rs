@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use scalargrad::{check, Graph, Var};
 
 #[path = "../tests/common/mod.rs"]
-mod common;
+pub mod common;
 use common::{numpy_array, numpy_matrix, py_float};
 
 /// The input row vector.
@@ -151,7 +151,7 @@ pub fn train(mut gradient: impl FnMut(&[f64]) -> (Vec<f64>, usize)) -> Run {
 /// Training with the engine: one forward pass builds the graph, one reverse pass gives all
 /// 12 derivatives.
 pub fn train_autograd() -> Run {
-    train(|p| (check::gradient(|g, p| loss(g, p), p).1, 1))
+    train(|p| (check::gradient(loss, p).1, 1))
 }
 
 /// Training with central differences, as the seed, through

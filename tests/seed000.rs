@@ -6,8 +6,7 @@
 #[path = "../examples/seed000_finite_differences.rs"]
 mod example;
 
-mod common;
-use common::{numpy_array, numpy_matrix, py_float};
+use example::common::{numpy_array, numpy_matrix, py_float};
 
 /// The seed's printed log: step, prediction as numpy printed it, loss as Python printed it.
 const SEED_LOG: [(usize, &str, f64); 20] = [
