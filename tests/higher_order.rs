@@ -347,47 +347,54 @@ fn custom_ops_to_third_order() {
 
 #[test]
 fn fused_sum_dot_affine_second_derivatives() {
-    let (a, b, c) = (0.7, -1.3, 2.1);
-    let g = Graph::new();
-    let v = [g.var(a), g.var(b), g.var(c)];
-    let k = g.constant(0.5);
-    // sum(x², xy, y³, k) : H = [[2, 1, 0], [1, 6y, 0], [0, 0, 0]]
-    let s = g.sum(&[v[0] * v[0], v[0] * v[1], v[1].pow(3.0), k]);
-    // dot(w, w) = Σ wᵢ²: H = 2I
-    let d = g.dot(&v, &v);
-    // σ(c + a·b + b·k): ∂²/∂a∂b = σ' + σ''·b·(a + k)
-    let z = g.affine(v[2], &[v[0], v[1]], &[v[1], k]).sigmoid();
-    let hess = |y: Var<'_>| -> Vec<Vec<f64>> {
-        g.grad(y, &v)
-            .iter()
-            .map(|&d| g.grad(d, &v).iter().map(|h| h.value()).collect())
-            .collect()
-    };
-    let hs = hess(s);
-    let want = [[2.0, 1.0, 0.0], [1.0, 6.0 * b, 0.0], [0.0, 0.0, 0.0]];
-    for i in 0..3 {
-        for j in 0..3 {
-            assert_close(hs[i][j], want[i][j], &format!("sum H[{i}][{j}]"));
-            let eye = if i == j { 2.0 } else { 0.0 };
-            assert_close(hess(d)[i][j], eye, &format!("dot H[{i}][{j}]"));
+    for (a, b, c) in [
+        (0.7, -1.3, 2.1),
+        (-2.0, 0.4, -0.6),
+        (0.0, 1.5, 0.3),
+        (3.0, -0.2, -4.0),
+    ] {
+        let g = Graph::new();
+        let v = [g.var(a), g.var(b), g.var(c)];
+        let k = g.constant(0.5);
+        // sum(x², xy, y³, k) : H = [[2, 1, 0], [1, 6y, 0], [0, 0, 0]]
+        let s = g.sum(&[v[0] * v[0], v[0] * v[1], v[1].pow(3.0), k]);
+        // dot(w, w) = Σ wᵢ²: H = 2I
+        let d = g.dot(&v, &v);
+        // σ(u) with u = c + a·b + b·k, a fused affine node
+        let z = g.affine(v[2], &[v[0], v[1]], &[v[1], k]).sigmoid();
+        let hess = |y: Var<'_>| -> Vec<Vec<f64>> {
+            g.grad(y, &v)
+                .iter()
+                .map(|&d| g.grad(d, &v).iter().map(|h| h.value()).collect())
+                .collect()
+        };
+        let (hs, hd, hz) = (hess(s), hess(d), hess(z));
+        let want = [[2.0, 1.0, 0.0], [1.0, 6.0 * b, 0.0], [0.0, 0.0, 0.0]];
+        let u = c + a * b + b * 0.5;
+        let sg = sigmoid(u);
+        let s1 = sg * (1.0 - sg);
+        let s2 = s1 * (1.0 - 2.0 * sg);
+        let s3 = s1 * (1.0 - 6.0 * sg + 6.0 * sg * sg);
+        let du = [b, a + 0.5, 1.0]; // ∂u/∂(a, b, c)
+        for i in 0..3 {
+            for j in 0..3 {
+                let at = format!("H[{i}][{j}] at ({a}, {b}, {c})");
+                assert_close(hs[i][j], want[i][j], &format!("sum {at}"));
+                let eye = if i == j { 2.0 } else { 0.0 };
+                assert_close(hd[i][j], eye, &format!("dot {at}"));
+                // ∂²σ(u) = σ''·uᵢ·uⱼ + σ'·uᵢⱼ, with u_ab = u_ba = 1 the only nonzero uᵢⱼ
+                let uij = if i + j == 1 { 1.0 } else { 0.0 };
+                let want = s2 * du[i] * du[j] + s1 * uij;
+                assert_close(hz[i][j], want, &format!("affine {at}"));
+            }
         }
-    }
-    let u = c + a * b + b * 0.5;
-    let s = sigmoid(u);
-    let (s1, s2) = (s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s));
-    let du = [b, a + 0.5, 1.0]; // ∂u/∂(a, b, c)
-    let hz = hess(z);
-    for i in 0..3 {
-        for j in 0..3 {
-            // ∂²σ(u) = σ''·uᵢ·uⱼ + σ'·uᵢⱼ, with u_ab = u_ba = 1 the only nonzero uᵢⱼ
-            let uij = if (i, j) == (0, 1) || (i, j) == (1, 0) {
-                1.0
-            } else {
-                0.0
-            };
-            let want = s2 * du[i] * du[j] + s1 * uij;
-            assert_close(hz[i][j], want, &format!("affine H[{i}][{j}]"));
-        }
+        // third order through the fused node: ∂³σ(u)/∂c³ = σ‴, ∂³σ(u)/∂a∂b∂c = σ‴·b·(a + k) + σ″
+        let dc = g.grad(z, &v)[2];
+        let dcc = g.grad(dc, &v)[2];
+        assert_close(g.grad(dcc, &v)[2].value(), s3, "∂³σ(u)/∂c³");
+        let dcb = g.grad(dc, &v)[1];
+        let want = s3 * b * (a + 0.5) + s2;
+        assert_close(g.grad(dcb, &v)[0].value(), want, "∂³σ(u)/∂a∂b∂c");
     }
 }
 
