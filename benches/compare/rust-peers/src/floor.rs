@@ -1,0 +1,155 @@
+//! The hand-written floor: plain f64 arrays and hand-coded backprop, no graph.
+
+use crate::data::{self, Layer, Sample};
+use crate::{Chain, Moons};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// W1: 100 full-batch steps; forward, backward and update coded by hand.
+pub fn w1(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
+    let shapes = data::shapes(init);
+    let mut p = data::flatten(init);
+    let mut grad = vec![0.0; p.len()];
+    // Per-layer offsets into `p` and scratch for activations and deltas, allocated once.
+    let mut offs = Vec::new();
+    let mut o = 0;
+    for &(nin, nout, _) in &shapes {
+        offs.push(o);
+        o += nout * (nin + 1);
+    }
+    let width = shapes.iter().map(|s| s.0.max(s.1)).max().unwrap();
+    let nl = shapes.len();
+    let mut acts = vec![vec![0.0; width]; nl + 1]; // acts[l] = input of layer l
+    let mut pre = vec![vec![0.0; width]; nl];
+    let mut delta = vec![0.0; width];
+    let mut dnext = vec![0.0; width];
+    let mut losses = (0.0, 0.0);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        grad.fill(0.0);
+        let mut data_loss = 0.0;
+        let mut first = true;
+        for s in samples {
+            acts[0][..2].copy_from_slice(&s.x);
+            for l in 0..nl {
+                let (nin, nout, relu) = shapes[l];
+                for j in 0..nout {
+                    let row = offs[l] + j * (nin + 1);
+                    let mut act = p[row + nin];
+                    for i in 0..nin {
+                        act += p[row + i] * acts[l][i];
+                    }
+                    pre[l][j] = act;
+                    acts[l + 1][j] = if relu && act < 0.0 { 0.0 } else { act };
+                }
+            }
+            let score = acts[nl][0];
+            let margin = score * (-s.y) + 1.0;
+            let loss = if margin < 0.0 { 0.0 } else { margin };
+            data_loss = if first { loss } else { data_loss + loss };
+            first = false;
+            // Backward: d total / d loss_i = 0.01; relu passes iff its output > 0.
+            let dmargin = if loss > 0.0 { 0.01 } else { 0.0 };
+            delta[0] = dmargin * (-s.y);
+            for l in (0..nl).rev() {
+                let (nin, nout, relu) = shapes[l];
+                if relu {
+                    for j in 0..nout {
+                        if acts[l + 1][j] <= 0.0 {
+                            delta[j] = 0.0;
+                        }
+                    }
+                }
+                dnext[..nin].fill(0.0);
+                for j in 0..nout {
+                    let row = offs[l] + j * (nin + 1);
+                    let d = delta[j];
+                    for i in 0..nin {
+                        grad[row + i] += d * acts[l][i];
+                        dnext[i] += d * p[row + i];
+                    }
+                    grad[row + nin] += d;
+                }
+                delta[..nin].copy_from_slice(&dnext[..nin]);
+            }
+        }
+        let data_loss = data_loss * 0.01;
+        let mut reg = p[0] * p[0];
+        for &q in &p[1..] {
+            reg += q * q;
+        }
+        let total = data_loss + reg * 1e-4;
+        for (gq, &q) in grad.iter_mut().zip(&p) {
+            *gq += 2.0 * q * 1e-4;
+        }
+        if k == 0 {
+            losses.0 = total;
+        }
+        if k == 99 {
+            losses.1 = total;
+        }
+        let lr = data::lr(k);
+        for (q, gq) in p.iter_mut().zip(&grad) {
+            *q -= lr * gq;
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    black_box(&p);
+    Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }
+}
+
+/// W2: the chain as arrays; backward walks it in reverse.
+pub fn w2(n: usize) -> Chain {
+    let t0 = Instant::now();
+    let mut x = Vec::with_capacity(n + 1);
+    let mut w = Vec::with_capacity(n);
+    let mut b = Vec::with_capacity(n);
+    x.push(0.5);
+    for k in 0..n {
+        let (wk, bk) = (data::w2_w(k), data::w2_b(k));
+        w.push(wk);
+        b.push(bk);
+        x.push((x[k] * wk + bk).tanh());
+    }
+    let t1 = Instant::now();
+    let mut dw = vec![0.0; n];
+    let mut db = vec![0.0; n];
+    let mut g = 1.0;
+    for k in (0..n).rev() {
+        let t = x[k + 1];
+        let dpre = g * (1.0 - t * t);
+        dw[k] = dpre * x[k];
+        db[k] = dpre;
+        g = dpre * w[k];
+    }
+    let t2 = Instant::now();
+    Chain {
+        fwd_s: (t1 - t0).as_secs_f64(),
+        bwd_s: (t2 - t1).as_secs_f64(),
+        out: x[n],
+        s1: dw.iter().sum(),
+        s2: db.iter().sum(),
+    }
+}
+
+/// W3: the left-deep sum of products; every product gets gradient 1.
+pub fn w3(n: usize) -> Chain {
+    let t0 = Instant::now();
+    let a: Vec<f64> = (0..n).map(data::w3_a).collect();
+    let b: Vec<f64> = (0..n).map(data::w3_b).collect();
+    let mut acc = a[0] * b[0];
+    for i in 1..n {
+        acc += a[i] * b[i];
+    }
+    let t1 = Instant::now();
+    let da: Vec<f64> = black_box(&b).clone();
+    let db: Vec<f64> = black_box(&a).clone();
+    let t2 = Instant::now();
+    Chain {
+        fwd_s: (t1 - t0).as_secs_f64(),
+        bwd_s: (t2 - t1).as_secs_f64(),
+        out: acc,
+        s1: da.iter().sum(),
+        s2: db.iter().sum(),
+    }
+}

@@ -1,0 +1,210 @@
+//! scalargrad: W1 eager (element-wise and fused), W1 replayed, W2, W3.
+
+use crate::data::{self, Layer, Sample};
+use crate::{Chain, Moons};
+use scalargrad::{Graph, Var};
+use std::time::Instant;
+
+/// How W1's neurons are recorded.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Path {
+    /// One node per `*` and `+` (micrograd's graph).
+    Element,
+    /// One `affine` node per neuron, `dot` for the regulariser, `sum` for the data loss.
+    Fused,
+}
+
+/// The parameters as leaves, in micrograd order, plus their layer layout.
+struct Model<'g> {
+    params: Vec<Var<'g>>,
+    shapes: Vec<(usize, usize, bool)>,
+}
+
+impl<'g> Model<'g> {
+    fn new(g: &'g Graph, init: &[Layer]) -> Self {
+        Model {
+            params: data::flatten(init).into_iter().map(|v| g.var(v)).collect(),
+            shapes: data::shapes(init),
+        }
+    }
+
+    /// Records the W1 loss for the whole batch.
+    fn loss(&self, g: &'g Graph, samples: &[Sample], path: Path) -> Var<'g> {
+        let mut losses = Vec::with_capacity(samples.len());
+        let mut input: Vec<Var<'g>> = Vec::with_capacity(16);
+        let mut out: Vec<Var<'g>> = Vec::with_capacity(16);
+        for s in samples {
+            input.clear();
+            input.extend(s.x.iter().map(|&x| g.constant(x)));
+            let mut off = 0;
+            for &(nin, nout, relu) in &self.shapes {
+                out.clear();
+                for _ in 0..nout {
+                    let (w, b) = (&self.params[off..off + nin], self.params[off + nin]);
+                    off += nin + 1;
+                    let act = match path {
+                        Path::Element => {
+                            let mut act = b;
+                            for (&wi, &xi) in w.iter().zip(&input) {
+                                act = act + wi * xi;
+                            }
+                            act
+                        }
+                        Path::Fused => g.affine(b, w, &input),
+                    };
+                    out.push(if relu { act.relu() } else { act });
+                }
+                std::mem::swap(&mut input, &mut out);
+            }
+            let margin = input[0] * (-s.y) + 1.0;
+            losses.push(margin.relu());
+        }
+        let (data_loss, reg) = match path {
+            Path::Element => {
+                let mut d = losses[0];
+                for &l in &losses[1..] {
+                    d = d + l;
+                }
+                let mut r = self.params[0] * self.params[0];
+                for &p in &self.params[1..] {
+                    r = r + p * p;
+                }
+                (d, r)
+            }
+            Path::Fused => (g.sum(&losses), g.dot(&self.params, &self.params)),
+        };
+        data_loss * 0.01 + reg * 1e-4
+    }
+
+    fn update(&self, k: usize) {
+        let lr = data::lr(k);
+        for p in &self.params {
+            p.set_value(p.value() - lr * p.grad());
+        }
+    }
+}
+
+/// W1 eager: the graph is recorded again every step (and rewound after it).
+pub fn w1_eager(samples: &[Sample], init: &[Layer], steps: usize, path: Path) -> (Moons, usize) {
+    let g = Graph::new();
+    let model = Model::new(&g, init);
+    let mark = g.mark();
+    let mut losses = (0.0, 0.0);
+    let mut nodes = 0;
+    let t0 = Instant::now();
+    for k in 0..steps {
+        g.zero_grad();
+        let total = model.loss(&g, samples, path);
+        total.backward();
+        let v = total.value();
+        if k == 0 {
+            losses.0 = v;
+            nodes = g.len();
+        }
+        if k == 99 {
+            losses.1 = v;
+        }
+        model.update(k);
+        g.rewind(mark);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    (Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }, nodes)
+}
+
+/// W1 replayed: recorded once (not timed), then `set_value` + `recompute` + `backward` per
+/// step, with no recording and no allocation.
+pub fn w1_replay(samples: &[Sample], init: &[Layer], steps: usize, path: Path) -> Moons {
+    let g = Graph::new();
+    let model = Model::new(&g, init);
+    let total = model.loss(&g, samples, path);
+    let mut losses = (0.0, 0.0);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        if k > 0 {
+            g.recompute();
+        }
+        g.zero_grad();
+        total.backward();
+        let v = total.value();
+        if k == 0 {
+            losses.0 = v;
+        }
+        if k == 99 {
+            losses.1 = v;
+        }
+        model.update(k);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }
+}
+
+/// W2 (deep chain); the graph is created inside the timed region and dropped outside it.
+pub fn w2(n: usize) -> Chain {
+    let mut ws = Vec::with_capacity(n);
+    let mut bs = Vec::with_capacity(n);
+    let t0 = Instant::now();
+    let g = Graph::new();
+    let mut x = g.var(0.5);
+    for k in 0..n {
+        let w = g.var(data::w2_w(k));
+        let b = g.var(data::w2_b(k));
+        ws.push(w);
+        bs.push(b);
+        x = (x * w + b).tanh();
+    }
+    let t1 = Instant::now();
+    x.backward();
+    let t2 = Instant::now();
+    let r = Chain {
+        fwd_s: (t1 - t0).as_secs_f64(),
+        bwd_s: (t2 - t1).as_secs_f64(),
+        out: x.value(),
+        s1: ws.iter().map(|w| w.grad()).sum(),
+        s2: bs.iter().map(|b| b.grad()).sum(),
+    };
+    drop((ws, bs));
+    drop(g);
+    r
+}
+
+/// W3 (wide sum of products as a left-deep chain of binary adds).
+pub fn w3(n: usize) -> Chain {
+    let mut as_ = Vec::with_capacity(n);
+    let mut bs = Vec::with_capacity(n);
+    let t0 = Instant::now();
+    let g = Graph::new();
+    let (a0, b0) = (g.var(data::w3_a(0)), g.var(data::w3_b(0)));
+    as_.push(a0);
+    bs.push(b0);
+    let mut acc = a0 * b0;
+    for i in 1..n {
+        let (a, b) = (g.var(data::w3_a(i)), g.var(data::w3_b(i)));
+        as_.push(a);
+        bs.push(b);
+        acc = acc + a * b;
+    }
+    let t1 = Instant::now();
+    acc.backward();
+    let t2 = Instant::now();
+    let r = Chain {
+        fwd_s: (t1 - t0).as_secs_f64(),
+        bwd_s: (t2 - t1).as_secs_f64(),
+        out: acc.value(),
+        s1: as_.iter().map(|v| v.grad()).sum(),
+        s2: bs.iter().map(|v| v.grad()).sum(),
+    };
+    drop((as_, bs));
+    drop(g);
+    r
+}
+
+/// W2 for the memory figure: no handle kept but the output (the engine's own footprint).
+pub fn w2_mem(n: usize) -> f64 {
+    let g = Graph::new();
+    let mut x = g.var(0.5);
+    for k in 0..n {
+        x = (x * g.var(data::w2_w(k)) + g.var(data::w2_b(k))).tanh();
+    }
+    x.backward();
+    x.value()
+}
