@@ -105,10 +105,10 @@ fn main() {
         .filter(|v| (1e-12..1e-3).contains(&v.abs()))
         .count();
     let negative = e.iter().filter(|&&v| v < -1e-12).count();
-    let (l1, l2) = (e[11], e[10]);
+    let (l12, l11) = (e[11], e[10]);
     println!(
-        "\n- {} clearly positive eigenvalues ({l1:.4}, {l2:.4}): one stiff direction per output. \
-         Near zero loss H ≈ JᵀJ (J the Jacobian of the two outputs, scaled by the MSE), which \
+        "\n- {} clearly positive eigenvalues (λ12 = {l12:.4}, λ11 = {l11:.4}): one stiff \
+         direction per output. Near zero loss H ≈ JᵀJ (J the Jacobian of the two outputs, scaled by the MSE), which \
          has rank 2.",
         e.iter().filter(|&&v| v > 1e-3).count()
     );
@@ -128,10 +128,10 @@ fn main() {
     );
     let rate = (history[STEPS - 1] / history[STEPS - 501]).powf(1.0 / 500.0);
     println!(
-        "- Conditioning: λ₁/λ₂ = {:.1}. Late in training GD shrinks the slower stiff direction \
-         by (1 − lr·λ₂) per step, so the loss by (1 − lr·λ₂)² = {:.6} per step; observed over \
+        "- Conditioning: λ12/λ11 = {:.1}. Late in training GD shrinks the slower stiff direction \
+         by (1 − lr·λ11) per step, so the loss by (1 − lr·λ11)² = {:.6} per step; observed over \
          the last 500 steps: {rate:.6}. The smallest positive curvature sets the pace.",
-        l1 / l2,
-        (1.0 - LR * l2).powi(2)
+        l12 / l11,
+        (1.0 - LR * l11).powi(2)
     );
 }
