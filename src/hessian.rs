@@ -37,8 +37,15 @@
 //! So one second-order gradient records about 3 times the nodes of the first-order one when
 //! it differentiates the whole gradient (`H·v`), and about as many when it differentiates one
 //! entry; [`gradient_and_hessian`] rewinds after each row, so at most one row's nodes are
-//! alive at a time. Each further order grows by a similar factor: [`derivatives`] of `σ(x)`
+//! alive at a time. Each further order roughly doubles again: [`derivatives`] of `σ(x)`
 //! records 5, 10, 17 and 37 nodes for orders 1 to 4 (the graph holds 2, 7, 17, 34, 71).
+//!
+//! # Replay
+//! Recorded gradients are ordinary nodes, so after [`Var::set_value`] on the leaves,
+//! [`Graph::recompute`] re-evaluates a recorded gradient or Hessian at the new point without
+//! recording anything (bit-for-bit what a fresh recording gives, for smooth ops). A rule that
+//! branches on a value (relu's 0 or 1, `pow_var`'s exponent derivative at a zero base) is
+//! decided when the gradient is recorded, not on replay.
 
 use crate::check::gradient;
 use crate::{Graph, Var};
