@@ -46,6 +46,7 @@ impl<'g> Var<'g> {
 }
 
 /// The `f64` reverse pass from the node at position `root`.
+#[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
     if !t.tracked[root] {
         return;
@@ -92,18 +93,21 @@ fn reverse_pass(t: &mut Tape, root: usize) {
 }
 
 #[cold]
+#[track_caller]
 fn report_backward_anomaly(op: &Op, pos: usize, g: f64, values: &[f64], operands: &[u32]) {
     let mut inputs = Vec::new();
     op.for_each_input(operands, |p| inputs.push(values[p as usize]));
     if g.is_finite() {
         panic!(
             "scalargrad anomaly: the reverse pass through `{}` (node {}, inputs {:?}, value {}) \
-             turned the finite gradient {} into a non-finite one",
+             turned the finite gradient {} into a non-finite one (alone or summed with the \
+             gradient already accumulated; backward called at {})",
             op.name(),
             pos,
             inputs,
             values[pos],
-            g
+            g,
+            std::panic::Location::caller()
         );
     }
 }
@@ -133,7 +137,8 @@ impl Pull<f64> for NumberPull<'_> {
         let p = p as usize;
         self.adjoint[p] += d;
         self.reached[p] = true;
-        if self.anomaly && !d.is_finite() {
+        // The sum, not `d`: finite shares can overflow when they accumulate.
+        if self.anomaly && !self.adjoint[p].is_finite() {
             self.non_finite = true;
         }
     }
