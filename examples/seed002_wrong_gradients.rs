@@ -405,7 +405,13 @@ fn main() {
             both.eval(&p, i, j) - a,
         );
     }
-    println!("\nBugs: all four first-layer formulas compute loss2 as diff_loss2 + diff_sigmoid2 + diff_weight2");
+    let wrong: Vec<&str> = (0..8)
+        .filter(|&n| (hand[n] - auto[n]).abs() > 1e-12)
+        .map(|n| NAMES[n])
+        .collect();
+    println!("\nwrong formulas: {wrong:?}");
+    // What the table above shows, in words:
+    println!("Bugs: all four first-layer formulas compute loss2 as diff_loss2 + diff_sigmoid2 + diff_weight2");
     println!("(a sum where the chain rule needs a product); weight1_01 also takes the sigmoid derivative of");
     println!("z1[0] where w1[0][1] feeds hidden unit 1. The four second-layer formulas are right.");
 
