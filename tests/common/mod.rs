@@ -1,8 +1,8 @@
 //! Printing numbers the way the seeds' Python printed them, so an example's output can be
 //! compared with a seed line by line.
 //!
-//! Shared by the seed examples (`examples/seed00*.rs` include it with `#[path]`) and their
-//! tests (`tests/seed00*.rs`).
+//! Shared by the seed 000–002 examples (`examples/seed00[0-2]_*.rs` include it with `#[path]`) and
+//! their tests (`tests/seed00[0-2].rs`).
 
 // Each includer uses a different subset of these helpers.
 #![allow(dead_code)]
