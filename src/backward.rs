@@ -8,7 +8,7 @@
 
 use smallvec::SmallVec;
 
-use crate::graph::Tape;
+use crate::graph::{Node, Tape, REACHED};
 use crate::op::{Op, Pull};
 use crate::{Graph, Var};
 
@@ -37,6 +37,7 @@ impl<'g> Var<'g> {
     /// y.backward(); // accumulates
     /// assert_eq!(x.grad(), 14.0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn backward(self) {
         let mut t = self.graph().tape_mut();
@@ -46,57 +47,73 @@ impl<'g> Var<'g> {
 }
 
 /// The `f64` reverse pass from the node at position `root`.
+///
+/// Gradients accumulate in place, in each node's `grad`, at every position whose gradient
+/// was 0 before the pass (`>= Tape::dirty`: every node recorded since the last
+/// [`Graph::zero_grad`] or backward); below that they accumulate in a scratch array first, so
+/// a second `backward` adds its own gradients instead of propagating the sum of both.
+/// The `REACHED` flag of each node is set by the first share it receives and cleared when the
+/// walk passes it, so the pass needs no per-node scratch.
+#[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
-    if !t.tracked[root] {
+    if !t.nodes[root].tracked() {
         return;
     }
+    if t.interrupted {
+        // A panic (anomaly, or a custom op's derivative) left flags behind.
+        let len = t.len();
+        t.nodes[..len].iter_mut().for_each(|n| n.meta &= !REACHED);
+    }
+    t.interrupted = true;
+    let split = t.dirty.min(root + 1);
     let Tape {
-        values,
-        grads,
-        ops,
-        tracked,
+        nodes,
         operands,
         customs,
         anomaly,
         adjoint,
-        reached,
         ..
-    } = t;
-    let n = root + 1;
+    } = &mut *t;
     adjoint.clear();
-    adjoint.resize(n, 0.0);
-    reached.clear();
-    reached.resize(n, false);
-    adjoint[root] = 1.0;
-    reached[root] = true;
+    adjoint.resize(split, 0.0);
     let mut pull = NumberPull {
-        values,
-        tracked,
+        nodes: &mut nodes[..=root],
         adjoint,
-        reached,
+        split,
         customs,
         anomaly: *anomaly,
         non_finite: false,
     };
-    for i in (0..n).rev() {
-        if !pull.reached[i] {
+    pull.give(root as u32, 1.0);
+    for i in (0..=root).rev() {
+        let node = &mut pull.nodes[i];
+        if node.meta & REACHED == 0 {
             continue;
         }
-        let g = pull.adjoint[i];
-        grads[i] += g;
-        ops[i].pullback(operands, pull.values[i], g, &mut pull);
+        node.meta &= !REACHED;
+        let (op, y) = (node.op, node.value);
+        let g = if i >= split {
+            node.grad
+        } else {
+            let g = pull.adjoint[i];
+            node.grad += g;
+            g
+        };
+        op.pullback(operands, y, g, &mut pull);
         if pull.non_finite {
-            report_backward_anomaly(&ops[i], i, g, pull.values, operands);
+            report_backward_anomaly(&op, i, g, pull.nodes, operands);
         }
     }
+    t.dirty = t.dirty.max(root + 1);
+    t.interrupted = false;
 }
 
 #[cold]
 #[track_caller]
-fn report_backward_anomaly(op: &Op, pos: usize, g: f64, values: &[f64], operands: &[u32]) {
+fn report_backward_anomaly(op: &Op, pos: usize, g: f64, nodes: &[Node], operands: &[u32]) {
     let mut inputs = Vec::new();
-    op.for_each_input(operands, |p| inputs.push(values[p as usize]));
+    op.for_each_input(operands, |p| inputs.push(nodes[p as usize].value));
     if g.is_finite() {
         panic!(
             "scalargrad anomaly: the reverse pass through `{}` (node {}, inputs {:?}, value {}) \
@@ -105,19 +122,19 @@ fn report_backward_anomaly(op: &Op, pos: usize, g: f64, values: &[f64], operands
             op.name(),
             pos,
             inputs,
-            values[pos],
+            nodes[pos].value,
             g,
             std::panic::Location::caller()
         );
     }
 }
 
-/// [`Pull`] on numbers: reads values, accumulates into the adjoint scratch array.
+/// [`Pull`] on numbers: reads values, accumulates gradients (see [`reverse_pass`]).
 struct NumberPull<'a> {
-    values: &'a [f64],
-    tracked: &'a [bool],
+    nodes: &'a mut [Node],
+    /// This pass's gradients of positions below `split`.
     adjoint: &'a mut [f64],
-    reached: &'a mut [bool],
+    split: usize,
     customs: &'a crate::custom::CustomTable,
     anomaly: bool,
     non_finite: bool,
@@ -126,19 +143,26 @@ struct NumberPull<'a> {
 impl Pull<f64> for NumberPull<'_> {
     #[inline(always)]
     fn input(&self, p: u32) -> f64 {
-        self.values[p as usize]
+        self.nodes[p as usize].value
     }
     #[inline(always)]
     fn wants(&self, p: u32) -> bool {
-        self.tracked[p as usize]
+        self.nodes[p as usize].tracked()
     }
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        self.adjoint[p] += d;
-        self.reached[p] = true;
+        let node = &mut self.nodes[p];
+        node.meta |= REACHED;
+        let sum = if p >= self.split {
+            node.grad += d;
+            node.grad
+        } else {
+            self.adjoint[p] += d;
+            self.adjoint[p]
+        };
         // The sum, not `d`: finite shares can overflow when they accumulate.
-        if self.anomaly && !self.adjoint[p].is_finite() {
+        if self.anomaly && !sum.is_finite() {
             self.non_finite = true;
         }
     }
@@ -172,6 +196,7 @@ impl Graph {
     /// assert_eq!((d1.value(), d2.value(), d3.value()), (80.0, 160.0, 240.0));
     /// assert_eq!(x.grad(), 0.0); // untouched
     /// ```
+    #[inline]
     #[track_caller]
     pub fn grad<'g>(&'g self, y: Var<'g>, xs: &[Var<'g>]) -> Vec<Var<'g>> {
         self.check_same(y);
@@ -188,10 +213,14 @@ impl Graph {
             // Copy what the rule needs out of the tape: recording borrows it again.
             let (op, out, local) = {
                 let t = self.tape();
-                let op = t.ops[i];
-                let out = Var::new(self, t.keys[i]);
+                let op = t.nodes[i].op;
+                let out = Var::new(self, t.id_at(i));
                 let mut local: SmallVec<[u32; 16]> = SmallVec::new();
                 let op = match op {
+                    Op::Pow(a, k) => {
+                        local.extend_from_slice(&t.operands[k as usize..][..2]);
+                        Op::Pow(a, 0)
+                    }
                     Op::Sum { start, len } => {
                         local.extend_from_slice(&t.operands[start as usize..][..len as usize]);
                         Op::Sum { start: 0, len }
@@ -236,10 +265,10 @@ struct NodePull<'a, 'g> {
 
 impl<'g> Pull<Var<'g>> for NodePull<'_, 'g> {
     fn input(&self, p: u32) -> Var<'g> {
-        Var::new(self.graph, self.graph.tape().keys[p as usize])
+        Var::new(self.graph, self.graph.tape().id_at(p as usize))
     }
     fn wants(&self, p: u32) -> bool {
-        self.graph.tape().tracked[p as usize]
+        self.graph.tape().nodes[p as usize].tracked()
     }
     fn give(&mut self, p: u32, d: Var<'g>) {
         let slot = &mut self.adjoint[p as usize];

@@ -54,13 +54,14 @@ impl Graph {
             if !reached[i] {
                 continue;
             }
-            let op = t.ops[i];
+            let node = t.nodes[i];
+            let op = node.op;
             let kind = match op {
-                crate::op::Op::Leaf if t.tracked[i] => "var".to_owned(),
+                crate::op::Op::Leaf if node.tracked() => "var".to_owned(),
                 crate::op::Op::Leaf => "const".to_owned(),
                 _ => t.op_name(op).replace('|', "\\|"),
             };
-            let label = match t.names.get(t.keys[i]) {
+            let label = match t.names.get(&(i as u32)) {
                 Some(name) => format!("{name} | {kind}"),
                 None => kind,
             };
@@ -68,8 +69,8 @@ impl Graph {
             let _ = writeln!(
                 text,
                 "  n{i} [label=\"{label} | value {} | grad {}\"];",
-                short(t.values[i]),
-                short(t.grads[i])
+                short(node.value),
+                short(node.grad)
             );
             op.for_each_input(&t.operands, |p| {
                 reached[p as usize] = true;

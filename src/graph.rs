@@ -1,10 +1,14 @@
 //! The arena: a tape of scalar nodes in creation order, and the handles that point into it.
 //!
 //! # Layout
-//! Nodes live in dense arrays indexed by their *position* on the tape (values, gradients,
-//! ops, a tracked flag). A handle ([`Var`]) does not hold the position but a generational
-//! key into a [`slotmap::SlotMap`] that maps to it: when a node is freed, its key goes stale
-//! and every later use of the handle panics instead of reading whatever node took its place.
+//! Nodes live in one dense array indexed by their *position* on the tape; each [`Node`] is 32
+//! bytes: value, gradient, op (with its inputs' positions) and a word holding the position's
+//! *generation* and two flags. A handle ([`Var`]) holds the position and the generation it was
+//! created with. Freeing nodes ([`Graph::rewind`]) only shortens the tape: the freed slots
+//! keep their generation, the next node created at a position bumps it, so a handle to a freed
+//! node is caught (its position is past the end, or its generation is old) and panics instead
+//! of reading whatever node took its place. Memory of freed slots is reused, never returned
+//! until the graph is dropped.
 //!
 //! # Invariant
 //! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node.
@@ -14,19 +18,55 @@
 //! position valid.
 
 use std::cell::{Ref, RefCell, RefMut};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-
-use slotmap::{new_key_type, SecondaryMap, SlotMap};
 
 use crate::custom::{CustomOp, CustomTable, ErasedUnary, UnaryFn};
 use crate::op::Op;
 use crate::Var;
 
-new_key_type! {
-    /// A generational key: which slot, and which generation of that slot.
-    pub(crate) struct NodeId;
+/// What a handle holds: a position on the tape, and the generation of that position when the
+/// node was created (a handle to a freed node is stale: see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeId {
+    pos: u32,
+    gen: u32,
+}
+
+/// `Node::meta`: the node depends on a [`Graph::var`] leaf (it wants a gradient).
+const TRACKED: u32 = 1;
+/// `Node::meta`: the running reverse pass has given this node a gradient (scratch flag).
+pub(crate) const REACHED: u32 = 2;
+/// `Node::meta` holds the generation above the two flags.
+const GEN_SHIFT: u32 = 2;
+const GEN_MASK: u32 = u32::MAX >> GEN_SHIFT;
+
+/// One node of the tape: 32 bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub(crate) value: f64,
+    /// Accumulated by [`Var::backward`].
+    pub(crate) grad: f64,
+    pub(crate) op: Op,
+    /// `generation << GEN_SHIFT | REACHED | TRACKED`.
+    pub(crate) meta: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Node>() == 32);
+
+impl Node {
+    /// Whether the node depends on a tracked leaf, so it wants a gradient.
+    #[inline(always)]
+    pub(crate) fn tracked(&self) -> bool {
+        self.meta & TRACKED != 0
+    }
+
+    #[inline(always)]
+    fn gen(&self) -> u32 {
+        self.meta >> GEN_SHIFT
+    }
 }
 
 /// A computation graph of scalar nodes, and the arena that owns them.
@@ -73,27 +113,27 @@ pub struct Mark {
     operands: u32,
 }
 
-/// The arena's storage. Every `Vec` but `operands` and `customs` has one entry per node.
+/// The arena's storage.
 #[derive(Default)]
 pub(crate) struct Tape {
-    /// Handle → position. Stale keys (freed nodes) are not found.
-    pub(crate) handles: SlotMap<NodeId, u32>,
-    /// Position → handle, to free the handles of rewound nodes.
-    pub(crate) keys: Vec<NodeId>,
-    pub(crate) values: Vec<f64>,
-    pub(crate) grads: Vec<f64>,
-    pub(crate) ops: Vec<Op>,
-    /// Whether a node depends on a [`Graph::var`] leaf, so it wants a gradient.
-    pub(crate) tracked: Vec<bool>,
-    /// Input positions of n-ary ops ([`Op::Sum`], [`Op::Dot`]).
+    /// Nodes by position. Only `nodes[..len]` are live; the slots past `len` were freed by a
+    /// rewind and are kept for their generation (and their memory, reused by later nodes).
+    pub(crate) nodes: Vec<Node>,
+    len: usize,
+    /// Input positions of n-ary ops ([`Op::Sum`], [`Op::Dot`]), exponents of [`Op::Pow`].
     pub(crate) operands: Vec<u32>,
     pub(crate) customs: CustomTable,
-    /// Optional labels, shown by [`Graph::to_dot`].
-    pub(crate) names: SecondaryMap<NodeId, String>,
+    /// Optional labels by position, shown by [`Graph::to_dot`].
+    pub(crate) names: BTreeMap<u32, String>,
     pub(crate) anomaly: bool,
-    /// Reverse-pass scratch, kept to avoid an allocation per `backward`.
+    /// Every gradient at a position `>= dirty` is 0, so a reverse pass can accumulate there in
+    /// place; below it, it accumulates in `adjoint` first (a second `backward` must add this
+    /// pass's gradients, not propagate the sum of both).
+    pub(crate) dirty: usize,
+    /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
+    pub(crate) interrupted: bool,
+    /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
     pub(crate) adjoint: Vec<f64>,
-    pub(crate) reached: Vec<bool>,
 }
 
 impl Tape {
@@ -101,43 +141,85 @@ impl Tape {
     ///
     /// # Panics
     /// If the node was freed.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn pos(&self, id: NodeId) -> u32 {
-        match self.handles.get(id) {
-            Some(&p) => p,
-            None => panic!(
-                "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
-                 Graph::scope or Graph::clear); create the values you keep across steps \
-                 before the mark, and read results before rewinding"
-            ),
+        match self.try_pos(id) {
+            Some(p) => p,
+            None => freed(),
         }
+    }
+
+    /// The position of a handle, or `None` if its node was freed.
+    #[inline(always)]
+    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
+        let p = id.pos as usize;
+        (p < self.len && self.nodes[p].gen() == id.gen).then_some(id.pos)
+    }
+
+    /// The live node a handle points to.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[self.pos(id) as usize]
+    }
+
+    /// The handle of the live node at `pos`.
+    #[inline]
+    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
+        debug_assert!(pos < self.len);
+        NodeId {
+            pos: pos as u32,
+            gen: self.nodes[pos].gen(),
+        }
+    }
+
+    /// The live nodes, in creation order.
+    #[inline]
+    pub(crate) fn live(&self) -> &[Node] {
+        &self.nodes[..self.len]
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.values.len()
+        self.len
     }
 
-    /// Appends a node and returns its handle.
-    #[inline]
+    /// Appends a node and returns its handle; reuses a freed slot (bumping its generation)
+    /// when there is one.
+    #[inline(always)]
     fn push(&mut self, op: Op, value: f64, tracked: bool) -> NodeId {
-        let pos = u32::try_from(self.values.len())
-            .ok()
-            .filter(|&p| p < u32::MAX)
-            .expect("scalargrad: a graph holds at most 4,294,967,294 nodes");
-        let id = self.handles.insert(pos);
-        self.keys.push(id);
-        self.values.push(value);
-        self.grads.push(0.0);
-        self.ops.push(op);
-        self.tracked.push(tracked);
-        id
+        let pos = self.len;
+        let node = |gen: u32| Node {
+            value,
+            grad: 0.0,
+            op,
+            meta: gen << GEN_SHIFT | tracked as u32,
+        };
+        let gen = if let Some(slot) = self.nodes.get_mut(pos) {
+            let gen = (slot.gen() + 1) & GEN_MASK;
+            *slot = node(gen);
+            gen
+        } else {
+            if pos >= u32::MAX as usize {
+                too_many();
+            }
+            self.nodes.push(node(0));
+            0
+        };
+        self.len = pos + 1;
+        NodeId {
+            pos: pos as u32,
+            gen,
+        }
     }
 
     /// Appends an op node: computes its value with the op's forward rule and whether it is
     /// tracked from its inputs.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn push_op(&mut self, op: Op) -> NodeId {
         debug_assert!(
@@ -148,9 +230,10 @@ impl Tape {
             },
             "inputs come before outputs"
         );
-        let value = op.eval(&self.values, &self.operands, &self.customs);
+        let nodes = &self.nodes;
+        let value = op.eval(|p| nodes[p as usize].value, &self.operands, &self.customs);
         let mut tracked = false;
-        op.for_each_input(&self.operands, |p| tracked |= self.tracked[p as usize]);
+        op.for_each_input(&self.operands, |p| tracked |= nodes[p as usize].tracked());
         if self.anomaly && !value.is_finite() {
             self.report_forward_anomaly(op, value, Location::caller());
         }
@@ -161,7 +244,9 @@ impl Tape {
     #[cold]
     fn report_forward_anomaly(&self, op: Op, value: f64, at: &Location<'_>) {
         let mut inputs = Vec::new();
-        op.for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        op.for_each_input(&self.operands, |p| {
+            inputs.push(self.nodes[p as usize].value)
+        });
         if inputs.iter().all(|v| v.is_finite()) {
             panic!(
                 "scalargrad anomaly: `{}` of finite inputs {:?} gave {} (node recorded at {})",
@@ -183,9 +268,38 @@ impl Tape {
     /// Inputs' values of the node at `pos`, for messages.
     pub(crate) fn input_values(&self, pos: usize) -> Vec<f64> {
         let mut inputs = Vec::new();
-        self.ops[pos].for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        self.nodes[pos].op.for_each_input(&self.operands, |p| {
+            inputs.push(self.nodes[p as usize].value)
+        });
         inputs
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn freed() -> ! {
+    panic!(
+        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
+         Graph::scope or Graph::clear); create the values you keep across steps \
+         before the mark, and read results before rewinding"
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn foreign() -> ! {
+    panic!(
+        "scalargrad: a handle from another Graph was used here; handles only combine \
+         with handles of the graph that created them"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn too_many() -> ! {
+    panic!("scalargrad: a graph holds at most 4,294,967,294 nodes")
 }
 
 impl Graph {
@@ -208,13 +322,7 @@ impl Graph {
     pub fn with_capacity(nodes: usize) -> Self {
         let g = Self::new();
         {
-            let mut t = g.tape_mut();
-            t.handles.reserve(nodes);
-            t.keys.reserve(nodes);
-            t.values.reserve(nodes);
-            t.grads.reserve(nodes);
-            t.ops.reserve(nodes);
-            t.tracked.reserve(nodes);
+            g.tape_mut().nodes.reserve(nodes);
         }
         g
     }
@@ -228,6 +336,7 @@ impl Graph {
     /// (x * x).backward();
     /// assert_eq!(x.grad(), 6.0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn var(&self, value: f64) -> Var<'_> {
         self.leaf(value, true)
@@ -243,11 +352,13 @@ impl Graph {
     /// (x * c).backward();
     /// assert_eq!((x.grad(), c.grad()), (2.0, 0.0));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn constant(&self, value: f64) -> Var<'_> {
         self.leaf(value, false)
     }
 
+    #[inline(always)]
     #[track_caller]
     fn leaf(&self, value: f64, tracked: bool) -> Var<'_> {
         let mut t = self.tape_mut();
@@ -295,7 +406,10 @@ impl Graph {
     /// assert_eq!(x.grad(), 0.0);
     /// ```
     pub fn zero_grad(&self) {
-        self.tape_mut().grads.fill(0.0);
+        let mut t = self.tape_mut();
+        let len = t.len;
+        t.nodes[..len].iter_mut().for_each(|n| n.grad = 0.0);
+        t.dirty = 0;
     }
 
     /// Marks the current end of the graph; [`Graph::rewind`] frees everything created after.
@@ -350,22 +464,13 @@ impl Graph {
             t.len(),
             keep
         );
-        let Tape {
-            handles,
-            keys,
-            names,
-            ..
-        } = &mut *t;
-        for id in keys.drain(keep..) {
-            handles.remove(id);
-            if !names.is_empty() {
-                names.remove(id);
-            }
+        // The freed slots keep their generation: the next node created at each bumps it, which
+        // makes every handle to the freed node stale. Nothing else to do per node.
+        if !t.names.is_empty() {
+            t.names.split_off(&mark.nodes);
         }
-        t.values.truncate(keep);
-        t.grads.truncate(keep);
-        t.ops.truncate(keep);
-        t.tracked.truncate(keep);
+        t.len = keep;
+        t.dirty = t.dirty.min(keep);
         t.operands.truncate(mark.operands as usize);
     }
 
@@ -431,15 +536,19 @@ impl Graph {
     pub fn recompute(&self) {
         let mut t = self.tape_mut();
         let Tape {
-            values,
-            ops,
+            nodes,
+            len,
             operands,
             customs,
             ..
         } = &mut *t;
-        for (i, op) in ops.iter().enumerate() {
-            if *op != Op::Leaf {
-                values[i] = op.eval(values, operands, customs);
+        let nodes = &mut nodes[..*len];
+        for i in 0..nodes.len() {
+            let op = nodes[i].op;
+            if op != Op::Leaf {
+                let done = &*nodes;
+                let value = op.eval(|p| done[p as usize].value, operands, customs);
+                nodes[i].value = value;
             }
         }
     }
@@ -490,18 +599,17 @@ impl Graph {
     pub fn check_finite(&self) -> Result<(), NonFinite> {
         let t = self.tape();
         let bad = t
-            .values
+            .live()
             .iter()
-            .zip(&t.grads)
-            .position(|(v, g)| !v.is_finite() || !g.is_finite());
+            .position(|n| !n.value.is_finite() || !n.grad.is_finite());
         match bad {
             None => Ok(()),
             Some(i) => Err(NonFinite {
                 position: i,
-                op: t.op_name(t.ops[i]).to_owned(),
+                op: t.op_name(t.nodes[i].op).to_owned(),
                 inputs: t.input_values(i),
-                value: t.values[i],
-                grad: t.grads[i],
+                value: t.nodes[i].value,
+                grad: t.nodes[i].grad,
             }),
         }
     }
@@ -535,12 +643,12 @@ impl Graph {
         Arc::clone(&self.tape().customs[index as usize])
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tape(&self) -> Ref<'_, Tape> {
         self.tape.borrow()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tape_mut(&self) -> RefMut<'_, Tape> {
         self.tape.borrow_mut()
     }
@@ -551,10 +659,7 @@ impl Graph {
     #[track_caller]
     pub(crate) fn check_same(&self, v: Var<'_>) {
         if !std::ptr::eq(self, v.graph()) {
-            panic!(
-                "scalargrad: a handle from another Graph was used here; handles only combine \
-                 with handles of the graph that created them"
-            );
+            foreign();
         }
     }
 }
@@ -564,7 +669,7 @@ impl fmt::Debug for Graph {
         let t = self.tape();
         f.debug_struct("Graph")
             .field("nodes", &t.len())
-            .field("tracked", &t.tracked.iter().filter(|&&b| b).count())
+            .field("tracked", &t.live().iter().filter(|n| n.tracked()).count())
             .field("custom_ops", &t.customs.len())
             .field("detect_anomaly", &t.anomaly)
             .finish()

@@ -17,7 +17,7 @@
 //! | `Div` | exactness: `a · b⁻¹` rounds twice | `a / b` | 1/b, −y/b |
 //! | `Neg` | one node instead of `−1 · a` | `−a` | −1 |
 //! | `Pow` | design (constant `k`) | `aᵏ` | k·aᵏ⁻¹ (0 when k = 0) |
-//! | `PowVar` | both derivatives | `aᵇ` | b·aᵇ⁻¹ (0 where b = 0), y·ln a (0 where a = 0, b ≥ 0) |
+//! | `PowVar` | both derivatives | `aᵇ` | b·aᵇ⁻¹, y·ln a (0 where a = 0, b ≥ 0) |
 //! | `Exp` | exactness | `eᵃ` | y |
 //! | `Ln` | exactness | `ln a` | 1/a |
 //! | `Sigmoid` | design, stability | `1/(1+e⁻ᵃ)` | y(1 − y) |
@@ -35,7 +35,8 @@ use std::sync::Arc;
 use crate::custom::ErasedUnary;
 use crate::scalar::{self, Scalar};
 
-/// One recorded operation with the tape positions of its inputs.
+/// One recorded operation with the tape positions of its inputs: 12 bytes, so that a whole
+/// node (value, gradient, op, handle generation and flags) fits in 32.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op {
     /// A leaf: [`Graph::var`](crate::Graph::var) or [`Graph::constant`](crate::Graph::constant).
@@ -45,7 +46,9 @@ pub(crate) enum Op {
     Mul(u32, u32),
     Div(u32, u32),
     Neg(u32),
-    Pow(u32, f64),
+    /// Input position, and where the constant exponent's bits sit in `operands` (two words,
+    /// high then low: an `f64` field would make every op 16 bytes).
+    Pow(u32, u32),
     PowVar(u32, u32),
     Exp(u32),
     Ln(u32),
@@ -55,9 +58,16 @@ pub(crate) enum Op {
     /// Input position and index into the graph's table of custom ops.
     Custom(u32, u32),
     /// `operands[start..start + len]`, summed left to right.
-    Sum { start: u32, len: u32 },
+    Sum {
+        start: u32,
+        len: u32,
+    },
     /// `operands[start..start + 2·pairs (+1)]`: an optional bias first, then `w, x` pairs.
-    Dot { start: u32, pairs: u32, bias: bool },
+    Dot {
+        start: u32,
+        pairs: u32,
+        bias: bool,
+    },
 }
 
 /// What a pullback needs from the pass that runs it: input values, and where gradients go.
@@ -96,6 +106,7 @@ impl Op {
     }
 
     /// Calls `f` on the position of every input, in order.
+    #[inline(always)]
     pub(crate) fn for_each_input(&self, operands: &[u32], mut f: impl FnMut(u32)) {
         match *self {
             Op::Leaf => {}
@@ -118,18 +129,17 @@ impl Op {
         }
     }
 
-    /// The forward rule: this op's value from its inputs' values `v`.
+    /// The forward rule: this op's value from its inputs' values (`at(p)` reads position `p`).
     ///
     /// # Panics
     /// On [`Op::Leaf`], whose value is set, not computed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eval(
         &self,
-        v: &[f64],
+        at: impl Fn(u32) -> f64,
         operands: &[u32],
         customs: &[Arc<dyn ErasedUnary>],
     ) -> f64 {
-        let at = |p: u32| v[p as usize];
         match *self {
             Op::Leaf => unreachable!("a leaf's value is set, not computed"),
             Op::Add(a, b) => at(a) + at(b),
@@ -137,7 +147,7 @@ impl Op {
             Op::Mul(a, b) => at(a) * at(b),
             Op::Div(a, b) => at(a) / at(b),
             Op::Neg(a) => -at(a),
-            Op::Pow(a, k) => at(a).powf(k),
+            Op::Pow(a, k) => at(a).powf(exponent(operands, k)),
             Op::PowVar(a, b) => at(a).powf(at(b)),
             Op::Exp(a) => at(a).exp(),
             Op::Ln(a) => at(a).ln(),
@@ -164,7 +174,7 @@ impl Op {
 
     /// The local-derivative rule: given output `y` and upstream gradient `g`, give each input
     /// that wants one its share `g · ∂y/∂input`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pullback<S: Scalar, P: Pull<S>>(&self, operands: &[u32], y: S, g: S, p: &mut P) {
         match *self {
             Op::Leaf => {}
@@ -194,6 +204,7 @@ impl Op {
             Op::Neg(a) => give(p, a, || -g),
             // y = aᵏ: ∂y/∂a = k·aᵏ⁻¹, and 0 for k = 0 (as PyTorch: no 0·∞ at a = 0)
             Op::Pow(a, k) => {
+                let k = exponent(operands, k);
                 let va = p.input(a);
                 give(p, a, || {
                     if k == 0.0 {
@@ -203,18 +214,11 @@ impl Op {
                     }
                 });
             }
-            // y = aᵇ: ∂y/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (y ≡ 1; not 0·0⁻¹ = NaN at
-            // a = 0); ∂y/∂b = y·ln a, taken as 0 where a = 0 and b ≥ 0 (the limit, instead
-            // of 0·(−∞) = NaN). Both as PyTorch.
+            // y = aᵇ: ∂y/∂a = b·aᵇ⁻¹; ∂y/∂b = y·ln a, taken as 0 where a = 0 and b ≥ 0
+            // (the limit, as PyTorch does, instead of 0·(−∞) = NaN)
             Op::PowVar(a, b) => {
                 let (va, vb) = (p.input(a), p.input(b));
-                give(p, a, || {
-                    if vb.value() == 0.0 {
-                        g.lift(0.0)
-                    } else {
-                        g * vb * va.pow_scalar(vb - 1.0)
-                    }
-                });
+                give(p, a, || g * vb * va.pow_scalar(vb - 1.0));
                 give(p, b, || {
                     if va.value() == 0.0 && vb.value() >= 0.0 {
                         g.lift(0.0)
@@ -290,4 +294,18 @@ fn give<S: Scalar, P: Pull<S>>(p: &mut P, to: u32, d: impl FnOnce() -> S) {
 #[inline(always)]
 fn span(operands: &[u32], start: u32, len: u32) -> &[u32] {
     &operands[start as usize..(start + len) as usize]
+}
+
+/// The constant exponent of an [`Op::Pow`], from its two words in `operands`.
+#[inline(always)]
+pub(crate) fn exponent(operands: &[u32], at: u32) -> f64 {
+    let at = at as usize;
+    f64::from_bits(u64::from(operands[at]) << 32 | u64::from(operands[at + 1]))
+}
+
+/// The two words [`exponent`] reads back, for recording an [`Op::Pow`].
+#[inline(always)]
+pub(crate) fn exponent_words(k: f64) -> [u32; 2] {
+    let bits = k.to_bits();
+    [(bits >> 32) as u32, bits as u32]
 }

@@ -3,11 +3,9 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use smallvec::SmallVec;
-
 use crate::custom::CustomOp;
 use crate::graph::{Graph, NodeId};
-use crate::op::Op;
+use crate::op::{self, Op};
 
 /// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -79,8 +77,7 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn value(self) -> f64 {
-        let t = self.graph.tape();
-        t.values[t.pos(self.id) as usize]
+        self.graph.tape().node(self.id).value
     }
 
     /// The gradient accumulated into this node by every [`Var::backward`] since the last
@@ -99,8 +96,7 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn grad(self) -> f64 {
-        let t = self.graph.tape();
-        t.grads[t.pos(self.id) as usize]
+        self.graph.tape().node(self.id).grad
     }
 
     /// Whether this node depends on a [`Graph::var`] leaf (and so receives gradients).
@@ -111,10 +107,10 @@ impl<'g> Var<'g> {
     /// assert!(!(c * 2.0).is_tracked());
     /// assert!((c * g.var(2.0)).is_tracked());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn is_tracked(self) -> bool {
-        let t = self.graph.tape();
-        t.tracked[t.pos(self.id) as usize]
+        self.graph.tape().node(self.id).tracked()
     }
 
     /// Sets a leaf's value, as an optimizer step does. Nodes computed from it keep their old
@@ -129,17 +125,19 @@ impl<'g> Var<'g> {
     /// w.set_value(0.5);
     /// assert_eq!(w.value(), 0.5);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn set_value(self, value: f64) {
         let mut t = self.graph.tape_mut();
         let p = t.pos(self.id) as usize;
+        let op = t.nodes[p].op;
         assert!(
-            t.ops[p] == Op::Leaf,
+            op == Op::Leaf,
             "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, an \
              op's value is computed from its inputs",
-            t.op_name(t.ops[p])
+            t.op_name(op)
         );
-        t.values[p] = value;
+        t.nodes[p].value = value;
     }
 
     /// Gives the node a label that [`Graph::to_dot`] shows (`"apple"`, `"tax"`, …).
@@ -149,11 +147,12 @@ impl<'g> Var<'g> {
     /// let apple = g.var(100.0).named("apple");
     /// assert!(g.to_dot(apple).to_string().contains("apple"));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn named(self, name: &str) -> Self {
         let mut t = self.graph.tape_mut();
-        t.pos(self.id);
-        t.names.insert(self.id, name.to_owned());
+        let p = t.pos(self.id);
+        t.names.insert(p, name.to_owned());
         self
     }
 
@@ -163,15 +162,15 @@ impl<'g> Var<'g> {
     /// let g = scalargrad::Graph::new();
     /// assert_eq!(g.var(1.0).named("x").name().as_deref(), Some("x"));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn name(self) -> Option<String> {
         let t = self.graph.tape();
-        t.pos(self.id);
-        t.names.get(self.id).cloned()
+        t.names.get(&t.pos(self.id)).cloned()
     }
 
     /// Records a unary op on this node.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn unary(self, op: fn(u32) -> Op) -> Self {
         let mut t = self.graph.tape_mut();
@@ -181,7 +180,7 @@ impl<'g> Var<'g> {
     }
 
     /// Records a binary op on `self` and `other`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn binary(self, other: Self, op: fn(u32, u32) -> Op) -> Self {
         self.graph.check_same(other);
@@ -203,11 +202,14 @@ impl<'g> Var<'g> {
     /// assert_eq!((y.value(), x.grad()), (8.0, 3.0));
     /// assert!(g.var(-8.0).pow(1.0 / 3.0).value().is_nan());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn pow(self, k: f64) -> Self {
         let mut t = self.graph.tape_mut();
         let a = t.pos(self.id);
-        let id = t.push_op(Op::Pow(a, k));
+        let at = t.operands.len() as u32;
+        t.operands.extend_from_slice(&op::exponent_words(k));
+        let id = t.push_op(Op::Pow(a, at));
         Var::new(self.graph, id)
     }
 
@@ -223,6 +225,7 @@ impl<'g> Var<'g> {
     /// assert_eq!((y.value(), x.grad()), (8.0, 12.0));
     /// assert!((e.grad() - 8.0 * 2f64.ln()).abs() < 1e-15);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn pow_var(self, exponent: Self) -> Self {
         self.binary(exponent, Op::PowVar)
@@ -239,6 +242,7 @@ impl<'g> Var<'g> {
     /// assert_eq!((y.value(), x.grad()), (0.5, 0.25));
     /// assert_eq!(g.var(-1000.0).sigmoid().value(), 0.0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn sigmoid(self) -> Self {
         self.unary(Op::Sigmoid)
@@ -254,6 +258,7 @@ impl<'g> Var<'g> {
     /// y.backward();
     /// assert_eq!((y.value(), x.grad()), (0.0, 0.0));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn relu(self) -> Self {
         self.unary(Op::Relu)
@@ -270,6 +275,7 @@ impl<'g> Var<'g> {
     /// assert_eq!((y.value(), x.grad()), (0.0, 1.0));
     /// assert_eq!(g.var(1000.0).tanh().value(), 1.0);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn tanh(self) -> Self {
         self.unary(Op::Tanh)
@@ -284,6 +290,7 @@ impl<'g> Var<'g> {
     /// y.backward();
     /// assert_eq!((y.value(), x.grad()), (std::f64::consts::E, std::f64::consts::E));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn exp(self) -> Self {
         self.unary(Op::Exp)
@@ -300,12 +307,14 @@ impl<'g> Var<'g> {
     /// assert_eq!((y.value(), x.grad()), (2f64.ln(), 0.5));
     /// assert!(g.var(-1.0).ln().value().is_nan());
     /// ```
+    #[inline]
     #[track_caller]
     pub fn ln(self) -> Self {
         self.unary(Op::Ln)
     }
 
     /// Applies a registered custom op; see [`Graph::custom`].
+    #[inline]
     #[track_caller]
     pub(crate) fn custom(self, f: CustomOp<'g>) -> Self {
         let mut t = self.graph.tape_mut();
@@ -318,33 +327,40 @@ impl<'g> Var<'g> {
 impl fmt::Debug for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.graph.tape();
-        match t.handles.get(self.id) {
-            Some(&p) => {
-                let p = p as usize;
-                write!(
-                    f,
-                    "Var({} = {}, grad {})",
-                    t.op_name(t.ops[p]),
-                    t.values[p],
-                    t.grads[p]
-                )
+        match t.try_pos(self.id) {
+            Some(p) => {
+                let n = &t.nodes[p as usize];
+                write!(f, "Var({} = {}, grad {})", t.op_name(n.op), n.value, n.grad)
             }
             None => write!(f, "Var(freed)"),
         }
     }
 }
 
-/// Records an n-ary op over `inputs` (copied into the operand list).
+/// Records an n-ary op whose inputs `inputs` yields in order (their positions are appended
+/// to the operand list, with no intermediate allocation).
+#[inline]
 #[track_caller]
-fn nary<'g>(graph: &'g Graph, inputs: &[Var<'g>], op: impl FnOnce(u32) -> Op) -> Var<'g> {
-    for &v in inputs {
-        graph.check_same(v);
-    }
+fn nary<'g>(
+    graph: &'g Graph,
+    inputs: impl IntoIterator<Item = Var<'g>>,
+    op: impl FnOnce(u32) -> Op,
+) -> Var<'g> {
     let mut t = graph.tape_mut();
-    let start = t.operands.len() as u32;
-    let positions: SmallVec<[u32; 64]> = inputs.iter().map(|v| t.pos(v.id())).collect();
-    t.operands.extend_from_slice(&positions);
-    let id = t.push_op(op(start));
+    let start = t.operands.len();
+    for v in inputs {
+        let same = std::ptr::eq(graph, v.graph());
+        match t.try_pos(v.id()).filter(|_| same) {
+            Some(p) => t.operands.push(p),
+            None => {
+                // Leave the operand list as it was, then report the foreign or stale handle.
+                t.operands.truncate(start);
+                graph.check_same(v);
+                t.pos(v.id());
+            }
+        }
+    }
+    let id = t.push_op(op(start as u32));
     Var::new(graph, id)
 }
 
@@ -363,6 +379,7 @@ impl Graph {
     /// assert_eq!(s.value(), 10.0);
     /// assert!(xs.iter().all(|x| x.grad() == 1.0));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn sum<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
         assert!(!xs.is_empty(), "scalargrad: Graph::sum of no terms");
@@ -370,7 +387,7 @@ impl Graph {
             return xs[0];
         }
         let len = xs.len() as u32;
-        nary(self, xs, |start| Op::Sum { start, len })
+        nary(self, xs.iter().copied(), |start| Op::Sum { start, len })
     }
 
     /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
@@ -388,6 +405,7 @@ impl Graph {
     /// y.backward();
     /// assert_eq!((y.value(), w[0].grad(), w[1].grad()), (11.0, 3.0, 4.0));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn dot<'g>(&'g self, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
         self.dot_node(None, w, x)
@@ -407,11 +425,13 @@ impl Graph {
     /// y.backward();
     /// assert_eq!((y.value(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
     /// ```
+    #[inline]
     #[track_caller]
     pub fn affine<'g>(&'g self, b: Var<'g>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
         self.dot_node(Some(b), w, x)
     }
 
+    #[inline]
     #[track_caller]
     fn dot_node<'g>(&'g self, b: Option<Var<'g>>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
         assert_eq!(
@@ -426,14 +446,11 @@ impl Graph {
             Some(b) if w.is_empty() => return b,
             Some(_) => {}
         }
-        let mut inputs: Vec<Var<'g>> = Vec::with_capacity(2 * w.len() + 1);
-        inputs.extend(b);
-        for (&wi, &xi) in w.iter().zip(x) {
-            inputs.push(wi);
-            inputs.push(xi);
-        }
+        let inputs = b
+            .into_iter()
+            .chain(w.iter().zip(x).flat_map(|(&wi, &xi)| [wi, xi]));
         let (pairs, bias) = (w.len() as u32, b.is_some());
-        nary(self, &inputs, |start| Op::Dot { start, pairs, bias })
+        nary(self, inputs, |start| Op::Dot { start, pairs, bias })
     }
 }
 
@@ -442,6 +459,7 @@ macro_rules! binary_ops {
     ($($Trait:ident $method:ident $Assign:ident $assign:ident => $op:ident;)*) => {$(
         impl<'g> $Trait for Var<'g> {
             type Output = Var<'g>;
+            #[inline]
             #[track_caller]
             fn $method(self, rhs: Var<'g>) -> Var<'g> {
                 self.binary(rhs, Op::$op)
@@ -449,6 +467,7 @@ macro_rules! binary_ops {
         }
         impl<'g> $Trait<f64> for Var<'g> {
             type Output = Var<'g>;
+            #[inline]
             #[track_caller]
             fn $method(self, rhs: f64) -> Var<'g> {
                 self.binary(self.graph.constant(rhs), Op::$op)
@@ -456,18 +475,21 @@ macro_rules! binary_ops {
         }
         impl<'g> $Trait<Var<'g>> for f64 {
             type Output = Var<'g>;
+            #[inline]
             #[track_caller]
             fn $method(self, rhs: Var<'g>) -> Var<'g> {
                 rhs.graph.constant(self).binary(rhs, Op::$op)
             }
         }
         impl<'g> $Assign for Var<'g> {
+            #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: Var<'g>) {
                 *self = $Trait::$method(*self, rhs);
             }
         }
         impl<'g> $Assign<f64> for Var<'g> {
+            #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: f64) {
                 *self = $Trait::$method(*self, rhs);
@@ -486,6 +508,7 @@ binary_ops! {
 impl<'g> Neg for Var<'g> {
     type Output = Var<'g>;
     /// `−x` (primitive: one exact node instead of `−1 · x`). Derivative −1.
+    #[inline]
     #[track_caller]
     fn neg(self) -> Var<'g> {
         self.unary(Op::Neg)

@@ -27,14 +27,16 @@ pub fn moons() -> Vec<Sample> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<f64> = l.split(',').map(|s| s.trim().parse().unwrap()).collect();
-            Sample { x: [f[0], f[1]], y: f[2] }
+            Sample {
+                x: [f[0], f[1]],
+                y: f[2],
+            }
         })
         .collect()
 }
 
 pub fn init() -> Vec<Layer> {
-    let text =
-        std::fs::read_to_string(data_dir().join("moons_mlp_init.json")).expect("init json");
+    let text = std::fs::read_to_string(data_dir().join("moons_mlp_init.json")).expect("init json");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["layers"]
         .as_array()
@@ -45,9 +47,20 @@ pub fn init() -> Vec<Layer> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+                .map(|r| {
+                    r.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_f64().unwrap())
+                        .collect()
+                })
                 .collect(),
-            b: l["biases"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
+            b: l["biases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect(),
             relu: l["relu"].as_bool().unwrap(),
         })
         .collect()
@@ -67,9 +80,11 @@ pub fn flatten(layers: &[Layer]) -> Vec<f64> {
 
 /// Layer shapes `(nin, nout, relu)`.
 pub fn shapes(layers: &[Layer]) -> Vec<(usize, usize, bool)> {
-    layers.iter().map(|l| (l.w[0].len(), l.w.len(), l.relu)).collect()
+    layers
+        .iter()
+        .map(|l| (l.w[0].len(), l.w.len(), l.relu))
+        .collect()
 }
-
 
 pub fn lr(k: usize) -> f64 {
     1.0 - (0.9 * k as f64) / 100.0

@@ -95,7 +95,11 @@ pub fn w1(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
     }
     let secs = t0.elapsed().as_secs_f64();
     black_box(&p);
-    Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }
+    Moons {
+        step_s: secs / steps as f64,
+        loss0: losses.0,
+        loss99: losses.1,
+    }
 }
 
 /// W2: the chain as arrays; backward walks it in reverse.

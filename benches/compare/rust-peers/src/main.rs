@@ -62,12 +62,19 @@ fn mem(engine: &str, n: usize) {
         "RustQuant_autodiff" => peers::rq::w2(n).out,
         _ => panic!("unknown engine {engine}"),
     };
-    println!("{}", json!({"w": "W2-mem", "engine": engine, "n": n, "out": out, "peak_rss": peak_rss()}));
+    println!(
+        "{}",
+        json!({"w": "W2-mem", "engine": engine, "n": n, "out": out, "peak_rss": peak_rss()})
+    );
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).map(|i| args[i + 1].clone());
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .map(|i| args[i + 1].clone())
+    };
     if let Some(i) = args.iter().position(|a| a == "--mem") {
         mem(&args[i + 1], args[i + 2].parse().unwrap());
         return;
@@ -82,35 +89,64 @@ fn main() {
         .collect();
     let only = arg("--only");
     let run = |w: &str| only.as_deref().is_none_or(|o| o == w);
+    // `--engine NAME`: only the floor and engines whose name starts with NAME (for profiling).
+    let engine = arg("--engine");
+    let on = |e: &str| e == "floor" || engine.as_deref().is_none_or(|x| e.starts_with(x));
 
     let samples = data::moons();
     let init = data::init();
     for rep in rep0..rep0 + reps {
         if run("w1") {
-            emit_moons("floor", rep, steps, &floor::w1(&samples, &init, steps), None);
-            let (m, nodes) = sg::w1_eager(&samples, &init, steps, sg::Path::Element);
-            emit_moons("scalargrad eager", rep, steps, &m, Some(nodes));
-            let (m, nodes) = sg::w1_eager(&samples, &init, steps, sg::Path::Fused);
-            emit_moons("scalargrad eager fused", rep, steps, &m, Some(nodes));
-            let m = sg::w1_replay(&samples, &init, steps, sg::Path::Element);
-            emit_moons("scalargrad replay", rep, steps, &m, None);
-            let m = sg::w1_replay(&samples, &init, steps, sg::Path::Fused);
-            emit_moons("scalargrad replay fused", rep, steps, &m, None);
-            emit_moons("reverse", rep, steps, &peers::rev::w1(&samples, &init, steps), None);
-            emit_moons("RustQuant_autodiff", rep, steps, &peers::rq::w1(&samples, &init, steps), None);
+            emit_moons(
+                "floor",
+                rep,
+                steps,
+                &floor::w1(&samples, &init, steps),
+                None,
+            );
+            if on("scalargrad") {
+                for (name, path) in [("", sg::Path::Element), (" fused", sg::Path::Fused)] {
+                    let (m, nodes) = sg::w1_eager(&samples, &init, steps, path);
+                    emit_moons(
+                        &format!("scalargrad eager{name}"),
+                        rep,
+                        steps,
+                        &m,
+                        Some(nodes),
+                    );
+                    let m = sg::w1_replay(&samples, &init, steps, path);
+                    emit_moons(&format!("scalargrad replay{name}"), rep, steps, &m, None);
+                }
+            }
+            if on("reverse") {
+                emit_moons(
+                    "reverse",
+                    rep,
+                    steps,
+                    &peers::rev::w1(&samples, &init, steps),
+                    None,
+                );
+            }
+            if on("RustQuant_autodiff") {
+                let m = peers::rq::w1(&samples, &init, steps);
+                emit_moons("RustQuant_autodiff", rep, steps, &m, None);
+            }
         }
         for &n in &ns {
-            if run("w2") {
-                emit_chain("W2", "floor", n, rep, &floor::w2(n));
-                emit_chain("W2", "scalargrad", n, rep, &sg::w2(n));
-                emit_chain("W2", "reverse", n, rep, &peers::rev::w2(n));
-                emit_chain("W2", "RustQuant_autodiff", n, rep, &peers::rq::w2(n));
-            }
-            if run("w3") {
-                emit_chain("W3", "floor", n, rep, &floor::w3(n));
-                emit_chain("W3", "scalargrad", n, rep, &sg::w3(n));
-                emit_chain("W3", "reverse", n, rep, &peers::rev::w3(n));
-                emit_chain("W3", "RustQuant_autodiff", n, rep, &peers::rq::w3(n));
+            type Engine = (&'static str, fn(usize) -> Chain, fn(usize) -> Chain);
+            let engines: [Engine; 4] = [
+                ("floor", floor::w2, floor::w3),
+                ("scalargrad", sg::w2, sg::w3),
+                ("reverse", peers::rev::w2, peers::rev::w3),
+                ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
+            ];
+            for (name, w2, w3) in engines {
+                if on(name) && run("w2") {
+                    emit_chain("W2", name, n, rep, &w2(n));
+                }
+                if on(name) && run("w3") {
+                    emit_chain("W3", name, n, rep, &w3(n));
+                }
             }
         }
     }

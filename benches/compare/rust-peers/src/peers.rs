@@ -63,7 +63,11 @@ macro_rules! moons_loop {
             }
         }
         let secs = t0.elapsed().as_secs_f64();
-        Moons { step_s: secs / $steps as f64, loss0: losses.0, loss99: losses.1 }
+        Moons {
+            step_s: secs / $steps as f64,
+            loss0: losses.0,
+            loss99: losses.1,
+        }
     }};
 }
 
@@ -144,19 +148,44 @@ pub mod rev {
     }
 
     pub fn w1(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
-        moons_loop!(samples, init, steps, tape, Tape::new(), tape.clear(),
-            |v| tape.add_var(v), relu, |t: Var<'_>| t.grad(),
-            |a: &Vec<f64>, v: &Var<'_>| a.wrt(v), |t: Var<'_>| t.val())
+        moons_loop!(
+            samples,
+            init,
+            steps,
+            tape,
+            Tape::new(),
+            tape.clear(),
+            |v| tape.add_var(v),
+            relu,
+            |t: Var<'_>| t.grad(),
+            |a: &Vec<f64>, v: &Var<'_>| a.wrt(v),
+            |t: Var<'_>| t.val()
+        )
     }
 
     pub fn w2(n: usize) -> Chain {
-        chain!(n, tape, Tape::new(), |v| tape.add_var(v), tanh,
-            |x: Var<'_>| x.grad(), |a: &Vec<f64>, v: &Var<'_>| a.wrt(v), |x: Var<'_>| x.val())
+        chain!(
+            n,
+            tape,
+            Tape::new(),
+            |v| tape.add_var(v),
+            tanh,
+            |x: Var<'_>| x.grad(),
+            |a: &Vec<f64>, v: &Var<'_>| a.wrt(v),
+            |x: Var<'_>| x.val()
+        )
     }
 
     pub fn w3(n: usize) -> Chain {
-        wide!(n, tape, Tape::new(), |v| tape.add_var(v), |x: Var<'_>| x.grad(),
-            |a: &Vec<f64>, v: &Var<'_>| a.wrt(v), |x: Var<'_>| x.val())
+        wide!(
+            n,
+            tape,
+            Tape::new(),
+            |v| tape.add_var(v),
+            |x: Var<'_>| x.grad(),
+            |a: &Vec<f64>, v: &Var<'_>| a.wrt(v),
+            |x: Var<'_>| x.val()
+        )
     }
 }
 
@@ -173,19 +202,43 @@ pub mod rq {
     }
 
     pub fn w1(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
-        moons_loop!(samples, init, steps, tape, Graph::new(), tape.clear(),
-            |v| tape.var(v), relu, |t: Variable<'_>| t.accumulate(),
-            |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v), |t: Variable<'_>| t.value())
+        moons_loop!(
+            samples,
+            init,
+            steps,
+            tape,
+            Graph::new(),
+            tape.clear(),
+            |v| tape.var(v),
+            relu,
+            |t: Variable<'_>| t.accumulate(),
+            |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v),
+            |t: Variable<'_>| t.value()
+        )
     }
 
     pub fn w2(n: usize) -> Chain {
-        chain!(n, tape, Graph::new(), |v| tape.var(v), tanh,
-            |x: Variable<'_>| x.accumulate(), |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v),
-            |x: Variable<'_>| x.value())
+        chain!(
+            n,
+            tape,
+            Graph::new(),
+            |v| tape.var(v),
+            tanh,
+            |x: Variable<'_>| x.accumulate(),
+            |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v),
+            |x: Variable<'_>| x.value()
+        )
     }
 
     pub fn w3(n: usize) -> Chain {
-        wide!(n, tape, Graph::new(), |v| tape.var(v), |x: Variable<'_>| x.accumulate(),
-            |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v), |x: Variable<'_>| x.value())
+        wide!(
+            n,
+            tape,
+            Graph::new(),
+            |v| tape.var(v),
+            |x: Variable<'_>| x.accumulate(),
+            |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v),
+            |x: Variable<'_>| x.value()
+        )
     }
 }

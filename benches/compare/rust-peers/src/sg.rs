@@ -108,7 +108,14 @@ pub fn w1_eager(samples: &[Sample], init: &[Layer], steps: usize, path: Path) ->
         g.rewind(mark);
     }
     let secs = t0.elapsed().as_secs_f64();
-    (Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }, nodes)
+    (
+        Moons {
+            step_s: secs / steps as f64,
+            loss0: losses.0,
+            loss99: losses.1,
+        },
+        nodes,
+    )
 }
 
 /// W1 replayed: recorded once (not timed), then `set_value` + `recompute` + `backward` per
@@ -135,7 +142,11 @@ pub fn w1_replay(samples: &[Sample], init: &[Layer], steps: usize, path: Path) -
         model.update(k);
     }
     let secs = t0.elapsed().as_secs_f64();
-    Moons { step_s: secs / steps as f64, loss0: losses.0, loss99: losses.1 }
+    Moons {
+        step_s: secs / steps as f64,
+        loss0: losses.0,
+        loss99: losses.1,
+    }
 }
 
 /// W2 (deep chain); the graph is created inside the timed region and dropped outside it.

@@ -1,0 +1,164 @@
+//! W1 (`bench/WORKLOADS.md`): micrograd's moons demo, one full-batch training step of an
+//! MLP(2, [16, 16, 1]) on 100 points, four ways:
+//!
+//! - `w1_moons/eager_element`: the graph recorded again every step, one node per `*` and `+`
+//!   (micrograd's graph, 65,814 nodes), then rewound;
+//! - `w1_moons/eager_fused`: the same with one `affine` node per neuron, `sum` and `dot` for
+//!   the losses (7,544 nodes), bit-identical values and gradients;
+//! - `w1_moons/replay_element`, `w1_moons/replay_fused`: recorded once, then every step only
+//!   `set_value` on the parameters, `recompute`, `zero_grad` and `backward` (no allocation).
+//!
+//! Before timing, 100 steps of each reproduce micrograd's step-0 and step-99 losses.
+//! Run: `cargo bench --bench w1_moons`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use scalargrad::nn::moons::{dataset, initial_spec, LOSS_STEP_0, LOSS_STEP_99};
+use scalargrad::nn::{Activation, Dataset};
+use scalargrad::{Graph, Var};
+
+#[derive(Clone, Copy)]
+enum Path {
+    Element,
+    Fused,
+}
+
+/// The parameters as leaves in micrograd's order (`w_0..w_{nin-1}, b` per neuron).
+struct Model<'g> {
+    params: Vec<Var<'g>>,
+    /// `(nin, nout, relu)` per layer.
+    shapes: Vec<(usize, usize, bool)>,
+}
+
+impl<'g> Model<'g> {
+    fn new(g: &'g Graph) -> Self {
+        let spec = initial_spec();
+        let mut params = Vec::new();
+        let mut shapes = Vec::new();
+        for layer in &spec.layers {
+            let biases = layer.biases.as_ref().expect("the moons network has biases");
+            for (w, &b) in layer.weights.iter().zip(biases) {
+                params.extend(w.iter().map(|&v| g.var(v)));
+                params.push(g.var(b));
+            }
+            let relu = layer.activation == Activation::Relu;
+            shapes.push((layer.weights[0].len(), layer.weights.len(), relu));
+        }
+        Model { params, shapes }
+    }
+
+    /// Records `data_loss + reg_loss` for the whole batch.
+    fn loss(&self, g: &'g Graph, data: &Dataset, path: Path) -> Var<'g> {
+        let mut losses = Vec::with_capacity(data.len());
+        let (mut input, mut out) = (Vec::with_capacity(16), Vec::with_capacity(16));
+        for (x, &y) in data.inputs.iter().zip(&data.labels) {
+            input.clear();
+            input.extend(x.iter().map(|&v| g.constant(v)));
+            let mut off = 0;
+            for &(nin, nout, relu) in &self.shapes {
+                out.clear();
+                for _ in 0..nout {
+                    let (w, b) = (&self.params[off..off + nin], self.params[off + nin]);
+                    off += nin + 1;
+                    let act = match path {
+                        Path::Element => w.iter().zip(&input).fold(b, |a, (&wi, &xi)| a + wi * xi),
+                        Path::Fused => g.affine(b, w, &input),
+                    };
+                    out.push(if relu { act.relu() } else { act });
+                }
+                std::mem::swap(&mut input, &mut out);
+            }
+            losses.push((input[0] * (-y) + 1.0).relu());
+        }
+        let (data_loss, reg) = match path {
+            Path::Element => (
+                losses[1..].iter().fold(losses[0], |a, &l| a + l),
+                self.params[1..]
+                    .iter()
+                    .fold(self.params[0] * self.params[0], |a, &p| a + p * p),
+            ),
+            Path::Fused => (g.sum(&losses), g.dot(&self.params, &self.params)),
+        };
+        data_loss * 0.01 + reg * 1e-4
+    }
+
+    fn update(&self, k: usize) {
+        let lr = 1.0 - (0.9 * k as f64) / 100.0;
+        for p in &self.params {
+            p.set_value(p.value() - lr * p.grad());
+        }
+    }
+}
+
+/// One eager step `k`: record, backward, update, rewind. Returns the loss.
+fn eager_step(g: &Graph, model: &Model<'_>, data: &Dataset, path: Path, k: usize) -> f64 {
+    g.scope(|| {
+        g.zero_grad();
+        let total = model.loss(g, data, path);
+        total.backward();
+        model.update(k);
+        total.value()
+    })
+}
+
+/// One replay step `k` of the recorded `total`: recompute, backward, update. Returns the loss.
+fn replay_step(g: &Graph, model: &Model<'_>, total: Var<'_>, k: usize) -> f64 {
+    g.recompute();
+    g.zero_grad();
+    total.backward();
+    model.update(k);
+    total.value()
+}
+
+/// Checks micrograd's losses of steps 0 and 99 (to 1e-9 relative, as WORKLOADS.md asks).
+fn check(losses: &[f64], what: &str) {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b;
+    assert!(
+        close(losses[0], LOSS_STEP_0),
+        "{what}: step 0 loss {}",
+        losses[0]
+    );
+    assert!(
+        close(losses[99], LOSS_STEP_99),
+        "{what}: step 99 loss {}",
+        losses[99]
+    );
+}
+
+fn w1(c: &mut Criterion) {
+    let data = dataset();
+    let mut group = c.benchmark_group("w1_moons");
+    for (name, path) in [("element", Path::Element), ("fused", Path::Fused)] {
+        let g = Graph::new();
+        let model = Model::new(&g);
+        let losses: Vec<f64> = (0..100)
+            .map(|k| eager_step(&g, &model, &data, path, k))
+            .collect();
+        check(&losses, &format!("eager_{name}"));
+        let mut k = 0;
+        group.bench_function(format!("eager_{name}"), |b| {
+            b.iter(|| {
+                k = (k + 1) % 100;
+                eager_step(&g, &model, &data, path, k)
+            })
+        });
+
+        let g = Graph::new();
+        let model = Model::new(&g);
+        let total = model.loss(&g, &data, path);
+        let losses: Vec<f64> = (0..100)
+            .map(|k| replay_step(&g, &model, total, k))
+            .collect();
+        check(&losses, &format!("replay_{name}"));
+        let mut k = 0;
+        group.bench_function(format!("replay_{name}"), |b| {
+            b.iter(|| {
+                k = (k + 1) % 100;
+                replay_step(&g, &model, total, k)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, w1);
+criterion_main!(benches);
