@@ -558,7 +558,8 @@ impl Graph {
     /// When on, the first op that turns finite inputs into a NaN or infinite value panics
     /// with its name, its inputs' values and the source line that recorded it; so does the
     /// first reverse-pass step that turns a finite gradient into a non-finite one, and a
-    /// leaf created non-finite. When off, non-finite numbers propagate by IEEE rules.
+    /// leaf created (or [set](Var::set_value)) non-finite. When off, non-finite numbers
+    /// propagate by IEEE rules.
     ///
     /// ```should_panic
     /// let g = scalargrad::Graph::new();

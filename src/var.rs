@@ -117,7 +117,8 @@ impl<'g> Var<'g> {
     /// values until [`Graph::recompute`] (or until they are recorded again).
     ///
     /// # Panics
-    /// If the node is not a leaf (an op's value is computed from its inputs), or was freed.
+    /// If the node is not a leaf (an op's value is computed from its inputs), or was freed;
+    /// in [anomaly mode](Graph::detect_anomaly), if `value` is NaN or infinite.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
@@ -137,6 +138,13 @@ impl<'g> Var<'g> {
              op's value is computed from its inputs",
             t.op_name(op)
         );
+        if t.anomaly && !value.is_finite() {
+            panic!(
+                "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
+                value,
+                std::panic::Location::caller()
+            );
+        }
         t.nodes[p].value = value;
     }
 

@@ -413,6 +413,30 @@ fn anomaly_rejects_non_finite_leaves() {
     assert!(msg.contains("non-finite value inf"), "{msg}");
 }
 
+/// A parameter set to NaN by an optimizer step would otherwise slip through: every later op
+/// has a non-finite input, so no op turns finite inputs into a NaN (this was a gap).
+#[test]
+fn anomaly_rejects_non_finite_set_value() {
+    let line = line!() + 4;
+    let msg = anomaly_message(|g| {
+        let w = g.var(1.0);
+        let _ = w * 2.0;
+        w.set_value(NAN);
+    });
+    assert!(
+        msg.starts_with("scalargrad anomaly: set_value gave a leaf the non-finite value NaN"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("tests/ieee.rs:{line}")), "{msg}");
+    // off, it is allowed and propagates on recompute
+    let g = Graph::new();
+    let w = g.var(1.0);
+    let y = w * 2.0;
+    w.set_value(INF);
+    g.recompute();
+    assert_eq!(y.value(), INF);
+}
+
 #[test]
 fn anomaly_backward_names_op_inputs_and_call_site() {
     // forward values are all finite (0 and 0); backward computes 0 · ∞ in pow's rule
