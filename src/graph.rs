@@ -1,7 +1,7 @@
 //! The arena: a tape of scalar nodes in creation order, and the handles that point into it.
 //!
 //! # Layout
-//! Nodes live in one dense array indexed by their *position* on the tape; each [`Node`] is 32
+//! Nodes live in one dense array indexed by their *position* on the tape; each `Node` is 32
 //! bytes: value, gradient, op (with its inputs' positions) and a word holding the position's
 //! *generation* and two flags. A handle ([`Var`]) holds the position and the generation it was
 //! created with. Freeing nodes ([`Graph::rewind`]) only shortens the tape: the freed slots

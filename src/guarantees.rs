@@ -10,6 +10,15 @@
 //! freed"*, even when a new node now sits at the same position: the key's generation no
 //! longer matches. Tested in `tests/misuse.rs`.
 //!
+//! The one limit: a position's generation is a 30-bit counter. A stale handle could alias a
+//! new node only if it were kept unused while its position was re-created exactly a
+//! multiple of 2³⁰ (about 1.07 billion) times, i.e. across a billion rewinds that reach
+//! that far back, and then used.
+//!
+//! A panic inside a misuse check, or inside a reverse pass (anomaly mode, or a custom op's
+//! derivative), leaves the graph consistent and usable; an interrupted `backward` leaves its
+//! partial gradients until [`Graph::zero_grad`](crate::Graph::zero_grad).
+//!
 //! # The compiler rejects the rest
 //! (Stable rustdoc does not compare the error codes written after `compile_fail`; each
 //! example below was checked by hand to fail with the code it names.)
@@ -91,10 +100,14 @@
 //! No op panics on a bad number. NaN and ±∞ propagate through values and gradients by IEEE
 //! rules; each op's edge points (`ln 0`, `ln(−1)`, `0⁻¹`, `(−8)^⅓`, `x/0`, `exp(710)`,
 //! `0·∞` in a backward product, `relu'(0)`, `sigmoid(±1000)`) are pinned to the numbers
-//! PyTorch gives in `tests/ieee.rs`. [`Graph::detect_anomaly`](crate::Graph::detect_anomaly)
+//! PyTorch gives in `tests/ieee.rs`, bit for bit; the one difference is that gradients
+//! accumulate into a `.grad()` that starts at +0, so a derivative of −0 reads back as +0. [`Graph::detect_anomaly`](crate::Graph::detect_anomaly)
 //! turns the first non-finite value or gradient into a panic naming the op, its inputs and
-//! where it was recorded; [`Graph::check_finite`](crate::Graph::check_finite) finds it after
-//! the fact.
+//! where it was recorded (or where `backward` was called), including a gradient that only
+//! overflows when finite shares are summed and a leaf given a non-finite value by
+//! [`Var::set_value`](crate::Var::set_value); [`Graph::check_finite`](crate::Graph::check_finite)
+//! finds it after the fact. With anomaly mode on from the start, it panics exactly when
+//! `check_finite` would report a node (an invariant of the fuzz target).
 //!
 //! # Depth and size
 //! No graph walk recurses: a 1,000,000-deep chain runs forward and backward in a debug

@@ -361,3 +361,25 @@ fn the_graph_survives_a_misuse_panic() {
     y.backward();
     assert_eq!((y.value(), x.grad(), g.len()), (4.0, 4.0, 3));
 }
+
+/// A panic in the middle of a reverse pass (here anomaly mode's) leaves the graph usable:
+/// the interrupted pass's partial gradients stay until `zero_grad`, and no bookkeeping of the
+/// interrupted pass leaks into the next one.
+#[test]
+fn a_graph_is_usable_after_a_panic_inside_backward() {
+    let g = Graph::new();
+    let z = g.var(2.0);
+    let x = g.var(0.0);
+    let y = x.pow(0.5) * 0.0 + z * 3.0; // backward: 0·∞ in pow's rule
+    let w = z * z;
+    g.detect_anomaly(true);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward()));
+    assert!(message(r.expect_err("anomaly")).starts_with("scalargrad anomaly"));
+    g.detect_anomaly(false);
+    g.zero_grad();
+    w.backward();
+    assert_eq!((z.grad(), x.grad(), y.grad()), (4.0, 0.0, 0.0));
+    y.backward();
+    assert_eq!(z.grad(), 4.0 + 3.0);
+    assert!(x.grad().is_nan());
+}
