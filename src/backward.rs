@@ -66,23 +66,37 @@ fn reverse_pass(t: &mut Tape, root: usize) {
         t.nodes[..len].iter_mut().for_each(|n| n.meta &= !REACHED);
     }
     t.interrupted = true;
+    // One copy of the walk per case, so the common one (no anomaly mode, every gradient
+    // below the root still 0) tests neither.
+    match (t.anomaly, t.dirty.min(root + 1) > 0) {
+        (false, false) => walk::<false, false>(t, root),
+        (false, true) => walk::<false, true>(t, root),
+        (true, false) => walk::<true, false>(t, root),
+        (true, true) => walk::<true, true>(t, root),
+    }
+    t.dirty = t.dirty.max(root + 1);
+    t.interrupted = false;
+}
+
+/// The walk of [`reverse_pass`]: `ANOMALY` = anomaly mode, `SCRATCH` = some positions below
+/// the root may hold gradients of an earlier pass.
+#[track_caller]
+fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize) {
     let split = t.dirty.min(root + 1);
     let Tape {
         nodes,
         operands,
         customs,
-        anomaly,
         adjoint,
         ..
     } = &mut *t;
     adjoint.clear();
     adjoint.resize(split, 0.0);
-    let mut pull = NumberPull {
+    let mut pull = NumberPull::<ANOMALY, SCRATCH> {
         nodes: &mut nodes[..=root],
         adjoint,
         split,
         customs,
-        anomaly: *anomaly,
         non_finite: false,
     };
     pull.give(root as u32, 1.0);
@@ -93,20 +107,18 @@ fn reverse_pass(t: &mut Tape, root: usize) {
         }
         node.meta &= !REACHED;
         let (op, y) = (node.op, node.value);
-        let g = if i >= split {
-            node.grad
-        } else {
+        let g = if SCRATCH && i < split {
             let g = pull.adjoint[i];
             node.grad += g;
             g
+        } else {
+            node.grad
         };
         op.pullback(operands, y, g, &mut pull);
-        if pull.non_finite {
+        if ANOMALY && pull.non_finite {
             report_backward_anomaly(&op, i, g, pull.nodes, operands);
         }
     }
-    t.dirty = t.dirty.max(root + 1);
-    t.interrupted = false;
 }
 
 #[cold]
@@ -130,17 +142,16 @@ fn report_backward_anomaly(op: &Op, pos: usize, g: f64, nodes: &[Node], operands
 }
 
 /// [`Pull`] on numbers: reads values, accumulates gradients (see [`reverse_pass`]).
-struct NumberPull<'a> {
+struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     nodes: &'a mut [Node],
     /// This pass's gradients of positions below `split`.
     adjoint: &'a mut [f64],
     split: usize,
     customs: &'a crate::custom::CustomTable,
-    anomaly: bool,
     non_finite: bool,
 }
 
-impl Pull<f64> for NumberPull<'_> {
+impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOMALY, SCRATCH> {
     #[inline(always)]
     fn input(&self, p: u32) -> f64 {
         self.nodes[p as usize].value
@@ -154,15 +165,15 @@ impl Pull<f64> for NumberPull<'_> {
         let p = p as usize;
         let node = &mut self.nodes[p];
         node.meta |= REACHED;
-        let sum = if p >= self.split {
-            node.grad += d;
-            node.grad
-        } else {
+        let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]
+        } else {
+            node.grad += d;
+            node.grad
         };
         // The sum, not `d`: finite shares can overflow when they accumulate.
-        if self.anomaly && !sum.is_finite() {
+        if ANOMALY && !sum.is_finite() {
             self.non_finite = true;
         }
     }

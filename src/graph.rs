@@ -230,14 +230,55 @@ impl Tape {
             },
             "inputs come before outputs"
         );
+        let mut tracked = false;
+        let nodes = &self.nodes;
+        op.for_each_input(&self.operands, |p| tracked |= nodes[p as usize].tracked());
+        self.push_op_tracked(op, tracked)
+    }
+
+    /// [`Tape::push_op`] when the caller already knows whether an input is tracked.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
         let nodes = &self.nodes;
         let value = op.eval(|p| nodes[p as usize].value, &self.operands, &self.customs);
-        let mut tracked = false;
-        op.for_each_input(&self.operands, |p| tracked |= nodes[p as usize].tracked());
         if self.anomaly && !value.is_finite() {
             self.report_forward_anomaly(op, value, Location::caller());
         }
         self.push(op, value, tracked)
+    }
+
+    /// Appends the positions of an n-ary op's `n` inputs (`input(i)`, in order) to the operand
+    /// list; returns where they start and whether one is tracked, or the first input that is
+    /// foreign or freed (leaving the list as it was).
+    #[inline(always)]
+    pub(crate) fn push_operands<'g>(
+        &mut self,
+        graph: &Graph,
+        n: usize,
+        input: impl Fn(usize) -> Var<'g>,
+    ) -> Result<(u32, bool), Var<'g>> {
+        let start = self.operands.len();
+        self.operands.resize(start + n, 0);
+        // Split borrows: the loop keeps its state in registers.
+        let nodes = &self.nodes[..self.len];
+        let out = &mut self.operands[start..];
+        let mut tracked = false;
+        for (i, slot) in out.iter_mut().enumerate() {
+            let v = input(i);
+            let id = v.id();
+            match nodes.get(id.pos as usize) {
+                Some(node) if node.gen() == id.gen && std::ptr::eq(graph, v.graph()) => {
+                    tracked |= node.tracked();
+                    *slot = id.pos;
+                }
+                _ => {
+                    self.operands.truncate(start);
+                    return Err(v);
+                }
+            }
+        }
+        Ok((start as u32, tracked))
     }
 
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.

@@ -157,17 +157,14 @@ impl Op {
             Op::Custom(a, f) => customs[f as usize].value(at(a)),
             Op::Sum { start, len } => {
                 let xs = span(operands, start, len);
-                xs[1..].iter().fold(at(xs[0]), |acc, &p| acc + at(p))
+                let mut acc = at(xs[0]);
+                for &p in &xs[1..] {
+                    acc += at(p);
+                }
+                acc
             }
             Op::Dot { start, pairs, bias } => {
-                let ops = span(operands, start, 2 * pairs + bias as u32);
-                let (init, wx) = if bias {
-                    (at(ops[0]), &ops[1..])
-                } else {
-                    (at(ops[0]) * at(ops[1]), &ops[2..])
-                };
-                wx.chunks_exact(2)
-                    .fold(init, |acc, p| acc + at(p[0]) * at(p[1]))
+                dot(&at, span(operands, start, 2 * pairs + bias as u32), bias)
             }
         }
     }
@@ -286,6 +283,21 @@ impl Op {
             }
         }
     }
+}
+
+/// `[b] + w₀x₀ + w₁x₁ + …` left to right over `ops = [b,] w₀, x₀, w₁, x₁, …` (out of line:
+/// inlined into the recording code, the running sum was kept in memory).
+#[inline(never)]
+fn dot(at: &impl Fn(u32) -> f64, ops: &[u32], bias: bool) -> f64 {
+    let (mut acc, wx) = if bias {
+        (at(ops[0]), &ops[1..])
+    } else {
+        (at(ops[0]) * at(ops[1]), &ops[2..])
+    };
+    for p in wx.chunks_exact(2) {
+        acc += at(p[0]) * at(p[1]);
+    }
+    acc
 }
 
 /// Gives `d()` to input `to` if it wants a gradient; `d` is not evaluated otherwise, so no

@@ -345,31 +345,27 @@ impl fmt::Debug for Var<'_> {
     }
 }
 
-/// Records an n-ary op whose inputs `inputs` yields in order (their positions are appended
-/// to the operand list, with no intermediate allocation).
-#[inline]
+/// Records an n-ary op over `n` inputs, the `i`-th being `input(i)`.
+#[inline(always)]
 #[track_caller]
 fn nary<'g>(
     graph: &'g Graph,
-    inputs: impl IntoIterator<Item = Var<'g>>,
+    n: usize,
+    input: impl Fn(usize) -> Var<'g>,
     op: impl FnOnce(u32) -> Op,
 ) -> Var<'g> {
     let mut t = graph.tape_mut();
-    let start = t.operands.len();
-    for v in inputs {
-        let same = std::ptr::eq(graph, v.graph());
-        match t.try_pos(v.id()).filter(|_| same) {
-            Some(p) => t.operands.push(p),
-            None => {
-                // Leave the operand list as it was, then report the foreign or stale handle.
-                t.operands.truncate(start);
-                graph.check_same(v);
-                t.pos(v.id());
-            }
+    match t.push_operands(graph, n, input) {
+        Ok((start, tracked)) => {
+            let id = t.push_op_tracked(op(start), tracked);
+            Var::new(graph, id)
+        }
+        Err(v) => {
+            graph.check_same(v);
+            t.pos(v.id());
+            unreachable!("a handle that push_operands rejects is foreign or freed")
         }
     }
-    let id = t.push_op(op(start as u32));
-    Var::new(graph, id)
 }
 
 impl Graph {
@@ -395,7 +391,7 @@ impl Graph {
             return xs[0];
         }
         let len = xs.len() as u32;
-        nary(self, xs.iter().copied(), |start| Op::Sum { start, len })
+        nary(self, xs.len(), |i| xs[i], |start| Op::Sum { start, len })
     }
 
     /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
@@ -454,11 +450,17 @@ impl Graph {
             Some(b) if w.is_empty() => return b,
             Some(_) => {}
         }
-        let inputs = b
-            .into_iter()
-            .chain(w.iter().zip(x).flat_map(|(&wi, &xi)| [wi, xi]));
         let (pairs, bias) = (w.len() as u32, b.is_some());
-        nary(self, inputs, |start| Op::Dot { start, pairs, bias })
+        let op = |start| Op::Dot { start, pairs, bias };
+        // Operands: [b,] w₀, x₀, w₁, x₁, …
+        let first = usize::from(bias);
+        let input = |i: usize| match (i.checked_sub(first), b) {
+            (None, Some(b)) => b,
+            (Some(j), _) if j % 2 == 0 => w[j / 2],
+            (Some(j), _) => x[j / 2],
+            (None, None) => unreachable!(),
+        };
+        nary(self, first + 2 * w.len(), input, op)
     }
 }
 

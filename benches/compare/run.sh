@@ -42,7 +42,7 @@ for ((rep = 0; rep < REPS; rep++)); do
 done
 
 echo "== W2 peak RSS (one process per engine and size)" >&2
-for eng in floor scalargrad reverse RustQuant_autodiff; do
+for eng in floor scalargrad "scalargrad (no handles kept)" reverse RustQuant_autodiff; do
   for n in 1 1000000; do
     "$BIN" --mem "$eng" "$n" >> "$OUT"
   done

@@ -56,7 +56,8 @@ fn peak_rss() -> u64 {
 
 fn mem(engine: &str, n: usize) {
     let out = match engine {
-        "scalargrad" => sg::w2_mem(n),
+        "scalargrad" => sg::w2(n).out,
+        "scalargrad (no handles kept)" => sg::w2_mem(n),
         "floor" => floor::w2(n).out,
         "reverse" => peers::rev::w2(n).out,
         "RustQuant_autodiff" => peers::rq::w2(n).out,
@@ -77,6 +78,15 @@ fn main() {
     };
     if let Some(i) = args.iter().position(|a| a == "--mem") {
         mem(&args[i + 1], args[i + 2].parse().unwrap());
+        return;
+    }
+    if args.iter().any(|a| a == "--probe") {
+        let (samples, init) = (data::moons(), data::init());
+        for _ in 0..5 {
+            let e = if args.iter().any(|a| a == "--fused-only") { [0.0; 3] } else { sg::probe(&samples, &init, sg::Path::Element) };
+            let f = sg::probe(&samples, &init, sg::Path::Fused);
+            println!("element record/backward/rest µs {e:.1?}  fused {f:.1?}");
+        }
         return;
     }
     let reps: usize = arg("--reps").map_or(5, |s| s.parse().unwrap());

@@ -219,3 +219,26 @@ pub fn w2_mem(n: usize) -> f64 {
     x.backward();
     x.value()
 }
+
+/// Phase timings of W1 eager (record, backward, update+rewind), in µs per step.
+pub fn probe(samples: &[Sample], init: &[Layer], path: Path) -> [f64; 3] {
+    let g = Graph::new();
+    let model = Model::new(&g, init);
+    let mark = g.mark();
+    let mut t = [0.0; 3];
+    for k in 0..100 {
+        let t0 = Instant::now();
+        g.zero_grad();
+        let total = model.loss(&g, samples, path);
+        let t1 = Instant::now();
+        total.backward();
+        let t2 = Instant::now();
+        model.update(k);
+        g.rewind(mark);
+        let t3 = Instant::now();
+        t[0] += (t1 - t0).as_secs_f64() * 1e4;
+        t[1] += (t2 - t1).as_secs_f64() * 1e4;
+        t[2] += (t3 - t2).as_secs_f64() * 1e4;
+    }
+    t
+}
