@@ -186,7 +186,7 @@ impl Program {
     /// Parses any byte string into a program.
     pub fn from_bytes(bytes: &[u8]) -> Program {
         let mut r = Reader { bytes, at: 0 };
-        let mode = if r.byte() % 2 == 0 {
+        let mode = if r.byte() & 1 == 0 {
             Mode::Wild
         } else {
             Mode::Tame
