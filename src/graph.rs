@@ -248,37 +248,64 @@ impl Tape {
         self.push(op, value, tracked)
     }
 
-    /// Appends the positions of an n-ary op's `n` inputs (`input(i)`, in order) to the operand
-    /// list; returns where they start and whether one is tracked, or the first input that is
-    /// foreign or freed (leaving the list as it was).
+    /// Appends the positions of an n-ary op's inputs to the operand list: `head` if any, then
+    /// `a₀, b₀, a₁, b₁, …` (`b` = `None`: `a₀, a₁, …`). Returns where they start and whether
+    /// one is tracked, or the first input that is foreign or freed (the list left as it was).
     #[inline(always)]
     pub(crate) fn push_operands<'g>(
         &mut self,
         graph: &Graph,
-        n: usize,
-        input: impl Fn(usize) -> Var<'g>,
+        head: Option<Var<'g>>,
+        a: &[Var<'g>],
+        b: Option<&[Var<'g>]>,
     ) -> Result<(u32, bool), Var<'g>> {
         let start = self.operands.len();
+        let n = usize::from(head.is_some()) + a.len() * if b.is_some() { 2 } else { 1 };
         self.operands.resize(start + n, 0);
-        // Split borrows: the loop keeps its state in registers.
+        // Split borrows, so that the loops keep their state in registers.
         let nodes = &self.nodes[..self.len];
         let out = &mut self.operands[start..];
         let mut tracked = false;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let v = input(i);
+        let mut check = |v: Var<'g>| {
             let id = v.id();
             match nodes.get(id.pos as usize) {
                 Some(node) if node.gen() == id.gen && std::ptr::eq(graph, v.graph()) => {
                     tracked |= node.tracked();
-                    *slot = id.pos;
+                    Ok(id.pos)
                 }
-                _ => {
-                    self.operands.truncate(start);
-                    return Err(v);
+                _ => Err(v),
+            }
+        };
+        let result = (|| {
+            let out = match head {
+                Some(h) => {
+                    out[0] = check(h)?;
+                    &mut out[1..]
+                }
+                None => out,
+            };
+            match b {
+                Some(b) => {
+                    for ((slot, &ai), &bi) in out.chunks_exact_mut(2).zip(a).zip(b) {
+                        slot[0] = check(ai)?;
+                        slot[1] = check(bi)?;
+                    }
+                }
+                None => {
+                    for (slot, &ai) in out.iter_mut().zip(a) {
+                        *slot = check(ai)?;
+                    }
                 }
             }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok((start as u32, tracked)),
+            Err(v) => {
+                self.operands.truncate(start);
+                Err(v)
+            }
         }
-        Ok((start as u32, tracked))
     }
 
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.

@@ -345,17 +345,16 @@ impl fmt::Debug for Var<'_> {
     }
 }
 
-/// Records an n-ary op over `n` inputs, the `i`-th being `input(i)`.
+/// Records an n-ary op over the inputs `[head,] a₀, b₀, a₁, b₁, …` (or `a₀, a₁, …`).
 #[inline(always)]
 #[track_caller]
 fn nary<'g>(
     graph: &'g Graph,
-    n: usize,
-    input: impl Fn(usize) -> Var<'g>,
+    (head, a, b): (Option<Var<'g>>, &[Var<'g>], Option<&[Var<'g>]>),
     op: impl FnOnce(u32) -> Op,
 ) -> Var<'g> {
     let mut t = graph.tape_mut();
-    match t.push_operands(graph, n, input) {
+    match t.push_operands(graph, head, a, b) {
         Ok((start, tracked)) => {
             let id = t.push_op_tracked(op(start), tracked);
             Var::new(graph, id)
@@ -391,7 +390,7 @@ impl Graph {
             return xs[0];
         }
         let len = xs.len() as u32;
-        nary(self, xs.len(), |i| xs[i], |start| Op::Sum { start, len })
+        nary(self, (None, xs, None), |start| Op::Sum { start, len })
     }
 
     /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
@@ -452,15 +451,7 @@ impl Graph {
         }
         let (pairs, bias) = (w.len() as u32, b.is_some());
         let op = |start| Op::Dot { start, pairs, bias };
-        // Operands: [b,] w₀, x₀, w₁, x₁, …
-        let first = usize::from(bias);
-        let input = |i: usize| match (i.checked_sub(first), b) {
-            (None, Some(b)) => b,
-            (Some(j), _) if j % 2 == 0 => w[j / 2],
-            (Some(j), _) => x[j / 2],
-            (None, None) => unreachable!(),
-        };
-        nary(self, first + 2 * w.len(), input, op)
+        nary(self, (b, w, Some(x)), op)
     }
 }
 

@@ -297,7 +297,10 @@ def main():
         for n in map(int, a.n.split(",")):
             for w in ("W2", "W3"):
                 try:
-                    if eng == "micrograd":
+                    if eng == "micrograd" and n > 100000:
+                        emit(w=w, engine="micrograd", n=n, rep=a.rep,
+                             error="not run: the recursion limit is already hit at N = 100,000")
+                    elif eng == "micrograd":
                         micrograd_chain(w, n, a.rep)
                     elif eng == "torch":
                         torch_chain(w, min(n, a.torch_n), a.rep)
