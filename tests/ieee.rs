@@ -545,3 +545,94 @@ fn check_finite_sees_gradients_too() {
     g.zero_grad();
     assert_eq!(g.check_finite(), Ok(()));
 }
+
+// ---- properties over all doubles -----------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any double (normal, subnormal, ±0, ±∞, NaN), with the edge points weighted up.
+    fn any_double() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => any::<f64>(),
+            1 => prop::sample::select(vec![
+                0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 710.0, -746.0, 5e-324, f64::MAX,
+            ]),
+        ]
+    }
+
+    /// Same as `expected` seen through accumulation into a zeroed `.grad()` (−0 → +0).
+    fn grad_of(expected: f64) -> f64 {
+        0.0 + expected
+    }
+
+    #[track_caller]
+    fn same(actual: f64, expected: f64) -> bool {
+        (actual.is_nan() && expected.is_nan()) || actual.to_bits() == expected.to_bits()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Every unary op: the value is the IEEE result of its formula on f64, and the
+        /// gradient that of its derivative formula, for every double (never a panic).
+        #[test]
+        fn unary_ops_follow_their_f64_formulas(x in any_double(), k in any_double()) {
+            let s = |x: f64| if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) };
+            let relu = |x: f64| if x <= 0.0 { 0.0 } else { x };
+            let cases: [(&str, Unary, f64, f64); 7] = [
+                ("neg", |v| -v, -x, -1.0),
+                ("exp", |v| v.exp(), x.exp(), x.exp()),
+                ("ln", |v| v.ln(), x.ln(), 1.0 / x),
+                ("tanh", |v| v.tanh(), x.tanh(), 1.0 - x.tanh() * x.tanh()),
+                ("sigmoid", |v| v.sigmoid(), s(x), s(x) * (1.0 - s(x))),
+                ("relu", |v| v.relu(), relu(x), if x <= 0.0 { 0.0 } else { 1.0 }),
+                ("x·x", |v| v * v, x * x, x + x),
+            ];
+            for (name, f, value, d) in cases {
+                let g = Graph::new();
+                let v = g.var(x);
+                let y = f(v);
+                y.backward();
+                prop_assert!(same(y.value(), value), "{name}({x:?}) = {:?}, not {value:?}", y.value());
+                prop_assert!(same(v.grad(), grad_of(d)), "{name}'({x:?}) = {:?}, not {d:?}", v.grad());
+            }
+            // pow with a constant exponent: k·x^(k−1), and 0 for k = 0
+            let g = Graph::new();
+            let v = g.var(x);
+            let y = v.pow(k);
+            y.backward();
+            let d = if k == 0.0 { 0.0 } else { x.powf(k - 1.0) * k };
+            prop_assert!(same(y.value(), x.powf(k)), "pow({x:?}, {k:?})");
+            prop_assert!(same(v.grad(), grad_of(d)), "pow'({x:?}, {k:?}) = {:?}, not {d:?}", v.grad());
+        }
+
+        /// Every binary op, the same way; NaN in, NaN out (except where IEEE itself says
+        /// otherwise: `pow(x, 0) = 1`, `pow(1, y) = 1`).
+        #[test]
+        fn binary_ops_follow_their_f64_formulas(a in any_double(), b in any_double()) {
+            let pow_da = if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };
+            let pow_db = if a == 0.0 && b >= 0.0 { 0.0 } else { a.powf(b) * a.ln() };
+            let cases: [(&str, Binary, f64, f64, f64); 5] = [
+                ("+", |x, y| x + y, a + b, 1.0, 1.0),
+                ("-", |x, y| x - y, a - b, 1.0, -1.0),
+                ("*", |x, y| x * y, a * b, b, a),
+                ("/", |x, y| x / y, a / b, 1.0 / b, -(a / b) / b),
+                ("pow", |x, y| x.pow_var(y), a.powf(b), pow_da, pow_db),
+            ];
+            for (name, f, value, da, db) in cases {
+                let g = Graph::new();
+                let (va, vb) = (g.var(a), g.var(b));
+                let y = f(va, vb);
+                y.backward();
+                prop_assert!(same(y.value(), value), "{a:?} {name} {b:?} = {:?}", y.value());
+                prop_assert!(same(va.grad(), grad_of(da)), "{a:?} {name} {b:?}: ∂a = {:?}, not {da:?}", va.grad());
+                prop_assert!(same(vb.grad(), grad_of(db)), "{a:?} {name} {b:?}: ∂b = {:?}, not {db:?}", vb.grad());
+                if (a.is_nan() || b.is_nan()) && !(name == "pow" && (b == 0.0 || a == 1.0)) {
+                    prop_assert!(y.value().is_nan(), "{a:?} {name} {b:?} lost a NaN");
+                }
+            }
+        }
+    }
+}
