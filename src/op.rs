@@ -17,7 +17,7 @@
 //! | `Div` | exactness: `a · b⁻¹` rounds twice | `a / b` | 1/b, −y/b |
 //! | `Neg` | one node instead of `−1 · a` | `−a` | −1 |
 //! | `Pow` | design (constant `k`) | `aᵏ` | k·aᵏ⁻¹ (0 when k = 0) |
-//! | `PowVar` | both derivatives | `aᵇ` | b·aᵇ⁻¹ (0 where b = 0), y·ln a (0 where a = 0, b ≥ 0) |
+//! | `PowVar` | both derivatives | `aᵇ` | b·aᵇ⁻¹ (0 where a = b = 0), y·ln a (0 where a = 0, b ≥ 0) |
 //! | `Exp` | exactness | `eᵃ` | y |
 //! | `Ln` | exactness | `ln a` | 1/a |
 //! | `Sigmoid` | design, stability | `1/(1+e⁻ᵃ)` | y(1 − y) |
@@ -211,13 +211,14 @@ impl Op {
                     }
                 });
             }
-            // y = aᵇ: ∂y/∂a = b·aᵇ⁻¹, taken as 0 where b = 0 (y ≡ 1; not 0·0⁻¹ = NaN at
-            // a = 0); ∂y/∂b = y·ln a, taken as 0 where a = 0 and b ≥ 0 (the limit, instead
-            // of 0·(−∞) = NaN). Both as PyTorch.
+            // y = aᵇ: ∂y/∂a = b·aᵇ⁻¹, taken as 0 where a = b = 0 (y ≡ 1 in a there, instead
+            // of 0·0⁻¹ = 0·∞ = NaN; only there, so that ∂²y/∂a∂b = 1/a stays right at b = 0);
+            // ∂y/∂b = y·ln a, taken as 0 where a = 0 and b ≥ 0 (the limit, instead of
+            // 0·(−∞) = NaN). Both as PyTorch at those points.
             Op::PowVar(a, b) => {
                 let (va, vb) = (p.input(a), p.input(b));
                 give(p, a, || {
-                    if vb.value() == 0.0 {
+                    if vb.value() == 0.0 && va.value() == 0.0 {
                         g.lift(0.0)
                     } else {
                         g * vb * va.pow_scalar(vb - 1.0)
