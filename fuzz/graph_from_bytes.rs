@@ -29,7 +29,8 @@
 //! 5. `Graph::grad` (the gradient recorded as nodes) equals the numbers of `backward`.
 //! 6. In anomaly mode the same program panics (with a message starting `scalargrad anomaly`)
 //!    exactly when `check_finite` reports a non-finite value or gradient without it.
-//! 7. Tame programs away from relu kinks pass [`gradcheck`] against central differences.
+//! 7. Tame programs away from relu kinks pass [`gradcheck`] against central differences,
+//!    and so does their recorded gradient (`Graph::grad`, i.e. second derivatives).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -508,5 +509,13 @@ pub fn check(bytes: &[u8], unwinding: bool) {
             report.value.abs() <= 2.0,
             "tame value out of bounds: {report}"
         );
+        // second derivatives: the recorded gradient ∂root/∂x₀ (Graph::grad), as a function
+        // of every leaf, against central differences of itself
+        let second = gradcheck(
+            |g, x| g.grad(build(g, &program, x).0, &x[..1])[0],
+            &program.leaves,
+            tol,
+        );
+        assert!(second.passed(), "second derivatives: {second}\n{program:?}");
     }
 }
