@@ -302,8 +302,11 @@ def main():
                              error="not run: the recursion limit is already hit at N = 100,000")
                     elif eng == "micrograd":
                         micrograd_chain(w, n, a.rep)
+                    elif eng == "torch" and n > a.torch_n:
+                        emit(w=w, engine="PyTorch eager (0-d tensors)", n=n, rep=a.rep,
+                             error=f"not run: ~1 minute per repetition (run.sh: TORCH_N={n})")
                     elif eng == "torch":
-                        torch_chain(w, min(n, a.torch_n), a.rep)
+                        torch_chain(w, n, a.rep)
                     elif eng == "jax":
                         jax_chain(w, n, a.rep)
                 except ImportError as e:

@@ -36,7 +36,12 @@ fi
 : > "$OUT"
 for ((rep = 0; rep < REPS; rep++)); do
   echo "== repetition $((rep + 1))/$REPS" >&2
-  "$BIN" --reps 1 --rep0 "$rep" --n "$NS" >> "$OUT"
+  # Fixed malloc thresholds (glibc's maximum mmap threshold, 32 MiB, and no trimming below
+  # 1 GiB) for every Rust engine alike: otherwise whether a 10^5 run finds memory freed by
+  # the previous run or faults in fresh pages depends on what ran before it. Graphs above
+  # 32 MiB (every engine at 10^6) are still mapped fresh, page faults included.
+  GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 \
+    "$BIN" --reps 1 --rep0 "$rep" --n "$NS" >> "$OUT"
   "$PY" engines.py --rep "$rep" --n "$NS" --torch-n "$TORCH_N" \
     --w1-steps-micrograd "$MICROGRAD_STEPS" >> "$OUT"
 done

@@ -84,7 +84,7 @@ fn main() {
         let (samples, init) = (data::moons(), data::init());
         for _ in 0..5 {
             let e = if args.iter().any(|a| a == "--fused-only") { [0.0; 3] } else { sg::probe(&samples, &init, sg::Path::Element) };
-            let f = sg::probe(&samples, &init, sg::Path::Fused);
+            let f = if args.iter().any(|a| a == "--element-only") { [0.0; 3] } else { sg::probe(&samples, &init, sg::Path::Fused) };
             println!("element record/backward/rest µs {e:.1?}  fused {f:.1?}");
         }
         return;
@@ -150,11 +150,17 @@ fn main() {
                 ("reverse", peers::rev::w2, peers::rev::w3),
                 ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
             ];
+            // Each timed run follows an untimed one of the same engine and size, so that every
+            // engine finds the allocator as its own previous run left it (below glibc's mmap
+            // threshold, freed memory is reused without page faults; at 10^6 nodes every run
+            // maps fresh pages, whatever ran before).
             for (name, w2, w3) in engines {
                 if on(name) && run("w2") {
+                    std::hint::black_box(w2(n).out);
                     emit_chain("W2", name, n, rep, &w2(n));
                 }
                 if on(name) && run("w3") {
+                    std::hint::black_box(w3(n).out);
                     emit_chain("W3", name, n, rep, &w3(n));
                 }
             }
