@@ -4,6 +4,10 @@
 //! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100] [--only w1|w2|w3]`
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
 
+// The loops spell out WORKLOADS.md's formulas (`act = act + w·x`, index loops over layers);
+// the peer crates' handles do not all implement `+=`.
+#![allow(clippy::assign_op_pattern, clippy::needless_range_loop)]
+
 mod data;
 mod floor;
 mod peers;
@@ -83,8 +87,16 @@ fn main() {
     if args.iter().any(|a| a == "--probe") {
         let (samples, init) = (data::moons(), data::init());
         for _ in 0..5 {
-            let e = if args.iter().any(|a| a == "--fused-only") { [0.0; 3] } else { sg::probe(&samples, &init, sg::Path::Element) };
-            let f = if args.iter().any(|a| a == "--element-only") { [0.0; 3] } else { sg::probe(&samples, &init, sg::Path::Fused) };
+            let e = if args.iter().any(|a| a == "--fused-only") {
+                [0.0; 3]
+            } else {
+                sg::probe(&samples, &init, sg::Path::Element)
+            };
+            let f = if args.iter().any(|a| a == "--element-only") {
+                [0.0; 3]
+            } else {
+                sg::probe(&samples, &init, sg::Path::Fused)
+            };
             println!("element record/backward/rest µs {e:.1?}  fused {f:.1?}");
         }
         return;
