@@ -3,6 +3,8 @@
 //!
 //! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100] [--only w1|w2|w3]`
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
+//! `scalargrad-compare --probe [--fused-only | --element-only]` prints scalargrad's W1 eager
+//! phase times (record, backward, update + rewind), for profiling with `perf record`.
 
 // The loops spell out WORKLOADS.md's formulas (`act = act + w·x`, index loops over layers);
 // the peer crates' handles do not all implement `+=`.
