@@ -499,3 +499,28 @@ fn a_freed_handle_panics() {
     g.rewind(mark);
     g.grad(y, &[x]);
 }
+
+#[test]
+fn only_paths_from_the_listed_inputs_are_recorded() {
+    // y = x·a + big(z): the gradient with respect to x must not record big's derivative
+    let g = Graph::new();
+    let (x, a, z) = (g.var(0.5), g.var(3.0), g.var(0.2));
+    let mut big = z;
+    for _ in 0..50 {
+        big = big.tanh() * 1.5;
+    }
+    let y = x * a + big;
+    let before = g.len();
+    let dx = g.grad(y, &[x])[0];
+    assert_eq!(dx.value(), 3.0);
+    // seed constant, one product for ∂(x·a)/∂x, and nothing for the 100 nodes of `big`
+    assert!(g.len() - before <= 3, "recorded {} nodes", g.len() - before);
+    let before = g.len();
+    let dz = g.grad(y, &[z])[0];
+    assert!(
+        g.len() - before >= 100,
+        "recorded {} nodes",
+        g.len() - before
+    );
+    assert!(dz.value().is_finite());
+}
