@@ -1,7 +1,10 @@
 //! IEEE propagation, op by op: the value and the gradient at each edge point, written out as
-//! the numbers IEEE 754 double arithmetic gives for the op's forward and derivative formulas,
-//! which are the numbers PyTorch (float64) gives for the same op. Compared bit for bit, so
-//! the sign of a zero counts; any NaN matches any NaN.
+//! the numbers IEEE 754 double arithmetic gives for the op's forward and derivative formulas.
+//! Where PyTorch's float64 backward formulas (its `derivatives.yaml`: `grad / self` for log,
+//! `-grad * self / (other * other)` for div, the masks of `pow` at a zero exponent or base,
+//! `threshold_backward` for relu) give a number, it is the one written here; these were
+//! derived from those formulas by hand, not by running PyTorch. Compared bit for bit, so the
+//! sign of a zero counts; any NaN matches any NaN.
 //!
 //! One deliberate difference from PyTorch: gradients *accumulate* into `.grad()`, which
 //! starts at +0, and `+0 + (−0) = +0`; so where the derivative is −0 (PyTorch's first
