@@ -57,6 +57,36 @@ pub trait UnaryFn: Send + Sync + 'static {
     fn derivative<S: Scalar>(&self, x: S, y: S) -> S;
 }
 
+/// softplus(x) = ln(1 + eˣ), a ready-made custom op (and the worked example of
+/// [`UnaryFn`]): computed as `max(x, 0) + ln(1 + e^(−|x|))`, which never overflows;
+/// derivative σ(x), written over [`Scalar`] so that every higher derivative follows.
+///
+/// ```
+/// use scalargrad::{custom::Softplus, Graph};
+/// let g = Graph::new();
+/// let softplus = g.custom(Softplus);
+/// let x = g.var(1.0);
+/// let y = softplus.apply(x);
+/// y.backward();
+/// assert!((y.value() - (1.0 + 1f64.exp()).ln()).abs() < 1e-15);
+/// assert_eq!(x.grad(), scalargrad::scalar::sigmoid(1.0));
+/// assert_eq!(softplus.apply(g.var(-800.0)).value(), 0.0); // no overflow either way
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Softplus;
+
+impl UnaryFn for Softplus {
+    fn name(&self) -> &str {
+        "softplus"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.max(0.0) + (-x.abs()).exp().ln_1p()
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.sigmoid()
+    }
+}
+
 /// [`UnaryFn`] with its generic method split into the two scalar kinds, so it can be stored
 /// as a trait object.
 pub(crate) trait ErasedUnary: Send + Sync {

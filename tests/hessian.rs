@@ -14,10 +14,11 @@
 
 use proptest::prelude::*;
 use scalargrad::check::gradient;
+use scalargrad::custom::Softplus;
 use scalargrad::hessian::{
     gradient_and_hessian, hessian, hessian_vector_product, numerical_hessian, symmetric_eigenvalues,
 };
-use scalargrad::{Graph, Scalar, UnaryFn, Var};
+use scalargrad::{Graph, Var};
 
 #[track_caller]
 fn assert_matrix_close(a: &[Vec<f64>], b: &[Vec<f64>], abs: f64, rel: f64, what: &str) {
@@ -423,20 +424,6 @@ fn sigmoid_derivative_cost_per_order() {
 
 // ---------------------------------------------------------------------------------------
 // Symmetry as a property: random smooth programs over three inputs.
-
-struct Softplus;
-
-impl UnaryFn for Softplus {
-    fn name(&self) -> &str {
-        "softplus"
-    }
-    fn value(&self, x: f64) -> f64 {
-        x.max(0.0) + (-x.abs()).exp().ln_1p()
-    }
-    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
-        x.sigmoid()
-    }
-}
 
 /// One step of a random program over a growing list of registers; every op's inputs are
 /// first squashed into a domain where it is smooth and moderate.

@@ -10,6 +10,7 @@
 // Matrices are indexed as in the maths (H[i][j] against H[j][i]), not iterated.
 #![allow(clippy::needless_range_loop)]
 
+use scalargrad::custom::Softplus;
 use scalargrad::hessian::derivatives;
 use scalargrad::{Graph, Scalar, UnaryFn, Var};
 
@@ -289,20 +290,6 @@ fn mixed_partials_of_exp_xy() {
 
 /// softplus(x) = ln(1 + eˣ): its derivative σ(x) is written with `Scalar` ops, so the
 /// second and third derivatives come from the sigmoid rule.
-struct Softplus;
-
-impl UnaryFn for Softplus {
-    fn name(&self) -> &str {
-        "softplus"
-    }
-    fn value(&self, x: f64) -> f64 {
-        x.max(0.0) + (-x.abs()).exp().ln_1p()
-    }
-    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
-        x.sigmoid()
-    }
-}
-
 /// eˣ as a custom op whose derivative is computed from the output `y`.
 struct MyExp;
 

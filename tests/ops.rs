@@ -1,7 +1,8 @@
 //! Every op's value and derivative against closed forms, edge points included, and the
 //! accumulation semantics of the reverse pass.
 
-use scalargrad::{Graph, Scalar, UnaryFn, Var};
+use scalargrad::custom::Softplus;
+use scalargrad::{Graph, Var};
 
 /// `f` applied to one tracked leaf at `x`: the value and `dy/dx` from the engine.
 fn value_and_derivative(x: f64, f: impl for<'g> Fn(Var<'g>) -> Var<'g>) -> (f64, f64) {
@@ -220,20 +221,6 @@ fn division_by_zero_is_ieee() {
     let y = a / b;
     y.backward();
     assert!(y.value().is_nan() && a.grad().is_infinite() && b.grad().is_nan());
-}
-
-struct Softplus;
-
-impl UnaryFn for Softplus {
-    fn name(&self) -> &str {
-        "softplus"
-    }
-    fn value(&self, x: f64) -> f64 {
-        x.max(0.0) + (-x.abs()).exp().ln_1p()
-    }
-    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
-        x.sigmoid()
-    }
 }
 
 #[test]

@@ -12,7 +12,8 @@
 
 use proptest::prelude::*;
 use scalargrad::check::{gradcheck, Tolerance};
-use scalargrad::{Graph, Scalar, UnaryFn, Var};
+use scalargrad::custom::Softplus;
+use scalargrad::{Graph, Var};
 
 /// One step of a random program over a growing list of registers.
 #[derive(Clone, Debug)]
@@ -40,20 +41,6 @@ enum Step {
     Affine(usize, Vec<(usize, usize)>),
     /// `a·c` for a constant `c`.
     Scale(usize, f64),
-}
-
-struct Softplus;
-
-impl UnaryFn for Softplus {
-    fn name(&self) -> &str {
-        "softplus"
-    }
-    fn value(&self, x: f64) -> f64 {
-        x.max(0.0) + (-x.abs()).exp().ln_1p()
-    }
-    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
-        x.sigmoid()
-    }
 }
 
 fn step(max_reg: usize) -> impl Strategy<Value = Step> {

@@ -38,15 +38,19 @@ fn graph_of<'g>(what: &str, pred: &[Var<'g>], target: &[f64]) -> &'g Graph {
 #[track_caller]
 pub fn mse<'g>(pred: &[Var<'g>], target: &[f64]) -> Var<'g> {
     let g = graph_of("mse", pred, target);
-    let squares: Vec<Var<'g>> = pred
-        .iter()
+    let squares = squared_errors(pred, target);
+    g.sum(&squares) / pred.len() as f64
+}
+
+/// `(pᵢ − tᵢ)·(pᵢ − tᵢ)` for each pair, the terms of [`mse`] and [`half_sse`].
+fn squared_errors<'g>(pred: &[Var<'g>], target: &[f64]) -> Vec<Var<'g>> {
+    pred.iter()
         .zip(target)
         .map(|(&p, &t)| {
             let d = p - t;
             d * d
         })
-        .collect();
-    g.sum(&squares) / pred.len() as f64
+        .collect()
 }
 
 /// Half the sum of squared errors `½ Σ (pᵢ − tᵢ)²` (the cost of seed 001), computed as
@@ -64,14 +68,7 @@ pub fn mse<'g>(pred: &[Var<'g>], target: &[f64]) -> Var<'g> {
 #[track_caller]
 pub fn half_sse<'g>(pred: &[Var<'g>], target: &[f64]) -> Var<'g> {
     let g = graph_of("half_sse", pred, target);
-    let squares: Vec<Var<'g>> = pred
-        .iter()
-        .zip(target)
-        .map(|(&p, &t)| {
-            let d = p - t;
-            d * d
-        })
-        .collect();
+    let squares = squared_errors(pred, target);
     g.sum(&squares) * 0.5
 }
 
