@@ -83,7 +83,7 @@ fn main() {
     root.backward();
     let backward = t1.elapsed();
 
-    // checksums, as in /work/shared/bench/WORKLOADS.md
+    // checksums, as in benches/WORKLOADS.md
     let (mut even, mut odd) = (0.0, 0.0);
     for (i, l) in leaves
         .iter()

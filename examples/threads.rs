@@ -5,7 +5,7 @@
 //! cargo run --release --example threads -- 2 5 100 # threads, shards, steps
 //! ```
 //!
-//! The model is micrograd's moons demo (workload W1 of `/work/shared/bench/WORKLOADS.md`):
+//! The model is micrograd's moons demo (workload W1 of `benches/WORKLOADS.md`):
 //! an MLP 2-16-16-1 (ReLU, ReLU, linear) from `data/moons_mlp_init.json`, hinge loss on the
 //! 100 points of `data/moons.csv`, L2 regularisation 1e-4, SGD with micrograd's decaying
 //! learning rate. It is built with engine ops directly (`Graph::affine`, `relu`, `sum`).

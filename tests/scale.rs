@@ -1,4 +1,4 @@
-//! Depth and size: the W2 chain (`x = tanh(x·w + b)`, `/work/shared/bench/WORKLOADS.md`) a
+//! Depth and size: the W2 chain (`x = tanh(x·w + b)`, `benches/WORKLOADS.md`) a
 //! million deep in a debug build, checked against the workload's checksums; and, behind
 //! `#[ignore]`, graphs of 10,000,000 nodes:
 //!

@@ -2,7 +2,7 @@
 
 Run by run.sh inside benches/compare/.venv:
     python engines.py --rep K [--w1-steps-micrograd 3] [--n 100000]
-Conventions are those of ../../../shared/bench/WORKLOADS.md (here: data/ of the crate).
+Conventions are those of ../WORKLOADS.md (here: data/ of the crate).
 """
 import argparse
 import csv

@@ -7,7 +7,7 @@
 # 3. runs REPS repetitions, each: every Rust engine on W1, W2 and W3 (interleaved in one
 #    process), then every Python engine (engines.py); then the W2 peak-RSS runs,
 # 4. prints the markdown table (report.py) and keeps the raw JSON lines in results.jsonl.
-# Workloads and checksums: ../../../shared/bench/WORKLOADS.md (W1 data in the crate's data/).
+# Workloads and checksums: ../WORKLOADS.md (W1 data in the crate's data/).
 # micrograd times only MICROGRAD_STEPS (default 3) W1 steps at ~1 s each, so its step-99
 # loss is not re-checked (set MICROGRAD_STEPS=100 for that); PyTorch's scalar (0-d tensor)
 # W2/W3 run at N = TORCH_N (default 100000) only: at 10^6 they take ~1 min per repetition.
