@@ -10,6 +10,15 @@
 //! of reading whatever node took its place. Memory of freed slots is reused, never returned
 //! until the graph is dropped.
 //!
+//! # Why not `slotmap`
+//! The first version kept handles in a [`slotmap`](https://docs.rs/slotmap) map from
+//! generational key to tape position. It worked, but slotmap's slot order is arbitrary (not a
+//! topological order), so the tape needed a second, creation-ordered index beside it: 49
+//! bytes and two lookups per node. Because nodes are only ever freed from the end of the tape,
+//! the generation can live in the node itself: the same guarantee (a stale handle is detected,
+//! never aliased — see `guarantees` for the 30-bit limit) at 32 bytes per node and one
+//! comparison per access.
+//!
 //! # Invariant
 //! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node.
 //! Creation order is therefore a topological order, and the reverse pass is one backwards
