@@ -66,23 +66,26 @@ fn reverse_pass(t: &mut Tape, root: usize) {
         t.nodes[..len].iter_mut().for_each(|n| n.meta &= !REACHED);
     }
     t.interrupted = true;
+    let split = t.dirty.min(root + 1);
+    // Raised before the walk: if it panics, the partial gradients it left at positions
+    // `>= split` count as an earlier pass's, and the next pass adds to them via scratch
+    // instead of propagating them as its own.
+    t.dirty = t.dirty.max(root + 1);
     // One copy of the walk per case, so the common one (no anomaly mode, every gradient
     // below the root still 0) tests neither.
-    match (t.anomaly, t.dirty.min(root + 1) > 0) {
-        (false, false) => walk::<false, false>(t, root),
-        (false, true) => walk::<false, true>(t, root),
-        (true, false) => walk::<true, false>(t, root),
-        (true, true) => walk::<true, true>(t, root),
+    match (t.anomaly, split > 0) {
+        (false, false) => walk::<false, false>(t, root, split),
+        (false, true) => walk::<false, true>(t, root, split),
+        (true, false) => walk::<true, false>(t, root, split),
+        (true, true) => walk::<true, true>(t, root, split),
     }
-    t.dirty = t.dirty.max(root + 1);
     t.interrupted = false;
 }
 
 /// The walk of [`reverse_pass`]: `ANOMALY` = anomaly mode, `SCRATCH` = some positions below
 /// the root may hold gradients of an earlier pass.
 #[track_caller]
-fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize) {
-    let split = t.dirty.min(root + 1);
+fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, split: usize) {
     let Tape {
         nodes,
         operands,
@@ -110,20 +113,35 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize) {
         let g = if SCRATCH && i < split {
             let g = pull.adjoint[i];
             node.grad += g;
+            // a finite share can overflow the gradient kept from an earlier pass
+            if ANOMALY && !node.grad.is_finite() {
+                pull.non_finite = true;
+            }
             g
         } else {
             node.grad
         };
         op.pullback(operands, y, g, &mut pull);
         if ANOMALY && pull.non_finite {
-            report_backward_anomaly(&op, i, g, pull.nodes, operands);
+            report_backward_anomaly(&op, i, g, pull.nodes, operands, customs);
         }
     }
 }
 
 #[cold]
 #[track_caller]
-fn report_backward_anomaly(op: &Op, pos: usize, g: f64, nodes: &[Node], operands: &[u32]) {
+fn report_backward_anomaly(
+    op: &Op,
+    pos: usize,
+    g: f64,
+    nodes: &[Node],
+    operands: &[u32],
+    customs: &crate::custom::CustomTable,
+) {
+    let name = match *op {
+        Op::Custom(_, f) => customs[f as usize].name(),
+        _ => op.name(),
+    };
     let mut inputs = Vec::new();
     op.for_each_input(operands, |p| inputs.push(nodes[p as usize].value));
     if g.is_finite() {
@@ -131,7 +149,7 @@ fn report_backward_anomaly(op: &Op, pos: usize, g: f64, nodes: &[Node], operands
             "scalargrad anomaly: the reverse pass through `{}` (node {}, inputs {:?}, value {}) \
              turned the finite gradient {} into a non-finite one (alone or summed with the \
              gradient already accumulated; backward called at {})",
-            op.name(),
+            name,
             pos,
             inputs,
             nodes[pos].value,

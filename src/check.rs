@@ -110,6 +110,14 @@ where
 }
 
 /// One input's comparison in a [`GradCheck`].
+///
+/// ```
+/// use scalargrad::check::{gradcheck, Tolerance};
+/// let report = gradcheck(|_, x| x[0] * x[0], &[3.0], Tolerance::default());
+/// let input = report.inputs[0];
+/// assert_eq!(input.analytic, 6.0);
+/// assert!((input.numeric - 6.0).abs() < 1e-8 && input.passed());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InputCheck {
     /// The engine's gradient.
@@ -137,6 +145,14 @@ impl InputCheck {
 }
 
 /// The outcome of [`gradcheck`]: every input's comparison, and the worst one.
+///
+/// ```
+/// use scalargrad::check::{gradcheck, Tolerance};
+/// let report = gradcheck(|_, x| x[0].relu() + x[1] * x[1], &[0.0, 1.0], Tolerance::default());
+/// assert!(!report.passed());
+/// assert_eq!(report.worst, 0); // the kink of relu at 0
+/// assert!(report.to_string().contains("FAILED"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheck {
     /// The function's value at the checked point.

@@ -142,6 +142,14 @@ impl<'g> CustomOp<'g> {
     ///
     /// # Panics
     /// If `x` belongs to another graph or was freed.
+    ///
+    /// ```
+    /// use scalargrad::{custom::Softplus, Graph};
+    /// let g = Graph::new();
+    /// let softplus = g.custom(Softplus);
+    /// let y = softplus.apply(g.var(0.0));
+    /// assert_eq!(y.value(), 2f64.ln());
+    /// ```
     #[track_caller]
     pub fn apply(self, x: Var<'g>) -> Var<'g> {
         self.graph.check_same(x);

@@ -8,6 +8,14 @@ use crate::{Graph, Var};
 ///
 /// It implements [`Display`](fmt::Display): write it to a file and render it with
 /// `dot -Tsvg graph.dot -o graph.svg`.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let x = g.var(3.0).named("x");
+/// let dot = g.to_dot(x.exp());
+/// std::fs::write(std::env::temp_dir().join("x_exp.dot"), dot.to_string()).unwrap();
+/// assert!(dot.to_string().contains("x | var | value 3"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dot {
     text: String,
@@ -59,13 +67,12 @@ impl Graph {
             let kind = match op {
                 crate::op::Op::Leaf if node.tracked() => "var".to_owned(),
                 crate::op::Op::Leaf => "const".to_owned(),
-                _ => t.op_name(op).replace('|', "\\|"),
+                _ => escape(t.op_name(op)),
             };
             let label = match t.names.get(&(i as u32)) {
-                Some(name) => format!("{name} | {kind}"),
+                Some(name) => format!("{} | {kind}", escape(name)),
                 None => kind,
             };
-            let label = label.replace('<', "\\<").replace('>', "\\>");
             let _ = writeln!(
                 text,
                 "  n{i} [label=\"{label} | value {} | grad {}\"];",
@@ -83,17 +90,46 @@ impl Graph {
     }
 }
 
-/// A number as a person reads it: up to 6 significant decimals, no trailing zeros.
+/// Escapes the characters that are special inside a Graphviz record label.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '"' | '|' | '{' | '}' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number as a person reads it: 6 significant digits, no trailing zeros; scientific
+/// notation below 1e-4 and from 1e9 on.
 fn short(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
-    let s = format!("{x:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_owned()
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let magnitude = x.abs().log10().floor();
+    if (-4.0..9.0).contains(&magnitude) {
+        let decimals = (5.0 - magnitude).max(0.0) as usize;
+        let s = format!("{x:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &s
+        };
+        if s == "-0" {
+            "0".to_owned()
+        } else {
+            s.to_owned()
+        }
     } else {
-        s.to_owned()
+        let s = format!("{x:.5e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
     }
 }
 
@@ -108,5 +144,17 @@ mod tests {
         assert_eq!(short(-0.0), "0");
         assert_eq!(short(0.25), "0.25");
         assert_eq!(short(f64::NAN), "NaN");
+        assert_eq!(short(110.00000000000001), "110");
+        assert_eq!(short(3.3000000000000003), "3.3");
+        assert_eq!(short(2.5e-7), "2.5e-7");
+        assert_eq!(short(6.25e-14), "6.25e-14");
+        assert_eq!(short(-1234.56789), "-1234.57");
+        assert_eq!(short(3e12), "3e12");
+        assert_eq!(short(0.000123456789), "0.000123457");
+    }
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(super::escape("a\"b|{c}<d>"), "a\\\"b\\|\\{c\\}\\<d\\>");
     }
 }

@@ -30,6 +30,7 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::custom::{CustomOp, CustomTable, ErasedUnary, UnaryFn};
@@ -99,9 +100,20 @@ impl Node {
 /// assert!((tax.grad() - 200.0).abs() < 1e-9);
 /// assert_eq!(g.len(), 5); // three leaves, two products
 /// ```
-#[derive(Default)]
 pub struct Graph {
     tape: RefCell<Tape>,
+    /// Distinguishes graphs for [`Mark`] checks (handles are checked by address instead).
+    id: u64,
+}
+
+impl Default for Graph {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Graph {
+            tape: RefCell::default(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 /// A point in a graph's history, from [`Graph::mark`]: [`Graph::rewind`] frees every node
@@ -120,6 +132,11 @@ pub struct Graph {
 pub struct Mark {
     nodes: u32,
     operands: u32,
+    /// The graph it was taken on.
+    graph: u64,
+    /// Generation of the last node before the mark: if that node was freed and re-created,
+    /// the mark predates a rewind to an earlier mark and no longer describes this graph.
+    last_gen: u32,
 }
 
 /// The arena's storage.
@@ -257,6 +274,17 @@ impl Tape {
         self.push(op, value, tracked)
     }
 
+    /// Checks that `n` more operands keep every operand index within `u32`.
+    ///
+    /// # Panics
+    /// If they would not.
+    #[inline(always)]
+    pub(crate) fn reserve_operands(&self, n: usize) {
+        if self.operands.len() + n > u32::MAX as usize {
+            too_many_operands();
+        }
+    }
+
     /// Appends the positions of an n-ary op's inputs to the operand list: `head` if any, then
     /// `a₀, b₀, a₁, b₁, …` (`b` = `None`: `a₀, a₁, …`). Returns where they start and whether
     /// one is tracked, or the first input that is foreign or freed (the list left as it was).
@@ -270,6 +298,7 @@ impl Tape {
     ) -> Result<(u32, bool), Var<'g>> {
         let start = self.operands.len();
         let n = usize::from(head.is_some()) + a.len() * if b.is_some() { 2 } else { 1 };
+        self.reserve_operands(n);
         self.operands.resize(start + n, 0);
         // Split borrows, so that the loops keep their state in registers.
         let nodes = &self.nodes[..self.len];
@@ -374,9 +403,17 @@ fn foreign() -> ! {
 }
 
 #[cold]
+fn too_many_operands() -> ! {
+    panic!(
+        "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops and exponents; \
+         rewind between steps"
+    )
+}
+
+#[cold]
 #[inline(never)]
 fn too_many() -> ! {
-    panic!("scalargrad: a graph holds at most 4,294,967,294 nodes")
+    panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
 }
 
 impl Graph {
@@ -511,17 +548,21 @@ impl Graph {
     /// ```
     pub fn mark(&self) -> Mark {
         let t = self.tape();
+        let operands = u32::try_from(t.operands.len()).expect("operand count checked on push");
         Mark {
             nodes: t.len() as u32,
-            operands: t.operands.len() as u32,
+            operands,
+            graph: self.id,
+            last_gen: t.len().checked_sub(1).map_or(0, |p| t.nodes[p].gen()),
         }
     }
 
     /// Frees every node created after `mark`. Their handles become stale: using one panics.
     ///
     /// # Panics
-    /// If the graph is already shorter than `mark` (the mark came from another graph, or from
-    /// before a rewind to an earlier mark).
+    /// If `mark` was taken on another graph, or no longer describes this one (it was taken
+    /// after a point this graph has since been rewound to, so the nodes it would keep are
+    /// gone or were re-created).
     ///
     /// ```should_panic
     /// let g = scalargrad::Graph::new();
@@ -533,29 +574,38 @@ impl Graph {
     /// ```
     pub fn rewind(&self, mark: Mark) {
         let mut t = self.tape_mut();
-        let keep = mark.nodes as usize;
-        assert!(
-            keep <= t.len() && mark.operands as usize <= t.operands.len(),
-            "scalargrad: Graph::rewind to a mark past the end of this graph ({} nodes, mark at \
-             {}); the mark belongs to another graph or predates an earlier rewind",
-            t.len(),
-            keep
-        );
-        // The freed slots keep their generation: the next node created at each bumps it, which
-        // makes every handle to the freed node stale. Nothing else to do per node.
-        if !t.names.is_empty() {
-            t.names.split_off(&mark.nodes);
+        if let Err(problem) = self.check_mark(&t, mark) {
+            panic!("scalargrad: Graph::rewind {problem}");
         }
-        t.len = keep;
-        t.dirty = t.dirty.min(keep);
-        t.operands.truncate(mark.operands as usize);
+        truncate(&mut t, mark);
+    }
+
+    /// Whether `mark` describes this graph's history (see [`Graph::rewind`]'s panics).
+    fn check_mark(&self, t: &Tape, mark: Mark) -> Result<(), String> {
+        let keep = mark.nodes as usize;
+        if mark.graph != self.id {
+            return Err("with a mark taken on another graph".to_owned());
+        }
+        let same_history = keep <= t.len()
+            && mark.operands as usize <= t.operands.len()
+            && (keep == 0 || t.nodes[keep - 1].gen() == mark.last_gen);
+        if !same_history {
+            return Err(format!(
+                "to a stale mark (at {keep} nodes; the graph has {}): the graph was rewound \
+                 past it since it was taken, so the nodes it would keep are gone or were \
+                 re-created",
+                t.len()
+            ));
+        }
+        Ok(())
     }
 
     /// Runs `f`, then frees every node it created: one training step, with memory that stays
     /// flat however many steps run.
     ///
     /// The result must own its data (`'static`), so a handle to a node that is about to be
-    /// freed cannot be returned: return numbers instead.
+    /// freed cannot be returned: return numbers instead. If `f` panics, its nodes are freed
+    /// while unwinding too.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
@@ -574,10 +624,8 @@ impl Graph {
     /// let escaped = g.scope(|| w * w); // error: a handle would outlive its node
     /// ```
     pub fn scope<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
-        let mark = self.mark();
-        let out = f();
-        self.rewind(mark);
-        out
+        let _rewind = RewindOnDrop(self, self.mark());
+        f()
     }
 
     /// Frees every node. Every handle of this graph becomes stale.
@@ -594,6 +642,8 @@ impl Graph {
         self.rewind(Mark {
             nodes: 0,
             operands: 0,
+            graph: self.id,
+            last_gen: 0,
         })
     }
 
@@ -610,8 +660,10 @@ impl Graph {
     /// g.recompute();
     /// assert_eq!(y.value(), 10.0);
     /// ```
+    #[track_caller]
     pub fn recompute(&self) {
         let mut t = self.tape_mut();
+        let anomaly = t.anomaly;
         let Tape {
             nodes,
             len,
@@ -620,13 +672,27 @@ impl Graph {
             ..
         } = &mut *t;
         let nodes = &mut nodes[..*len];
+        let mut first_bad = None;
         for i in 0..nodes.len() {
             let op = nodes[i].op;
             if op != Op::Leaf {
                 let done = &*nodes;
                 let value = op.eval(|p| done[p as usize].value, operands, customs);
                 nodes[i].value = value;
+                if anomaly && !value.is_finite() && first_bad.is_none() {
+                    let mut finite_inputs = true;
+                    op.for_each_input(operands, |p| {
+                        finite_inputs &= nodes[p as usize].value.is_finite()
+                    });
+                    if finite_inputs {
+                        first_bad = Some((op, value));
+                    }
+                }
             }
+        }
+        if let Some((op, value)) = first_bad {
+            // the first op that made finite inputs non-finite: this panics
+            t.report_forward_anomaly(op, value, Location::caller());
         }
     }
 
@@ -738,6 +804,35 @@ impl Graph {
     pub(crate) fn check_same(&self, v: Var<'_>) {
         if !std::ptr::eq(self, v.graph()) {
             foreign();
+        }
+    }
+}
+
+/// Frees every node after `mark` (already checked).
+fn truncate(t: &mut Tape, mark: Mark) {
+    let keep = mark.nodes as usize;
+    // The freed slots keep their generation: the next node created at each bumps it, which
+    // makes every handle to the freed node stale. Nothing else to do per node.
+    if !t.names.is_empty() {
+        t.names.split_off(&mark.nodes);
+    }
+    t.len = keep;
+    t.dirty = t.dirty.min(keep);
+    t.operands.truncate(mark.operands as usize);
+}
+
+/// Rewinds its graph to its mark when dropped, so a step that panics is freed too.
+struct RewindOnDrop<'g>(&'g Graph, Mark);
+
+impl Drop for RewindOnDrop<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.0.rewind(self.1);
+        } else if let Ok(mut t) = self.0.tape.try_borrow_mut() {
+            // Unwinding: never panic again; skip if the mark is no longer valid.
+            if self.0.check_mark(&t, self.1).is_ok() {
+                truncate(&mut t, self.1);
+            }
         }
     }
 }

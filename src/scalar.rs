@@ -64,19 +64,11 @@ pub trait Scalar:
     fn tanh(self) -> Self;
     /// `max(x, 0)`, with relu'(0) = 0.
     fn relu(self) -> Self;
-    /// `|x|`, composed as `x · sign(x)` on handles (derivative `sign(x)`, 0 at 0).
+    /// `|x|`, composed as `relu(x) + relu(−x)`: derivative `sign(x)`, 0 at 0 (relu'(0) = 0),
+    /// and on handles a graph that stays right when replayed with
+    /// [`Graph::recompute`](crate::Graph::recompute) after `x` changes sign.
     fn abs(self) -> Self {
-        let s = self.value();
-        let sign = if s > 0.0 {
-            1.0
-        } else if s < 0.0 {
-            -1.0
-        } else if s.is_nan() {
-            f64::NAN
-        } else {
-            0.0
-        };
-        self * sign
+        self.relu() + (-self).relu()
     }
 }
 

@@ -215,6 +215,7 @@ impl<'g> Var<'g> {
     pub fn pow(self, k: f64) -> Self {
         let mut t = self.graph.tape_mut();
         let a = t.pos(self.id);
+        t.reserve_operands(2);
         let at = t.operands.len() as u32;
         t.operands.extend_from_slice(&op::exponent_words(k));
         let id = t.push_op(Op::Pow(a, at));
@@ -387,9 +388,11 @@ impl Graph {
     pub fn sum<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
         assert!(!xs.is_empty(), "scalargrad: Graph::sum of no terms");
         if xs.len() == 1 {
+            self.check_same(xs[0]);
+            xs[0].pos(); // panics if freed, like every other path
             return xs[0];
         }
-        let len = xs.len() as u32;
+        let len = u32::try_from(xs.len()).unwrap_or(u32::MAX);
         nary(self, (None, xs, None), |start| Op::Sum { start, len })
     }
 
@@ -446,10 +449,14 @@ impl Graph {
         );
         match b {
             None => assert!(!w.is_empty(), "scalargrad: Graph::dot of no terms"),
-            Some(b) if w.is_empty() => return b,
+            Some(b) if w.is_empty() => {
+                self.check_same(b);
+                b.pos(); // panics if freed, like every other path
+                return b;
+            }
             Some(_) => {}
         }
-        let (pairs, bias) = (w.len() as u32, b.is_some());
+        let (pairs, bias) = (u32::try_from(w.len()).unwrap_or(u32::MAX), b.is_some());
         let op = |start| Op::Dot { start, pairs, bias };
         nary(self, (b, w, Some(x)), op)
     }

@@ -206,7 +206,7 @@ fn freed_handle_in_grad_panics() {
 }
 
 #[test]
-#[should_panic(expected = "Graph::rewind to a mark past the end of this graph")]
+#[should_panic(expected = "Graph::rewind with a mark taken on another graph")]
 fn rewinding_to_a_mark_from_a_longer_graph_panics() {
     let (g, h) = (Graph::new(), Graph::new());
     h.var(1.0);
@@ -214,6 +214,18 @@ fn rewinding_to_a_mark_from_a_longer_graph_panics() {
     let m = h.mark();
     g.var(1.0);
     g.rewind(m);
+}
+
+#[test]
+#[should_panic(expected = "Graph::rewind to a stale mark (at 3 nodes; the graph has 1)")]
+fn rewinding_to_a_mark_past_the_end_panics() {
+    let g = Graph::new();
+    let x = g.var(1.0);
+    let early = g.mark();
+    let _ = x * 2.0;
+    let late = g.mark();
+    g.rewind(early);
+    g.rewind(late);
 }
 
 #[test]

@@ -849,3 +849,16 @@ mod json {
         assert!(matches!(err, Error::NonFinite { index: 1, .. }), "{err}");
     }
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_misspelt_field_is_an_error_not_a_silent_default() {
+    let good =
+        r#"{"nin": 1, "layers": [{"weights": [[2.0]], "biases": [5.0], "activation": "linear"}]}"#;
+    let spec = scalargrad::nn::MlpSpec::from_json(good).expect("valid spec");
+    assert_eq!(spec.predict(&[1.0]), vec![7.0]);
+    let typo = good.replace("\"biases\"", "\"bias\"");
+    assert!(scalargrad::nn::MlpSpec::from_json(&typo).is_err());
+    let extra = good.replace("\"nin\": 1", "\"nin\": 1, \"nni\": 2");
+    assert!(scalargrad::nn::MlpSpec::from_json(&extra).is_err());
+}

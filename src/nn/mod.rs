@@ -96,14 +96,15 @@ pub fn train_step<'g, O: Optimizer + ?Sized>(
     optimizer: &mut O,
     loss: impl FnOnce() -> Var<'g>,
 ) -> f64 {
-    let mark = graph.mark();
     zero_grad(params);
-    let total = loss();
-    total.backward();
-    let value = total.value();
-    optimizer.step(params);
-    graph.rewind(mark);
-    value
+    // scope frees the step's nodes on return, and while unwinding if the step panics
+    graph.scope(|| {
+        let total = loss();
+        total.backward();
+        let value = total.value();
+        optimizer.step(params);
+        value
+    })
 }
 
 /// Sets the gradient of each of `params` to 0, leaving every other node alone (unlike

@@ -2,7 +2,7 @@
 //! `data/moons_mlp_init.json`, the loss, and a training loop (`examples/moons.rs` and
 //! the tests drive it).
 //!
-//! The problem (`bench/WORKLOADS.md`, W1): an `MLP(2, [16, 16, 1])` (ReLU, ReLU, linear)
+//! The problem (`benches/WORKLOADS.md`, W1): an `MLP(2, [16, 16, 1])` (ReLU, ReLU, linear)
 //! classifies 100 points labelled ±1. The loss is micrograd's
 //! `mean(relu(1 − y·score)) + 1e-4·Σ p²`, full batch; SGD with learning rate
 //! `1 − 0.9·k/100` for 100 steps. From the file's initial weights the loss of step 0 is
@@ -150,6 +150,14 @@ pub fn objective<'g>(
 }
 
 /// What one training step reports.
+///
+/// ```
+/// use scalargrad::{nn::moons::{Demo, Start, LOSS_STEP_0}, Graph};
+/// let g = Graph::new();
+/// let mut demo = Demo::new(&g, Start::InitFile);
+/// let step = demo.step();
+/// assert_eq!((step.k, step.loss), (0, LOSS_STEP_0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Step {
     /// The step's index `k`, from 0.

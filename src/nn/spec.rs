@@ -80,7 +80,11 @@ impl LayerSpec {
 /// assert_eq!(spec.parameter_count(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct MlpSpec {
     /// The number of inputs.
     pub nin: usize,
@@ -233,6 +237,7 @@ impl MlpSpec {
 /// The JSON form of a layer, accepting `"activation"` or the older `"relu": bool`.
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)] // a misspelt "bias" must be an error, not a layer without biases
 struct RawLayer {
     weights: Vec<Vec<f64>>,
     #[serde(default)]
