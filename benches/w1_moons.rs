@@ -1,4 +1,4 @@
-//! W1 (`bench/WORKLOADS.md`): micrograd's moons demo, one full-batch training step of an
+//! W1 (`benches/WORKLOADS.md`): micrograd's moons demo, one full-batch training step of an
 //! MLP(2, [16, 16, 1]) on 100 points, four ways:
 //!
 //! - `w1_moons/eager_element`: the graph recorded again every step, one node per `*` and `+`

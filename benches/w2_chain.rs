@@ -1,4 +1,4 @@
-//! W2 (`bench/WORKLOADS.md`): a deep chain `x ← tanh(x·w_k + b_k)`, 5N + 1 nodes (2N + 1
+//! W2 (`benches/WORKLOADS.md`): a deep chain `x ← tanh(x·w_k + b_k)`, 5N + 1 nodes (2N + 1
 //! leaves, 3N ops), recorded into a fresh graph and differentiated from its end.
 //!
 //! - `w2_chain/record/N`: creating the graph and recording every leaf and op;
@@ -8,7 +8,9 @@
 //! ns/node = 1e9 / that. Before timing, the checksums of WORKLOADS.md are asserted for each N.
 //! Run: `cargo bench --bench w2_chain`.
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion};
 use scalargrad::{Graph, Var};
 
 /// Records the chain; returns the output and the `w` and `b` leaves.
@@ -47,37 +49,8 @@ fn check(n: usize) {
 }
 
 fn w2(c: &mut Criterion) {
-    let mut group = c.benchmark_group("w2_chain");
-    group.sample_size(10);
-    for n in [100_000, 1_000_000] {
-        check(n);
-        group.throughput(Throughput::Elements(5 * n as u64 + 1));
-        group.bench_function(format!("record/{n}"), |b| {
-            b.iter_batched(
-                || (),
-                |()| {
-                    let g = Graph::new();
-                    let out = record(&g, n).0.value();
-                    (g, out)
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        group.bench_function(format!("record_backward/{n}"), |b| {
-            b.iter_batched(
-                || (),
-                |()| {
-                    let g = Graph::new();
-                    let x = record(&g, n).0;
-                    x.backward();
-                    let out = x.value();
-                    (g, out)
-                },
-                BatchSize::PerIteration,
-            )
-        });
-    }
-    group.finish();
+    let nodes = |n: usize| 5 * n as u64 + 1;
+    common::record_and_backward(c, "w2_chain", &[100_000, 1_000_000], nodes, check, record);
 }
 
 criterion_group!(benches, w2);

@@ -1,4 +1,4 @@
-//! W3 (`bench/WORKLOADS.md`): a wide sum of products `acc ← acc + a_i·b_i` as a left-deep
+//! W3 (`benches/WORKLOADS.md`): a wide sum of products `acc ← acc + a_i·b_i` as a left-deep
 //! chain of binary adds (micrograd's `sum`), 4N − 1 nodes (2N leaves, N muls, N − 1 adds).
 //!
 //! - `w3_wide/record/N`: creating the graph and recording every leaf and op;
@@ -8,7 +8,9 @@
 //! second). Before timing, the checksums of WORKLOADS.md are asserted for each N.
 //! Run: `cargo bench --bench w3_wide`.
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion};
 use scalargrad::{Graph, Var};
 
 /// Records the sum; returns it and the `a` and `b` leaves.
@@ -53,37 +55,8 @@ fn check(n: usize) {
 }
 
 fn w3(c: &mut Criterion) {
-    let mut group = c.benchmark_group("w3_wide");
-    group.sample_size(10);
-    for n in [100_000, 1_000_000] {
-        check(n);
-        group.throughput(Throughput::Elements(4 * n as u64 - 1));
-        group.bench_function(format!("record/{n}"), |b| {
-            b.iter_batched(
-                || (),
-                |()| {
-                    let g = Graph::new();
-                    let out = record(&g, n).0.value();
-                    (g, out)
-                },
-                BatchSize::PerIteration,
-            )
-        });
-        group.bench_function(format!("record_backward/{n}"), |b| {
-            b.iter_batched(
-                || (),
-                |()| {
-                    let g = Graph::new();
-                    let acc = record(&g, n).0;
-                    acc.backward();
-                    let out = acc.value();
-                    (g, out)
-                },
-                BatchSize::PerIteration,
-            )
-        });
-    }
-    group.finish();
+    let nodes = |n: usize| 4 * n as u64 - 1;
+    common::record_and_backward(c, "w3_wide", &[100_000, 1_000_000], nodes, check, record);
 }
 
 criterion_group!(benches, w3);

@@ -1,5 +1,5 @@
 //! micrograd's demo end to end: the losses of steps 0 and 99 against micrograd's printed
-//! numbers (`bench/WORKLOADS.md`, W1), and 100% accuracy after training.
+//! numbers (`benches/WORKLOADS.md`, W1), and 100% accuracy after training.
 //!
 //! The full 100 steps run here (about a second in a debug build).
 #![cfg(feature = "serde")]
