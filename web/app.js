@@ -111,7 +111,7 @@ const view = {
 
 const BOX_W = 156;
 const BOX_H = 62;
-const GAP_X = 70;
+const GAP_X = 124;
 const GAP_Y = 22;
 
 // A layered layout, left to right: an op sits one layer right of its deepest input; leaves
@@ -184,10 +184,11 @@ function shownGrads() {
     });
     return { grads, complete, current: null };
   }
+  // at stage s, steps 0..=s have handed their shares down (step s is the one highlighted)
   const root = g.root;
   grads[root] = 1;
   const complete = new Set([root]);
-  for (let s = 0; s < view.stage; s++) {
+  for (let s = 0; s <= view.stage; s++) {
     const step = view.bw.steps[s];
     complete.add(step.node);
     for (const e of step.edges) {
@@ -196,7 +197,7 @@ function shownGrads() {
     }
   }
   // a leaf's gradient is complete once every op using it has handed its share down
-  const pending = new Set(view.bw.steps.slice(view.stage).map((s) => s.node));
+  const pending = new Set(view.bw.steps.slice(view.stage + 1).map((s) => s.node));
   g.nodes.forEach((n, i) => {
     if (n.inputs.length === 0 && grads[i] !== null) {
       const waiting = g.nodes.some((m) => pending.has(m.id) && m.inputs.includes(i));
@@ -581,20 +582,31 @@ function drawBoundary() {
   const b = moons.box;
   const scores = engine.floats('sg_moons_grid', GRID * GRID, GRID, b.x0, b.x1, b.y0, b.y1);
   ctx.clearRect(0, 0, w, h);
+  // one pixel per grid point, scaled up smoothly: cell centres sit at the grid's points
   const cw = w / GRID;
   const ch = h / GRID;
   if (scores) {
+    const small = document.createElement('canvas');
+    small.width = GRID;
+    small.height = GRID;
+    const sctx = small.getContext('2d');
+    const img = sctx.createImageData(GRID, GRID);
     for (let r = 0; r < GRID; r++) {
       for (let c = 0; c < GRID; c++) {
         const s = scores[r * GRID + c];
-        const a = Math.min(1, Math.abs(s)) * 0.45 + 0.08;
-        ctx.fillStyle = s > 0 ? `rgba(37, 99, 235, ${a})` : `rgba(220, 38, 38, ${a})`;
-        // row r is y = y0 + …; the canvas's y grows downwards
-        const cx = (c - 0.5) * cw;
-        const cy = h - (r + 0.5) * ch;
-        ctx.fillRect(cx, cy, cw + 1, ch + 1);
+        const a = Math.min(1, Math.abs(s)) * 0.45 + 0.1;
+        const [cr, cg, cb] = s > 0 ? [37, 99, 235] : [220, 38, 38];
+        // row r is y = y0 + …: the image's rows grow downwards, so flip
+        const at = ((GRID - 1 - r) * GRID + c) * 4;
+        img.data[at] = Math.round(255 + (cr - 255) * a);
+        img.data[at + 1] = Math.round(255 + (cg - 255) * a);
+        img.data[at + 2] = Math.round(255 + (cb - 255) * a);
+        img.data[at + 3] = 255;
       }
     }
+    sctx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(small, -cw / 2, -ch / 2, w + cw, h + ch);
   }
   const px = (x) => ((x - b.x0) / (b.x1 - b.x0)) * (w - cw) + cw / 2;
   const py = (y) => h - (((y - b.y0) / (b.y1 - b.y0)) * (h - ch) + ch / 2);
