@@ -633,7 +633,7 @@ function drawLoss() {
   ctx.fillRect(0, 0, w, h);
   const left = 46;
   const bottom = h - 30;
-  const top = 24;
+  const top = 36;
   const right = w - 12;
   ctx.strokeStyle = '#999';
   ctx.beginPath();
@@ -646,7 +646,7 @@ function drawLoss() {
   ctx.fillText('loss per step', left, 16);
   ctx.fillText('step', right - 26, h - 8);
   const maxLoss = Math.max(1, ...moons.losses.filter(Number.isFinite));
-  ctx.fillText(fmt(maxLoss), 4, top + 4);
+  ctx.fillText(fmt(Number(maxLoss.toPrecision(3))), 4, top + 4);
   ctx.fillText('0', 30, bottom + 4);
   ctx.fillText(String(moons.steps), right - 20, bottom + 16);
   if (!moons.losses.length) return;

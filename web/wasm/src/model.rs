@@ -374,7 +374,11 @@ impl<'g> Model<'g> {
     /// # Panics
     /// If `leaf` is not a [`Kind::Var`] node.
     pub fn set_leaf(&self, leaf: usize, value: f64) {
-        assert_eq!(self.nodes[leaf].kind, Kind::Var, "node {leaf} is not a leaf");
+        assert_eq!(
+            self.nodes[leaf].kind,
+            Kind::Var,
+            "node {leaf} is not a leaf"
+        );
         self.nodes[leaf].var.set_value(value);
         self.graph.recompute();
     }
@@ -418,7 +422,8 @@ impl<'g> Model<'g> {
         if self.nodes[self.root].var.is_tracked() {
             replayed[self.root] = 1.0;
             for i in (0..=self.root).rev() {
-                if !reached[i] || !self.nodes[i].var.is_tracked() || self.nodes[i].inputs.is_empty() {
+                if !reached[i] || !self.nodes[i].var.is_tracked() || self.nodes[i].inputs.is_empty()
+                {
                     continue;
                 }
                 let grad = replayed[i];
@@ -540,7 +545,10 @@ mod tests {
             ("t1", 0.63029549),
             ("t2", 0.74969909),
         ] {
-            assert!((by_name(&m, name).var.value() - want).abs() < 5e-8, "{name}");
+            assert!(
+                (by_name(&m, name).var.value() - want).abs() < 5e-8,
+                "{name}"
+            );
         }
         let b = m.backward(&s);
         assert!(b.max_rel_diff <= 1e-14, "{}", b.max_rel_diff);
@@ -612,8 +620,14 @@ mod tests {
         let g2 = Graph::new();
         let e = Model::build(&g2, "x = 1\nx = 2").unwrap_err();
         assert!(e.message.contains("already has a value (line 1)"), "{e}");
-        let big = (0..MAX_NODES).map(|i| format!("x{i}")).collect::<Vec<_>>().join("+");
-        assert!(Model::build(&g2, &big).unwrap_err().message.contains("at most"));
+        let big = (0..MAX_NODES)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+            .join("+");
+        assert!(Model::build(&g2, &big)
+            .unwrap_err()
+            .message
+            .contains("at most"));
     }
 
     #[test]

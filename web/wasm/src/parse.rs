@@ -221,9 +221,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                     }
                 }
                 let text = &src[start..i];
-                let v: f64 = text.parse().map_err(|_| {
-                    ParseError::at(src, start, format!("`{text}` is not a number"))
-                })?;
+                let v: f64 = text
+                    .parse()
+                    .map_err(|_| ParseError::at(src, start, format!("`{text}` is not a number")))?;
                 out.push((Tok::Num(v), start));
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {

@@ -50,7 +50,15 @@ a = 2; b = -3; c = 10; d = -2
 /// Every preset: key, title, program.
 pub const ALL: [(&str, &str, &str); 4] = [
     ("apple", "Seed 003: apple (220)", APPLE),
-    ("apple_orange", "Seed 003: apple + orange (715)", APPLE_ORANGE),
+    (
+        "apple_orange",
+        "Seed 003: apple + orange (715)",
+        APPLE_ORANGE,
+    ),
     ("network", "Seed 001: 2-2-2 sigmoid network", NETWORK),
-    ("expression", "An expression: (a*b + c).relu() * d", EXPRESSION),
+    (
+        "expression",
+        "An expression: (a*b + c).relu() * d",
+        EXPRESSION,
+    ),
 ];
