@@ -32,9 +32,23 @@ const engine = {
     return JSON.parse(text);
   },
 
+  // A trapped instance is broken (its state may be half-updated): say so, start a fresh one,
+  // and let the page load its graph and demo into it again.
+  restart(message) {
+    showFatal(`The engine stopped (${message}); it was restarted. Please report this.`);
+    this.restarting = true;
+    this.start().then(() => {
+      this.restarting = false;
+      this.restarts = (this.restarts || 0) + 1;
+      if (this.onRestart) this.onRestart();
+      document.body.dataset.restarts = this.restarts;
+    }, (err) => showFatal(`The engine stopped (${message}) and could not restart: ${err}`));
+  },
+
   // Calls an export that answers JSON. A trap (a bug in the module) becomes an answer
   // {ok: false, error} with the panic message, and a fresh instance replaces the broken one.
   call(name, ...args) {
+    if (this.restarting) return { ok: false, error: { message: 'the engine is restarting' } };
     try {
       return this.read(this.x[name](...args));
     } catch (e) {
@@ -43,21 +57,20 @@ const engine = {
         const p = this.read(this.x.sg_panic_message());
         if (p.message) message = p.message;
       } catch (_) { /* the instance is gone */ }
-      const restart = this.start().catch((err) => showFatal(`restarting the engine failed: ${err}`));
-      this.restarting = restart;
+      this.restart(message);
       return { ok: false, error: { message: `the engine stopped: ${message}` }, trapped: true };
     }
   },
 
   // Calls an export that returns a pointer to `count` f64s (or 0).
   floats(name, count, ...args) {
+    if (this.restarting) return null;
     try {
       const ptr = this.x[name](...args);
       if (!ptr) return null;
       return new Float64Array(this.x.memory.buffer, ptr, count).slice();
     } catch (e) {
-      showFatal(`the engine stopped: ${e && e.message || e}`);
-      this.start().catch(() => {});
+      this.restart(String(e && e.message || e));
       return null;
     }
   },
@@ -273,6 +286,13 @@ function drawGraph() {
       value.addEventListener('pointerdown', (ev) => startDrag(ev, node));
       const tip = svg('title', {}, value);
       tip.textContent = 'drag left or right to change this leaf';
+    }
+  }
+  if (current) {
+    const wrap = el.parentNode;
+    const x = pos[current.node].x;
+    if (x < wrap.scrollLeft || x + BOX_W > wrap.scrollLeft + wrap.clientWidth) {
+      wrap.scrollLeft = Math.max(0, x + BOX_W / 2 - wrap.clientWidth / 2);
     }
   }
   const root = g.nodes[g.root];
@@ -697,6 +717,7 @@ async function main() {
   $('moons-step').addEventListener('click', () => { moons.running = false; $('train').textContent = '▶ train'; moonsStep(); });
   $('moons-reset').addEventListener('click', moonsReset);
   $('moons-start').addEventListener('change', moonsReset);
+  engine.onRestart = () => { draw(); moonsReset(); };
   draw();
   moonsReset();
   document.body.dataset.ready = 'yes';

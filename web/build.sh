@@ -8,9 +8,15 @@ web="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$web")"
 target=wasm32-unknown-unknown
 
-if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  echo "== rustup target add $target"
-  rustup target add "$target"
+if command -v rustup >/dev/null; then
+  if ! rustup target list --installed | grep -qx "$target"; then
+    echo "== rustup target add $target"
+    rustup target add "$target"
+  fi
+elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/$target" ]; then
+  echo "web/build.sh: the Rust standard library for $target is missing and rustup is not" >&2
+  echo "installed to add it; install Rust with rustup (https://rustup.rs) and run again." >&2
+  exit 1
 fi
 
 # Share the repository's target/ folder (ignored by git) so rebuilds reuse the core crate.

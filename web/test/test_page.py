@@ -255,6 +255,20 @@ def test_a_syntax_error_shows_a_message_not_a_blank_page(page):
     # the page fixture then checks that the console logged no error
 
 
+def test_a_trapped_engine_is_reported_and_restarted(page):
+    # a panic in the module traps it: the page says so, starts a fresh instance and
+    # loads its graph again, without a console error
+    answer = page.execute_script("return engine.call('sg_test_trap')")
+    assert answer["ok"] is False and "deliberate panic" in answer["error"]["message"], answer
+    fatal = page.find_element(By.ID, "fatal")
+    assert fatal.is_displayed() and "restarted" in fatal.text, fatal.text
+    body = page.find_element(By.TAG_NAME, "body")
+    WebDriverWait(page, 10).until(lambda d: body.get_attribute("data-restarts") == "1")
+    assert shown(page, "price", "value") == 220.0
+    click(page, "run-all")
+    assert shown(page, "count", "grad") == 110.0
+
+
 def test_the_seed_001_network(page):
     Select(page.find_element(By.ID, "preset")).select_by_value("network")
     # the seed prints t = [0.63029549 0.74969909]

@@ -20,6 +20,8 @@
 //! - micrograd's moons demo ([`scalargrad::nn::moons`]): one training step per call, and
 //!   the network's scores on a grid for the decision boundary.
 
+#![deny(missing_docs)]
+
 pub mod model;
 pub mod parse;
 pub mod presets;
@@ -132,6 +134,13 @@ pub extern "C" fn sg_init() {
         });
         previous(info);
     }));
+}
+
+/// Panics on purpose, so that the browser test can check that a trapped module is reported
+/// and replaced (no page calls it otherwise).
+#[no_mangle]
+pub extern "C" fn sg_test_trap() -> usize {
+    panic!("sg_test_trap: a deliberate panic to test the page's recovery")
 }
 
 /// Makes the input buffer `len` bytes long and returns where it starts.
