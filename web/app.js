@@ -178,10 +178,15 @@ function layout(nodes) {
   };
 }
 
+// Unnamed nodes are called v<id> in the picture and in the step text.
+function nodeName(node) {
+  return node.name || `v${node.id}`;
+}
+
 function title(node) {
   if (node.kind === 'var') return node.name;
-  if (node.kind === 'const') return `const`;
-  return node.name ? `${node.name} = ${node.op}` : node.op;
+  if (node.kind === 'const') return `${nodeName(node)} · const`;
+  return `${nodeName(node)} = ${node.op}`;
 }
 
 // The gradients to show at the current stage: the replayed partial sums while stepping,
@@ -303,7 +308,7 @@ function drawGraph() {
 function drawStepInfo(current) {
   const info = $('step-info');
   const g = view.graph;
-  const label = (i) => g.nodes[i].name || `${g.nodes[i].op} (node ${i})`;
+  const label = (i) => nodeName(g.nodes[i]);
   if (view.stage < 0) {
     info.innerHTML = 'Press <b>backward</b> to send the gradient from the output back to every node, one node at a time, in reverse topological order.';
     return;
@@ -698,8 +703,18 @@ async function main() {
     o.textContent = p.title;
     select.appendChild(o);
   }
+  const edited = document.createElement('option');
+  edited.value = 'edited';
+  edited.textContent = 'Your program (edited)';
+  edited.hidden = true;
+  select.appendChild(edited);
   const byKey = Object.fromEntries(presets.map((p) => [p.key, p]));
+  $('source').addEventListener('input', () => {
+    edited.hidden = false;
+    select.value = 'edited';
+  });
   select.addEventListener('change', () => {
+    if (!byKey[select.value]) return;
     $('source').value = byKey[select.value].source;
     draw();
   });

@@ -229,6 +229,7 @@ def test_a_typed_expression(page):
     type_program(page, "a = 2; b = -3; c = 10; d = -2\n(a*b + c).relu() * d")
     a, b, c, d = 2.0, -3.0, 10.0, -2.0
     inner = a * b + c  # 4 > 0, so relu passes it and its gradient
+    assert Select(page.find_element(By.ID, "preset")).first_selected_option.text == "Your program (edited)"
     assert "= −8" in page.find_element(By.ID, "output").text
     click(page, "run-all")
     assert close(shown(page, "a", "grad"), d * b)
