@@ -164,16 +164,17 @@ function layout(nodes) {
     }
   }
   const tallest = Math.max(...layers.map((l) => l.length));
+  const gap = depth <= 8 ? GAP_X : GAP_X * 0.65; // deep graphs: narrower, still room for a label
   const pos = {};
   layers.forEach((l, d) => {
     const offset = (tallest - l.length) * (BOX_H + GAP_Y) / 2;
     l.forEach((id, r) => {
-      pos[id] = { x: 12 + d * (BOX_W + GAP_X), y: 12 + offset + r * (BOX_H + GAP_Y) };
+      pos[id] = { x: 12 + d * (BOX_W + gap), y: 12 + offset + r * (BOX_H + GAP_Y) };
     });
   });
   return {
     pos,
-    width: 24 + depth * BOX_W + (depth - 1) * GAP_X,
+    width: 24 + depth * BOX_W + (depth - 1) * gap,
     height: 24 + tallest * BOX_H + (tallest - 1) * GAP_Y,
   };
 }
