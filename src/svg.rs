@@ -18,7 +18,9 @@
 //! 1. **Columns**: a node's column is its longest path to the root (the root is rightmost);
 //!    a leaf therefore sits just left of the first op that needs it, as in the seeds'
 //!    figures (`tax` next to `price`).
-//! 2. **Dummy points** split edges that span several columns, so they route between boxes.
+//! 2. **Dummy points** split edges that span several columns, so they route between boxes
+//!    (shortest edges first, at most 20 per box plus 2,000: a leaf used all along a chain
+//!    would need quadratically many; longer edges are then drawn as one curve).
 //! 3. **Order** in each column: first by the order of the consumer and the input slot
 //!    (`a` above `b` in `a * b`; no crossings at all for a tree), then barycenter sweeps
 //!    in both directions, keeping the order with the fewest edge crossings.
@@ -32,7 +34,10 @@
 //! default). Beyond that, it draws the nodes nearest the root (the last ones created among
 //! its ancestors; each still connects to the root) and one dashed box that stands for all
 //! earlier ones, with their count and a caption saying so. The walk that counts them is
-//! linear in the tape, so a 1,000,000-node chain is drawn (collapsed) in milliseconds.
+//! linear in the tape: a 2,000,001-node chain (`y *= 1.0` a million times) is drawn,
+//! collapsed, in about 40 ms in a release build; 300 boxes of `y = y * x + x` (a leaf used
+//! by every op) in about 50 ms. Raising the limit costs more than linear time (the ordering
+//! sweeps): 2,000 boxes of that graph take about 0.4 s and 4 MB of SVG.
 //!
 //! # For web pages
 //! Every node's box is a `<g class="node …" id="{prefix}n{k}">`, where `n{k}` is
@@ -351,6 +356,9 @@ const COLUMN_GAP: f64 = 56.0;
 const NODE_GAP: f64 = 18.0;
 const DUMMY_GAP: f64 = 8.0;
 const MARGIN: f64 = 16.0;
+/// Dummy points allowed per drawn box, plus a fixed allowance (see `Layout::new`).
+const DUMMY_BUDGET_PER_BOX: usize = 20;
+const DUMMY_BUDGET: usize = 2_000;
 
 /// Width of `text` in the sans-serif font at `FONT` size, estimated (no font metrics here).
 fn text_width(text: &str, bold: bool) -> f64 {
@@ -424,19 +432,29 @@ impl Layout {
         }
         let last = depth.iter().copied().max().unwrap_or(0);
         let mut column: Vec<usize> = depth.iter().map(|d| last - d).collect();
-        // 2. Dummy points on edges spanning several columns.
-        let mut edges = Vec::with_capacity(direct.len());
-        for &(from, to, slot) in &direct {
+        // 2. Dummy points on edges spanning several columns, shortest edges first, within a
+        // budget: a leaf used all along a long chain would otherwise need quadratically many.
+        // Edges past the budget are drawn as one curve and do not steer the layout.
+        let mut budget = DUMMY_BUDGET_PER_BOX * n + DUMMY_BUDGET;
+        let mut by_span: Vec<usize> = (0..direct.len()).collect();
+        by_span.sort_by_key(|&e| column[direct[e].1] - column[direct[e].0]);
+        let mut edges = vec![(Vec::new(), 0); direct.len()];
+        for e in by_span {
+            let (from, to, slot) = direct[e];
             let mut path = vec![from];
-            for c in column[from] + 1..column[to] {
-                spots.push(Spot::Dummy);
-                width.push(0.0);
-                height.push(0.0);
-                column.push(c);
-                path.push(spots.len() - 1);
+            let span = column[to] - column[from];
+            if span - 1 <= budget {
+                budget -= span - 1;
+                for c in column[from] + 1..column[to] {
+                    spots.push(Spot::Dummy);
+                    width.push(0.0);
+                    height.push(0.0);
+                    column.push(c);
+                    path.push(spots.len() - 1);
+                }
             }
             path.push(to);
-            edges.push((path, slot));
+            edges[e] = (path, slot);
         }
         let mut layout = Layout {
             columns: vec![Vec::new(); last + 1],
@@ -459,7 +477,10 @@ impl Layout {
         let mut out = Vec::new();
         for (path, slot) in &self.edges {
             for w in path.windows(2) {
-                let s = if w[1] == *path.last().unwrap_or(&w[1]) {
+                if self.column[w[0]] + 1 != self.column[w[1]] {
+                    continue; // a long edge past the dummy budget
+                }
+                let s = if w[1] == path[path.len() - 1] {
                     *slot
                 } else {
                     0

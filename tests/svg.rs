@@ -381,3 +381,29 @@ fn the_apple_example_prints_the_seed_numbers_and_the_readme_pictures() {
     assert_eq!(std::fs::read_to_string(docs).unwrap(), dot);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_leaf_used_by_every_op_stays_quick() {
+    // x feeds all 2,000 ops: without a budget for dummy points its edges would need
+    // hundreds of thousands of them.
+    let g = Graph::new();
+    let x = g.var(1.0).named("x");
+    let mut y = x;
+    for _ in 0..1_000 {
+        y = y * x + x;
+    }
+    y.backward();
+    let start = Instant::now();
+    let svg = g.to_svg_with(y, &SvgOptions::new().max_nodes(1_000));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(20), "to_svg took {took:?}");
+    assert_eq!((svg.drawn(), svg.total()), (1_000, 2_001));
+    let (boxes, arrows) = parse(&svg.to_string());
+    // 999 arrows between drawn ops, and x (not drawn: created first) reaches every op
+    // through the summary box, one arrow per op.
+    assert_eq!(arrows.len(), 999 + 1_000);
+    assert_eq!(arrows.iter().filter(|a| a.from == "earlier").count(), 1_000);
+    assert_left_to_right_without_overlap(&boxes, &arrows);
+    // With x = 1 each step adds 1: y = 1001.
+    assert_eq!(boxes[&y.svg_id()].texts[1], "value 1001");
+}
