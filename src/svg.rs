@@ -68,8 +68,9 @@ pub const DEFAULT_MAX_NODES: usize = 300;
 /// std::fs::write(std::env::temp_dir().join("x_exp.svg"), svg.to_string()).unwrap();
 /// assert!(svg.to_string().starts_with("<svg"));
 /// assert_eq!((svg.drawn(), svg.total()), (2, 2));
+/// assert!(format!("{svg:?}").starts_with("Svg { drawn: 2, total: 2, bytes: "));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Svg {
     text: String,
     drawn: usize,
@@ -113,6 +114,17 @@ impl Svg {
     /// ```
     pub fn is_collapsed(&self) -> bool {
         self.drawn < self.total
+    }
+}
+
+/// Shows the size, not the picture: `Svg { drawn: 5, total: 5, bytes: 4243 }`.
+impl fmt::Debug for Svg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Svg")
+            .field("drawn", &self.drawn)
+            .field("total", &self.total)
+            .field("bytes", &self.text.len())
+            .finish()
     }
 }
 
