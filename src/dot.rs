@@ -1,4 +1,5 @@
-//! Graphviz pictures of a graph: one box per node with its op, value and gradient.
+//! Graphviz pictures of a graph: one box per node with its op, value and gradient. To see a
+//! graph with no external program, draw it as SVG with [`Graph::to_svg`](crate::Graph::to_svg).
 
 use std::fmt;
 

@@ -564,7 +564,12 @@ impl Layout {
                     })
                     .collect();
                 let mut idx: Vec<usize> = (0..col.len()).collect();
-                idx.sort_by(|&i, &j| keys[i].partial_cmp(&keys[j]).unwrap());
+                idx.sort_by(|&i, &j| {
+                    keys[i]
+                        .0
+                        .total_cmp(&keys[j].0)
+                        .then(keys[i].1.cmp(&keys[j].1))
+                });
                 let sorted: Vec<usize> = idx.iter().map(|&i| col[i]).collect();
                 *col = sorted;
                 for (r, &s) in col.iter().enumerate() {
