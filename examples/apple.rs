@@ -1,4 +1,4 @@
-//! Lesson 1: the apple graphs of seed 003, computed by the engine.
+//! Lesson 1: the apple graphs of seed 003, computed by the engine and drawn.
 //!
 //! The seed draws two computational graphs by hand and walks them backwards:
 //!
@@ -6,19 +6,36 @@
 //! - adding 3 oranges at 150 each: price = (apple × count + orange × count) × tax = 715.
 //!
 //! Here the engine records the same graphs, one `backward()` fills every gradient, and
-//! `to_dot` draws the picture the tutorial draws by hand (render it with
-//! `dot -Tsvg apple_orange.dot -o apple_orange.svg`).
+//! `to_svg` draws the picture the tutorial draws by hand — in Rust, no Graphviz needed.
+//! `to_dot` writes the same graph as Graphviz text too.
 //!
-//! Run: `cargo run --example apple` (writes `apple.dot` and `apple_orange.dot` to the current
-//! directory, or to the directory given as the first argument).
+//! Run: `cargo run --example apple [-- --out DIR]`. It writes `apple.svg`, `apple.dot`,
+//! `apple_orange.svg` and `apple_orange.dot` into `target/apple/` (or `DIR`). The pictures
+//! in the README are made with `cargo run --example apple -- --out docs`.
 
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use scalargrad::{Graph, Var};
 
-fn main() -> std::io::Result<()> {
-    let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));
-    std::fs::create_dir_all(&out_dir)?;
+fn main() -> io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/apple");
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--out", Some(dir)) => out_dir = PathBuf::from(dir),
+            _ => {
+                eprintln!("usage: apple [--out DIR]   (default: target/apple/)");
+                std::process::exit(2);
+            }
+        }
+    }
+    run(&out_dir, &mut io::stdout().lock())
+}
+
+/// Builds both graphs, prints their numbers to `out` and writes their pictures to `dir`.
+pub fn run(dir: &Path, out: &mut impl Write) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
 
     // Graph 1: one product chain. Every leaf is a `var`, so every leaf gets a gradient.
     let g = Graph::new();
@@ -29,13 +46,13 @@ fn main() -> std::io::Result<()> {
     let price = (apple_price * tax).named("price");
     price.backward();
     table(
+        out,
         "apple",
         price,
         &[("apple", apple), ("apple count", count), ("tax", tax)],
-    );
-    let path = out_dir.join("apple.dot");
-    std::fs::write(&path, g.to_dot(price).to_string())?;
-    println!("wrote {}\n", path.display());
+    )?;
+    save(out, &g, price, &dir.join("apple"))?;
+    writeln!(out)?;
 
     // Graph 2: two products meet in a sum, then the tax. The sum node passes its gradient
     // unchanged to both branches; each product swaps its inputs' values into their gradients.
@@ -51,6 +68,7 @@ fn main() -> std::io::Result<()> {
     let price = (subtotal * tax).named("price");
     price.backward();
     table(
+        out,
         "apple + orange",
         price,
         &[
@@ -60,21 +78,44 @@ fn main() -> std::io::Result<()> {
             ("orange count", orange_count),
             ("tax", tax),
         ],
-    );
-    let path = out_dir.join("apple_orange.dot");
-    std::fs::write(&path, g.to_dot(price).to_string())?;
-    println!("wrote {}", path.display());
+    )?;
+    save(out, &g, price, &dir.join("apple_orange"))
+}
+
+/// Prints the output and each leaf's value and gradient as a table, every digit shown.
+fn table(
+    out: &mut impl Write,
+    title: &str,
+    output: Var<'_>,
+    leaves: &[(&str, Var<'_>)],
+) -> io::Result<()> {
+    writeln!(out, "{title}: price = {}", output.value())?;
+    writeln!(
+        out,
+        "  {:<14} {:>22} {:>24}",
+        "leaf", "value", "d price / d leaf"
+    )?;
+    for (name, leaf) in leaves {
+        writeln!(
+            out,
+            "  {:<14} {:>22} {:>24}",
+            name,
+            leaf.value(),
+            leaf.grad()
+        )?;
+    }
     Ok(())
 }
 
-/// Prints the output and each leaf's value and gradient as a table.
-fn table(title: &str, output: Var<'_>, leaves: &[(&str, Var<'_>)]) {
-    println!("{title}: price = {}", output.value());
-    println!(
-        "  {:<14} {:>22} {:>24}",
-        "leaf", "value", "d price / d leaf"
-    );
-    for (name, leaf) in leaves {
-        println!("  {:<14} {:>22} {:>24}", name, leaf.value(), leaf.grad());
+/// Writes `stem.svg` (drawn here) and `stem.dot` (for Graphviz).
+fn save(out: &mut impl Write, g: &Graph, root: Var<'_>, stem: &Path) -> io::Result<()> {
+    for (ext, text) in [
+        ("svg", g.to_svg(root).to_string()),
+        ("dot", g.to_dot(root).to_string()),
+    ] {
+        let path = stem.with_extension(ext);
+        std::fs::write(&path, text)?;
+        writeln!(out, "wrote {}", path.display())?;
     }
+    Ok(())
 }

@@ -1,7 +1,10 @@
-//! Graphviz pictures of a graph: one box per node with its op, value and gradient.
+//! Graphviz pictures of a graph: one box per node with its op, value and gradient. To see a
+//! graph with no external program, draw it as SVG with [`Graph::to_svg`](crate::Graph::to_svg).
 
 use std::fmt;
 
+use crate::graph::Tape;
+use crate::op::Op;
 use crate::{Graph, Var};
 
 /// Graphviz DOT text for the ancestors of one node, from [`Graph::to_dot`].
@@ -64,11 +67,7 @@ impl Graph {
             }
             let node = t.nodes[i];
             let op = node.op;
-            let kind = match op {
-                crate::op::Op::Leaf if node.tracked() => "var".to_owned(),
-                crate::op::Op::Leaf => "const".to_owned(),
-                _ => escape(t.op_name(op)),
-            };
+            let kind = escape(&kind(&t, i));
             let label = match t.names.get(&(i as u32)) {
                 Some(name) => format!("{} | {kind}", escape(name)),
                 None => kind,
@@ -90,6 +89,18 @@ impl Graph {
     }
 }
 
+/// What the node at tape position `i` is, as both pictures (DOT and [SVG](crate::svg)) show it:
+/// `var` (a tracked leaf), `const`, or the op's name (`pow 2` shows its exponent).
+pub(crate) fn kind(t: &Tape, i: usize) -> String {
+    let node = &t.nodes[i];
+    match node.op {
+        Op::Leaf if node.tracked() => "var".to_owned(),
+        Op::Leaf => "const".to_owned(),
+        Op::Pow(_, k) => format!("pow {}", short(crate::op::exponent(&t.operands, k))),
+        op => t.op_name(op).to_owned(),
+    }
+}
+
 /// Escapes the characters that are special inside a Graphviz record label.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -104,7 +115,7 @@ fn escape(text: &str) -> String {
 
 /// A number as a person reads it: 6 significant digits, no trailing zeros; scientific
 /// notation below 1e-4 and from 1e9 on.
-fn short(x: f64) -> String {
+pub(crate) fn short(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }

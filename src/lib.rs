@@ -28,7 +28,8 @@
 //!   `f64` ([`Var::backward`]) and on handles ([`Graph::grad`], higher-order derivatives).
 //! - [`backward`]: the reverse pass, a backwards walk over the tape.
 //! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
-//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]); [`svg`]: SVG pictures with no external
+//!   program ([`Graph::to_svg`]). [`check`]: finite-difference checks.
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
@@ -59,12 +60,14 @@ pub mod hessian;
 pub mod nn;
 pub mod op;
 pub mod scalar;
+pub mod svg;
 mod var;
 
 pub use custom::{CustomOp, UnaryFn};
 pub use dot::Dot;
 pub use graph::{Graph, Mark, NonFinite};
 pub use scalar::Scalar;
+pub use svg::Svg;
 pub use var::Var;
 
 #[doc = include_str!("../README.md")]
