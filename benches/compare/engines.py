@@ -290,6 +290,7 @@ def main():
     ap.add_argument("--n", default="100000")
     ap.add_argument("--torch-n", type=int, default=100000)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--no-chains", action="store_true", help="W1 only (run.sh: repetitions > 1)")
     a = ap.parse_args()
     xs, ys, layers = load()
     engines = a.only.split(",") if a.only else ["micrograd", "torch", "jax"]
@@ -303,7 +304,7 @@ def main():
                 jax_w1(xs, ys, layers, 100, a.rep)
         except ImportError as e:
             emit(w="W1", engine=eng, n=0, rep=a.rep, error=f"not installed: {e}")
-        for n in map(int, a.n.split(",")):
+        for n in ([] if a.no_chains else map(int, a.n.split(","))):
             for w in ("W2", "W3"):
                 try:
                     if eng == "micrograd" and n > 100000:

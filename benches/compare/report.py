@@ -65,6 +65,11 @@ def fmt(x, unit=1.0, digits=1):
     return "—" if x is None else f"{x * unit:,.{digits}f}"
 
 
+def fr(x, digits=2):
+    """A ratio: two decimals below 100, thousands separators above."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.{digits}f}"
+
+
 def ratio_cell(rs, digits=2):
     """median [min–max] of a list of ratios."""
     rs = [r for r in rs if r is not None]
@@ -72,13 +77,13 @@ def ratio_cell(rs, digits=2):
         return "—"
     m = statistics.median(rs)
     if len(rs) == 1:
-        return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} [{min(rs):.{digits}f}–{max(rs):.{digits}f}]"
+        return fr(m, digits)
+    return f"{fr(m, digits)} [{fr(min(rs), digits)}–{fr(max(rs), digits)}]"
 
 
 def ratio_med(rs, digits=2):
     rs = [r for r in rs if r is not None]
-    return "—" if not rs else f"{statistics.median(rs):.{digits}f}"
+    return "—" if not rs else fr(statistics.median(rs), digits)
 
 
 class Report:
@@ -114,6 +119,57 @@ class Report:
                 base = self.w1_rep.get((ref, r["rep"]))
             if base:
                 out.append(r["step_s"] / base)
+        return out
+
+    def w1_pair(self, eng, ref):
+        """Per-round ratios eng/ref (Rust pairs) or per-repetition ratios of medians."""
+        rust = lambda e: any(r.get("round") is not None for r in self.w1.get(e, []))
+        if rust(eng) and rust(ref):
+            return self.w1_ratios(eng, ref)
+        med_of = lambda e, rep: (self.w1_rep.get((e, rep)) or
+                                 med([r["step_s"] for r in self.w1.get(e, [])
+                                      if r["rep"] == rep and "error" not in r]))
+        reps = {r["rep"] for r in self.w1.get(eng, [])}
+        out = []
+        for rep in sorted(reps):
+            a, b = med_of(eng, rep), med_of(ref, rep)
+            if a and b:
+                out.append(a / b)
+        return out
+
+    def targets(self):
+        """Issue #9's targets against this run."""
+        out = ["| target (issue #9) | measured: median [min–max] | met |", "|---|---:|---|"]
+
+        def row(what, rs, limit):
+            rs = [r for r in rs if r is not None]
+            if not rs:
+                out.append(f"| {what} | not measured | — |")
+                return
+            m = statistics.median(rs)
+            out.append(f"| {what} | {ratio_cell(rs)} | {'yes' if m <= limit else '**no**'} |")
+
+        idi, rep_, mgs = "scalargrad idiomatic", "scalargrad replay", "scalargrad micrograd-style"
+        row("W1 idiomatic ≤ 5 × fixed floor", self.w1_pair(idi, FLOOR_FIXED), 5)
+        row("W1 idiomatic ≤ 1/3 × `reverse`", self.w1_pair(idi, REVERSE), 1 / 3)
+        row("W1 idiomatic ≤ 1/3 × RustQuant_autodiff", self.w1_pair(idi, "RustQuant_autodiff"), 1 / 3)
+        row("W1 idiomatic ≤ 1/2.5 × PyTorch eager (1 thread)",
+            self.w1_pair(idi, "PyTorch eager (batched tensors)"), 1 / 2.5)
+        row("W1 replay ≤ 2.5 × fixed floor", self.w1_pair(rep_, FLOOR_FIXED), 2.5)
+        row("W1 replay < 1 × JAX jit", self.w1_pair(rep_, "JAX jit (batched)"), 0.999)
+        row("W1 micrograd-style ≤ 0.8 × `reverse`", self.w1_pair(mgs, REVERSE), 0.8)
+        for peer in ("RustQuant_autodiff", "easy-ml"):
+            row(f"W1 micrograd-style < 1 × {peer}", self.w1_pair(mgs, peer), 0.999)
+        for w in ("W2", "W3"):
+            row(f"{w} 10⁶ warm ≤ 0.5 × `reverse`",
+                self.chain_ratios(w, "scalargrad", 1000000, False, REVERSE), 0.5)
+            row(f"{w} 10⁶ cold ≤ 0.7 × `reverse`",
+                self.chain_ratios(w, "scalargrad", 1000000, True, REVERSE), 0.7)
+        b = self.bytes_per_node("scalargrad (no handles kept)")
+        out.append(f"| memory ≤ 24 bytes/node (W2 10⁶, engine alone) | "
+                   f"{'—' if b is None else f'{b:.1f}'} | "
+                   f"{'—' if b is None else ('yes' if b <= 24 else '**no**')} |")
+        out.append("| criterion and this harness within 20% | see the stability section | — |")
         return out
 
     def w1_check(self, rs):
@@ -292,6 +348,12 @@ both gradient sums to 1e-12 relative).
   engines right after in the same repetition. A cell `1.23 [1.10–1.40]` is the median of the
   per-repetition (per-round) ratios and their range; times are medians. `× reverse` < 1 means
   faster than `reverse`.
+- **Clock: on-CPU time**, not wall-clock: the Rust binary reads `CLOCK_THREAD_CPUTIME_ID`
+  around every timed region, the Python engines `time.process_time()` (whole process: PyTorch
+  and XLA may compute on threads of their own). On a machine shared with other jobs,
+  wall-clock time counts the time the benchmark waits for a core, which is not the engine's
+  (cache and memory-bandwidth contention from the other jobs still count). `CLOCK=wall
+  bash benches/compare/run.sh` times wall-clock instead; the rows record which clock was used.
 - **One release profile for every Rust engine**: all of them (scalargrad, the floors,
   `reverse`, `RustQuant_autodiff`, `easy-ml`) are compiled into the one binary `rust-peers`
   with `lto = "fat"`, `codegen-units = 1`, `debug = 1` (`rust-peers/Cargo.toml`).
@@ -328,7 +390,8 @@ both gradient sums to 1e-12 relative).
   keep their handles (24 bytes each; easy-ml 24) and their adjoint `Vec`.
 - **Python**: micrograd (PyPI) times only `MICROGRAD_STEPS` (default 3) W1 steps, about 1 s
   each, so its step-99 loss is not re-checked; its W2/W3 fail in its recursive topological
-  sort. PyTorch eager runs W1 as batched float64 tensors on one thread
+  sort. The Python engines' W2/W3 run in the first repetition only (PyTorch's 0-d tensors
+  take ~10 CPU-seconds a repetition). PyTorch eager runs W1 as batched float64 tensors on one thread
   (`torch.set_num_threads(1)`), W2/W3 as one 0-d tensor per scalar at N = 10⁵ only (10⁶ takes
   a minute per repetition). JAX: `jit(value_and_grad)` of the batched W1 loss with the update
   inside the jit, and of a `lax.scan` for W2/W3; compile time excluded. These have no per-node
@@ -346,7 +409,8 @@ def main():
     ap.add_argument("--results-md", default=None, help="write the full RESULTS.md here")
     ap.add_argument("--seconds", type=float, default=None, help="how long run.sh took")
     ap.add_argument("--label", default="", help="a line saying which engine version this is")
-    ap.add_argument("--stability", default=None, help="a markdown file with stability.sh's output")
+    ap.add_argument("--stability", action="append", default=[],
+                    help="a markdown file with stability.sh's output (repeatable)")
     a = ap.parse_args()
     rows = [json.loads(l) for l in open(a.results) if l.startswith("{")]
     machine = open(a.machine).read().strip() if a.machine else ""
@@ -376,10 +440,11 @@ def main():
         for w, title in (("W2", "W2 deep chain (x = tanh(x·w + b), 5N+1 nodes)"),
                          ("W3", "W3 wide sum (acc = acc + a·b, 4N−1 nodes)")):
             out += ["", f"## {title}", ""] + rep.chain_table(w)
+        out += ["", "## Issue #9's targets, against this run", ""] + rep.targets()
         out += ["", "## W2 memory (peak RSS of a process running only W2, minus the same at "
                     "N = 1)", ""] + rep.mem_table()
-        if a.stability:
-            out += ["", open(a.stability).read().strip()]
+        for f in a.stability:
+            out += ["", open(f).read().strip()]
         out += ["", "## README tables (printed by `report.py` from the same run)", ""] + readme
         open(a.results_md, "w").write("\n".join(out) + "\n")
 
