@@ -14,6 +14,7 @@ to the median of that repetition's Rust rounds.
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
 
 STEP0, STEP99 = 0.8958441028683222, 0.010978370135492719
@@ -447,6 +448,13 @@ def main():
             out += ["", open(f).read().strip()]
         out += ["", "## README tables (printed by `report.py` from the same run)", ""] + readme
         open(a.results_md, "w").write("\n".join(out) + "\n")
+
+    # A checksum that failed anywhere fails the run (after the tables are written).
+    failed = [l.split("|")[1].strip() for l in
+              rep.w1_table() + rep.chain_table("W2") + rep.chain_table("W3") if "**FAILED**" in l]
+    if failed:
+        print(f"report.py: checksums FAILED for: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

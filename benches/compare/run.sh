@@ -8,7 +8,9 @@
 #   --stability   also run stability.sh first (criterion vs this harness; adds ~3 minutes);
 #                 otherwise the last stability.md / stability-lto.md (committed) is appended
 #   env: REPS (default 5), LABEL (a line printed under the title, e.g. "before the redesign"),
-#        MICROGRAD_STEPS (3), TORCH_N (100000), NS (100000,1000000)
+#        MICROGRAD_STEPS (3), TORCH_N (100000), NS (100000,1000000), CLOCK=wall (default:
+#        on-CPU time), OUT (results.jsonl), RESULTS_MD (RESULTS.md)
+# Exits non-zero (after writing the tables) if any engine missed a checksum.
 #
 # 1. builds rust-peers/ (floors, scalargrad, reverse, RustQuant_autodiff, easy-ml; one
 #    release profile: fat LTO, one codegen unit),
@@ -36,7 +38,8 @@ REPS=${REPS:-5}
 MICROGRAD_STEPS=${MICROGRAD_STEPS:-3}
 TORCH_N=${TORCH_N:-100000}
 NS=${NS:-100000,1000000}
-OUT=results.jsonl
+OUT=${OUT:-results.jsonl}
+RESULTS_MD=${RESULTS_MD:-RESULTS.md}
 ENGINES=(floor scalargrad reverse RustQuant_autodiff easy-ml)
 
 echo "== building rust-peers (release: fat LTO, codegen-units = 1)" >&2
@@ -112,6 +115,6 @@ for f in stability.md stability-lto.md; do
   [ -f "$f" ] && STAB+=(--stability "$f")
 done
 SECS=$(( $(date +%s) - START ))
-python3 report.py "$OUT" machine.txt --results-md RESULTS.md --seconds "$SECS" \
+python3 report.py "$OUT" machine.txt --results-md "$RESULTS_MD" --seconds "$SECS" \
   --label "${LABEL:-}" "${STAB[@]}"
-echo "== wrote benches/compare/RESULTS.md (run.sh took ${SECS} s)" >&2
+echo "== wrote $RESULTS_MD (run.sh took ${SECS} s)" >&2
