@@ -32,6 +32,8 @@ NOT_IN_README = {"scalargrad replay element", "scalargrad replay fused", "scalar
 # What each W1 row is, for the tables (engine name in results.jsonl -> description).
 W1_LABEL = {
     "floor fixed": "hand-written floor, fixed-size `[f64; 16]` layers (vectorised)",
+    "floor fixed sparse": "the same fixed floor, backward skipping zero-loss samples and "
+                          "off relus (not the ratios' base)",
     "floor": "hand-written floor, generic (nested `Vec`s, any shape)",
     "scalargrad idiomatic": "**scalargrad idiomatic**: `nn::moons::Demo::step` (`nn::Mlp`, "
                             "`train_step`, fused neurons), eager",
@@ -361,7 +363,10 @@ both gradient sums to 1e-12 relative).
 - **Floors**: plain `f64` arrays and hand-coded backprop, no graph (`rust-peers/src/floor.rs`).
   W1's *fixed* floor knows the shape (`[f64; 16]` layers, the hidden weights also kept
   transposed) so every inner loop runs over 16 neurons and is vectorised; the *generic* floor
-  is the same algorithm over nested `Vec`s. W2's floor is one forward loop storing `x`, `w`,
+  is the same algorithm over nested `Vec`s. *fixed sparse* is the fixed floor whose backward
+  also skips samples whose hinge loss is 0 and neurons whose relu is off (same numbers): how
+  far a program that knows where the zeros are can go; "× fixed floor" is to the dense one,
+  the floor issue #9's targets were set against. W2's floor is one forward loop storing `x`, `w`,
   `b` and one reverse loop; W3's a dot-product loop and two copies (the gradients).
 - **W1 rows.** *idiomatic* is what the README and `examples/moons.rs` teach:
   `nn::moons::Demo::new(&g, Start::InitFile)` built before timing, then `demo.step()` 100

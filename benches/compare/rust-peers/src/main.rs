@@ -163,7 +163,11 @@ fn main() {
         ("floor", Box::new(move || (floor::w1(s, i, steps), None))),
         (
             "floor fixed",
-            Box::new(move || (floor::w1_fixed(s, i, steps), None)),
+            Box::new(move || (floor::w1_fixed::<false>(s, i, steps), None)),
+        ),
+        (
+            "floor fixed sparse",
+            Box::new(move || (floor::w1_fixed::<true>(s, i, steps), None)),
         ),
         (
             "scalargrad idiomatic",
