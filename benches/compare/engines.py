@@ -15,8 +15,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "data")
 
 
+# The clock, as rust-peers': on-CPU time (of the whole process: PyTorch and XLA may compute
+# on threads of their own) unless CLOCK=wall.
+CLOCK = "wall" if os.environ.get("CLOCK") == "wall" else "process-cpu"
+now = time.perf_counter if CLOCK == "wall" else time.process_time
+
+
 def emit(**row):
-    print(json.dumps(row), flush=True)
+    print(json.dumps(dict(row, clock=CLOCK)), flush=True)
 
 
 def load():
@@ -49,7 +55,7 @@ def micrograd_w1(xs, ys, layers, steps, rep):
     params = [Value(v) for v in flatten(layers)]
     shapes = [(len(l["weights"][0]), len(l["weights"]), l["relu"]) for l in layers]
     loss0 = loss99 = None
-    t0 = time.perf_counter()
+    t0 = now()
     for k in range(steps):
         losses = []
         for x, y in zip(xs, ys):
@@ -78,7 +84,7 @@ def micrograd_w1(xs, ys, layers, steps, rep):
         for p in params:
             p.data -= l * p.grad
     emit(w="W1", engine="micrograd", n=steps, rep=rep,
-         step_s=(time.perf_counter() - t0) / steps, loss0=loss0, loss99=loss99)
+         step_s=(now() - t0) / steps, loss0=loss0, loss99=loss99)
 
 
 def micrograd_tanh(Value):
@@ -101,7 +107,7 @@ def micrograd_chain(w, n, rep):
 
     Value.tanh = micrograd_tanh(Value)
 
-    t0 = time.perf_counter()
+    t0 = now()
     try:
         if w == "W2":
             x = Value(0.5)
@@ -112,9 +118,9 @@ def micrograd_chain(w, n, rep):
             for i in range(1, n):
                 acc = acc + Value((i % 10) * 0.1) * Value(1.0 - (i % 3) * 0.2)
             x = acc
-        t1 = time.perf_counter()
+        t1 = now()
         x.backward()
-        t2 = time.perf_counter()
+        t2 = now()
         emit(w=w, engine="micrograd", n=n, rep=rep, fwd_s=t1 - t0, bwd_s=t2 - t1, out=x.data)
     except RecursionError as e:
         emit(w=w, engine="micrograd", n=n, rep=rep,
@@ -133,7 +139,7 @@ def torch_w1(xs, ys, layers, steps, rep):
     Bs = [torch.tensor(l["biases"], dtype=torch.float64, requires_grad=True) for l in layers]
     relus = [l["relu"] for l in layers]
     loss0 = loss99 = None
-    t0 = time.perf_counter()
+    t0 = now()
     for k in range(steps):
         h = X
         for W, B, r in zip(Ws, Bs, relus):
@@ -157,7 +163,7 @@ def torch_w1(xs, ys, layers, steps, rep):
             for t in Ws + Bs:
                 t -= l * t.grad
     emit(w="W1", engine="PyTorch eager (batched tensors)", n=steps, rep=rep,
-         step_s=(time.perf_counter() - t0) / steps, loss0=loss0, loss99=loss99)
+         step_s=(now() - t0) / steps, loss0=loss0, loss99=loss99)
 
 
 def torch_chain(w, n, rep):
@@ -165,7 +171,7 @@ def torch_chain(w, n, rep):
     import torch
 
     torch.set_num_threads(1)
-    t0 = time.perf_counter()
+    t0 = now()
     if w == "W2":
         x0 = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
         ws, bs = [], []
@@ -184,15 +190,18 @@ def torch_chain(w, n, rep):
         x = ws[0] * bs[0]
         for i in range(1, n):
             x = x + ws[i] * bs[i]
-    t1 = time.perf_counter()
+    t1 = now()
     x.backward()
-    t2 = time.perf_counter()
+    t2 = now()
     emit(w=w, engine="PyTorch eager (0-d tensors)", n=n, rep=rep, fwd_s=t1 - t0, bwd_s=t2 - t1,
          out=x.item(), s1=sum(t.grad.item() for t in ws), s2=sum(t.grad.item() for t in bs))
 
 
 # ---------------------------------------------------------------- JAX
 def jax_setup():
+    # one thread, as every other engine (XLA's CPU client reads this at first use)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -229,7 +238,7 @@ def jax_w1(xs, ys, layers, steps, rep):
 
     jax.block_until_ready(step(params, 1.0))  # compile outside the timed region
     loss0 = loss99 = None
-    t0 = time.perf_counter()
+    t0 = now()
     for k in range(steps):
         v, params = step(params, lr(k))
         v = float(v)
@@ -239,7 +248,7 @@ def jax_w1(xs, ys, layers, steps, rep):
             loss99 = v
     jax.block_until_ready(params)
     emit(w="W1", engine="JAX jit (batched)", n=steps, rep=rep,
-         step_s=(time.perf_counter() - t0) / steps, loss0=loss0, loss99=loss99)
+         step_s=(now() - t0) / steps, loss0=loss0, loss99=loss99)
 
 
 def jax_chain(w, n, rep):
@@ -266,10 +275,10 @@ def jax_chain(w, n, rep):
             return jax.lax.scan(body, a[0] * b[0], (a[1:], b[1:]))[0]
     vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
     jax.block_until_ready(vg(a, b))  # compile outside the timed region
-    t0 = time.perf_counter()
+    t0 = now()
     v, (ga, gb) = vg(a, b)
     jax.block_until_ready((v, ga, gb))
-    t1 = time.perf_counter()
+    t1 = now()
     emit(w=w, engine="JAX jit (lax.scan)", n=n, rep=rep, fwd_s=None, bwd_s=None,
          fwdbwd_s=t1 - t0, out=float(v), s1=sum(ga.tolist()), s2=sum(gb.tolist()))
 
@@ -281,6 +290,7 @@ def main():
     ap.add_argument("--n", default="100000")
     ap.add_argument("--torch-n", type=int, default=100000)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--no-chains", action="store_true", help="W1 only (run.sh: repetitions > 1)")
     a = ap.parse_args()
     xs, ys, layers = load()
     engines = a.only.split(",") if a.only else ["micrograd", "torch", "jax"]
@@ -294,7 +304,7 @@ def main():
                 jax_w1(xs, ys, layers, 100, a.rep)
         except ImportError as e:
             emit(w="W1", engine=eng, n=0, rep=a.rep, error=f"not installed: {e}")
-        for n in map(int, a.n.split(",")):
+        for n in ([] if a.no_chains else map(int, a.n.split(","))):
             for w in ("W2", "W3"):
                 try:
                     if eng == "micrograd" and n > 100000:

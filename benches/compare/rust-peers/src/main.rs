@@ -1,7 +1,9 @@
 //! Runs W1/W2/W3 on the hand-written floor, scalargrad and the Rust tape crates, interleaved
 //! within each repetition, and prints one JSON line per measurement (see ../report.py).
 //!
-//! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100] [--only w1|w2|w3]`
+//! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100]
+//!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX]`
+//! `scalargrad-compare --cold ENGINE W2|W3 N [--rep K]` times the first graph of the process.
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
 //! `scalargrad-compare --probe [--fused-only | --element-only]` prints scalargrad's W1 eager
 //! phase times (record, backward, update + rewind), for profiling with `perf record`.
@@ -10,6 +12,7 @@
 // the peer crates' handles do not all implement `+=`.
 #![allow(clippy::assign_op_pattern, clippy::needless_range_loop)]
 
+mod clock;
 mod data;
 mod floor;
 mod peers;
@@ -33,22 +36,41 @@ pub struct Chain {
     pub s2: f64,
 }
 
-fn emit_moons(engine: &str, rep: usize, steps: usize, m: &Moons, nodes: Option<usize>) {
+fn emit_moons(
+    engine: &str,
+    rep: usize,
+    round: usize,
+    steps: usize,
+    m: &Moons,
+    nodes: Option<usize>,
+) {
     println!(
         "{}",
-        json!({"w": "W1", "engine": engine, "n": steps, "rep": rep, "step_s": m.step_s,
-               "loss0": m.loss0, "loss99": if steps >= 100 { Some(m.loss99) } else { None },
-               "nodes": nodes})
+        json!({"w": "W1", "engine": engine, "n": steps, "rep": rep, "round": round,
+               "step_s": m.step_s, "clock": clock::name(), "loss0": m.loss0,
+               "loss99": if steps >= 100 { Some(m.loss99) } else { None }, "nodes": nodes})
     );
 }
 
-fn emit_chain(w: &str, engine: &str, n: usize, rep: usize, c: &Chain) {
+fn emit_chain(w: &str, engine: &str, n: usize, rep: usize, cold: bool, c: &Chain) {
     println!(
         "{}",
-        json!({"w": w, "engine": engine, "n": n, "rep": rep, "fwd_s": c.fwd_s, "bwd_s": c.bwd_s,
-               "out": c.out, "s1": c.s1, "s2": c.s2})
+        json!({"w": w, "engine": engine, "n": n, "rep": rep, "cold": cold,
+               "clock": clock::name(), "fwd_s": c.fwd_s,
+               "bwd_s": c.bwd_s, "out": c.out, "s1": c.s1, "s2": c.s2})
     );
 }
+
+type ChainFn = fn(usize) -> Chain;
+
+/// The W2/W3 engines, in the order they run within a repetition.
+const CHAIN_ENGINES: [(&str, ChainFn, ChainFn); 5] = [
+    ("floor", floor::w2, floor::w3),
+    ("scalargrad", sg::w2, sg::w3),
+    ("reverse", peers::rev::w2, peers::rev::w3),
+    ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
+    ("easy-ml", peers::em::w2, peers::em::w3),
+];
 
 /// Peak resident set size of this process, in bytes (Linux `VmHWM`).
 fn peak_rss() -> u64 {
@@ -67,6 +89,7 @@ fn mem(engine: &str, n: usize) {
         "floor" => floor::w2(n).out,
         "reverse" => peers::rev::w2(n).out,
         "RustQuant_autodiff" => peers::rq::w2(n).out,
+        "easy-ml" => peers::em::w2(n).out,
         _ => panic!("unknown engine {engine}"),
     };
     println!(
@@ -103,9 +126,24 @@ fn main() {
         }
         return;
     }
+    // `--cold ENGINE W N [--rep K]`: the first graph of this process, timed (run once per
+    // engine in a fresh process by run.sh).
+    if let Some(i) = args.iter().position(|a| a == "--cold") {
+        let (name, w, n) = (&args[i + 1], &args[i + 2], args[i + 3].parse().unwrap());
+        let rep: usize = arg("--rep").map_or(0, |s| s.parse().unwrap());
+        let (_, w2, w3) = CHAIN_ENGINES
+            .iter()
+            .find(|e| e.0 == name)
+            .unwrap_or_else(|| panic!("unknown engine {name}"));
+        let c = if w == "W2" { w2(n) } else { w3(n) };
+        emit_chain(w, name, n, rep, true, &c);
+        return;
+    }
     let reps: usize = arg("--reps").map_or(5, |s| s.parse().unwrap());
     let rep0: usize = arg("--rep0").map_or(0, |s| s.parse().unwrap());
     let steps: usize = arg("--w1-steps").map_or(100, |s| s.parse().unwrap());
+    // W1 runs `rounds` times per repetition (all engines interleaved in every round).
+    let rounds: usize = arg("--w1-rounds").map_or(3, |s| s.parse().unwrap());
     let ns: Vec<usize> = arg("--n")
         .unwrap_or_else(|| "100000,1000000".into())
         .split(',')
@@ -113,69 +151,94 @@ fn main() {
         .collect();
     let only = arg("--only");
     let run = |w: &str| only.as_deref().is_none_or(|o| o == w);
-    // `--engine NAME`: only the floor and engines whose name starts with NAME (for profiling).
+    // `--engine NAME`: only the floors and engines whose name starts with NAME (for profiling).
     let engine = arg("--engine");
-    let on = |e: &str| e == "floor" || engine.as_deref().is_none_or(|x| e.starts_with(x));
+    let on = |e: &str| e.starts_with("floor") || engine.as_deref().is_none_or(|x| e.starts_with(x));
 
     let samples = data::moons();
     let init = data::init();
+    type W1Fn<'a> = Box<dyn Fn() -> (Moons, Option<usize>) + 'a>;
+    let (s, i) = (&samples[..], &init[..]);
+    let w1_engines: Vec<(&str, W1Fn)> = vec![
+        ("floor", Box::new(move || (floor::w1(s, i, steps), None))),
+        (
+            "floor fixed",
+            Box::new(move || (floor::w1_fixed::<false>(s, i, steps), None)),
+        ),
+        (
+            "floor fixed sparse",
+            Box::new(move || (floor::w1_fixed::<true>(s, i, steps), None)),
+        ),
+        (
+            "scalargrad idiomatic",
+            Box::new(move || (sg::w1_idiomatic(steps), None)),
+        ),
+        (
+            "scalargrad replay",
+            Box::new(move || (sg::w1_replay_nn(steps), None)),
+        ),
+        (
+            "scalargrad replay element",
+            Box::new(move || (sg::w1_replay(s, i, steps, sg::Path::Element), None)),
+        ),
+        (
+            "scalargrad replay fused",
+            Box::new(move || (sg::w1_replay(s, i, steps, sg::Path::Fused), None)),
+        ),
+        (
+            "scalargrad micrograd-style",
+            Box::new(move || (sg::w1_micrograd_style(s, i, steps), None)),
+        ),
+        (
+            "scalargrad eager",
+            Box::new(move || {
+                let (m, n) = sg::w1_eager(s, i, steps, sg::Path::Element);
+                (m, Some(n))
+            }),
+        ),
+        (
+            "scalargrad eager fused",
+            Box::new(move || {
+                let (m, n) = sg::w1_eager(s, i, steps, sg::Path::Fused);
+                (m, Some(n))
+            }),
+        ),
+        (
+            "reverse",
+            Box::new(move || (peers::rev::w1(s, i, steps), None)),
+        ),
+        (
+            "RustQuant_autodiff",
+            Box::new(move || (peers::rq::w1(s, i, steps), None)),
+        ),
+        (
+            "easy-ml",
+            Box::new(move || (peers::em::w1(s, i, steps), None)),
+        ),
+    ];
     for rep in rep0..rep0 + reps {
         if run("w1") {
-            emit_moons(
-                "floor",
-                rep,
-                steps,
-                &floor::w1(&samples, &init, steps),
-                None,
-            );
-            if on("scalargrad") {
-                for (name, path) in [("", sg::Path::Element), (" fused", sg::Path::Fused)] {
-                    let (m, nodes) = sg::w1_eager(&samples, &init, steps, path);
-                    emit_moons(
-                        &format!("scalargrad eager{name}"),
-                        rep,
-                        steps,
-                        &m,
-                        Some(nodes),
-                    );
-                    let m = sg::w1_replay(&samples, &init, steps, path);
-                    emit_moons(&format!("scalargrad replay{name}"), rep, steps, &m, None);
+            for round in 0..rounds {
+                for (name, f) in &w1_engines {
+                    if on(name) {
+                        let (m, nodes) = f();
+                        emit_moons(name, rep, round, steps, &m, nodes);
+                    }
                 }
-            }
-            if on("reverse") {
-                emit_moons(
-                    "reverse",
-                    rep,
-                    steps,
-                    &peers::rev::w1(&samples, &init, steps),
-                    None,
-                );
-            }
-            if on("RustQuant_autodiff") {
-                let m = peers::rq::w1(&samples, &init, steps);
-                emit_moons("RustQuant_autodiff", rep, steps, &m, None);
             }
         }
         for &n in &ns {
-            type Engine = (&'static str, fn(usize) -> Chain, fn(usize) -> Chain);
-            let engines: [Engine; 4] = [
-                ("floor", floor::w2, floor::w3),
-                ("scalargrad", sg::w2, sg::w3),
-                ("reverse", peers::rev::w2, peers::rev::w3),
-                ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
-            ];
-            // Each timed run follows an untimed one of the same engine and size, so that every
-            // engine finds the allocator as its own previous run left it (below glibc's mmap
-            // threshold, freed memory is reused without page faults; at 10^6 nodes every run
-            // maps fresh pages, whatever ran before).
-            for (name, w2, w3) in engines {
+            // Each timed run follows an untimed one of the same engine and size ("warm": the
+            // process has just built and dropped the same graph); the first graph of a fresh
+            // process is timed by `--cold`.
+            for (name, w2, w3) in CHAIN_ENGINES {
                 if on(name) && run("w2") {
                     std::hint::black_box(w2(n).out);
-                    emit_chain("W2", name, n, rep, &w2(n));
+                    emit_chain("W2", name, n, rep, false, &w2(n));
                 }
                 if on(name) && run("w3") {
                     std::hint::black_box(w3(n).out);
-                    emit_chain("W3", name, n, rep, &w3(n));
+                    emit_chain("W3", name, n, rep, false, &w3(n));
                 }
             }
         }

@@ -1,14 +1,16 @@
-//! The published Rust tape crates: `reverse` 0.2 and `RustQuant_autodiff` 0.4.
+//! The published Rust tape crates: `reverse` 0.2, `RustQuant_autodiff` 0.4 and `easy-ml` 1.10
+//! (its `differentiation::WengertList` / `Record`).
 //!
-//! Both record a node per op with its local partials precomputed, and their backward pass
+//! All three record a node per op with its local partials precomputed, and their backward pass
 //! returns a fresh `Vec<f64>` of adjoints (allocated inside the timed backward). Neither has a
 //! relu: `reverse` gets `x * 1.0` or `x * 0.0` (gradient passes iff the output is > 0),
-//! RustQuant its `max(x, 0.0)` (gradient 1 iff x > 0). Neither can free part of a tape, so
+//! RustQuant its `max(x, 0.0)` (gradient 1 iff x > 0), easy-ml a `unary` with derivative
+//! 1 iff x > 0; easy-ml has no tanh either: a `unary` with derivative `1 - tanh(x)^2`. Neither can free part of a tape, so
 //! W1 clears the whole tape every step and re-adds the parameters.
 
+use crate::clock::Instant;
 use crate::data::{self, Layer, Sample};
 use crate::{Chain, Moons};
-use std::time::Instant;
 
 macro_rules! moons_loop {
     ($samples:expr, $init:expr, $steps:expr, $tape:ident, $new:expr, $clear:expr, $var:expr,
@@ -239,6 +241,78 @@ pub mod rq {
             |x: Variable<'_>| x.accumulate(),
             |a: &Vec<f64>, v: &Variable<'_>| a.wrt(v),
             |x: Variable<'_>| x.value()
+        )
+    }
+}
+
+pub mod em {
+    use super::*;
+    use easy_ml::differentiation::{Derivatives, Record, WengertList};
+
+    type R<'a> = Record<'a, f64>;
+
+    /// `Record::unary`'s result borrows the operand's handle; this re-attaches it to the list.
+    fn detach<'a>(x: &R<'a>, r: R<'_>) -> R<'a> {
+        Record::from_existing((r.number, r.index), x.history())
+    }
+
+    fn tanh(x: R<'_>) -> R<'_> {
+        let r = x.unary(
+            |v| v.tanh(),
+            |v| {
+                let t = v.tanh();
+                1.0 - t * t
+            },
+        );
+        detach(&x, r)
+    }
+
+    fn relu(x: R<'_>) -> R<'_> {
+        let r = x.unary(
+            |v| if v < 0.0 { 0.0 } else { v },
+            |v| if v > 0.0 { 1.0 } else { 0.0 },
+        );
+        detach(&x, r)
+    }
+
+    pub fn w1(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
+        moons_loop!(
+            samples,
+            init,
+            steps,
+            tape,
+            WengertList::<f64>::new(),
+            tape.clear(),
+            |v| Record::variable(v, &tape),
+            relu,
+            |t: R<'_>| t.derivatives(),
+            |a: &Derivatives<f64>, v: &R<'_>| a.at(v),
+            |t: R<'_>| t.number
+        )
+    }
+
+    pub fn w2(n: usize) -> Chain {
+        chain!(
+            n,
+            tape,
+            WengertList::<f64>::new(),
+            |v| Record::variable(v, &tape),
+            tanh,
+            |x: R<'_>| x.derivatives(),
+            |a: &Derivatives<f64>, v: &R<'_>| a.at(v),
+            |x: R<'_>| x.number
+        )
+    }
+
+    pub fn w3(n: usize) -> Chain {
+        wide!(
+            n,
+            tape,
+            WengertList::<f64>::new(),
+            |v| Record::variable(v, &tape),
+            |x: R<'_>| x.derivatives(),
+            |a: &Derivatives<f64>, v: &R<'_>| a.at(v),
+            |x: R<'_>| x.number
         )
     }
 }

@@ -1,9 +1,11 @@
 //! scalargrad: W1 eager (element-wise and fused), W1 replayed, W2, W3.
 
+use crate::clock::Instant;
 use crate::data::{self, Layer, Sample};
 use crate::{Chain, Moons};
+use scalargrad::nn::moons::{self, Demo, Start};
+use scalargrad::nn::optim::{LinearDecay, Optimizer, Sgd};
 use scalargrad::{Graph, Var};
-use std::time::Instant;
 
 /// How W1's neurons are recorded.
 #[derive(Clone, Copy, PartialEq)]
@@ -22,9 +24,13 @@ struct Model<'g> {
 
 impl<'g> Model<'g> {
     fn new(g: &'g Graph, init: &[Layer]) -> Self {
+        Model::from_values(g, &data::flatten(init), data::shapes(init))
+    }
+
+    fn from_values(g: &'g Graph, p: &[f64], shapes: Vec<(usize, usize, bool)>) -> Self {
         Model {
-            params: data::flatten(init).into_iter().map(|v| g.var(v)).collect(),
-            shapes: data::shapes(init),
+            params: p.iter().map(|&v| g.var(v)).collect(),
+            shapes,
         }
     }
 
@@ -81,6 +87,101 @@ impl<'g> Model<'g> {
         for p in &self.params {
             p.set_value(p.value() - lr * p.grad());
         }
+    }
+}
+
+/// W1 the way the README and `examples/moons.rs` teach it: `nn::moons::Demo` (an `nn::Mlp`
+/// with the default fused neurons) and `Demo::step`, i.e. `nn::train_step` every step. The
+/// demo is built (parameters and inputs recorded) before the timed region.
+pub fn w1_idiomatic(steps: usize) -> Moons {
+    let g = Graph::new();
+    let mut demo = Demo::new(&g, Start::InitFile);
+    let mut losses = (0.0, 0.0);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        let step = demo.step();
+        if k == 0 {
+            losses.0 = step.loss;
+        }
+        if k == 99 {
+            losses.1 = step.loss;
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    Moons {
+        step_s: secs / steps as f64,
+        loss0: losses.0,
+        loss99: losses.1,
+    }
+}
+
+/// W1 replayed with the `nn` API: `nn::moons::model` (an `nn::Mlp`, default fused neurons),
+/// the inputs as constants and `nn::moons::objective` recorded once (not timed); then every
+/// step `Graph::recompute`, `zero_grad`, `backward` and the `Sgd` optimizer's `set_value`s.
+pub fn w1_replay_nn(steps: usize) -> Moons {
+    let g = Graph::new();
+    let mlp = moons::model(&g, Start::InitFile);
+    let d = moons::dataset();
+    let inputs = d.constants(&g);
+    let params = mlp.parameters();
+    let (total, _) = moons::objective(&mlp, &inputs, &d.labels, &params);
+    let mut opt = Sgd::new(LinearDecay::micrograd());
+    let mut losses = (0.0, 0.0);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        if k > 0 {
+            g.recompute();
+        }
+        g.zero_grad();
+        total.backward();
+        let v = total.value();
+        if k == 0 {
+            losses.0 = v;
+        }
+        if k == 99 {
+            losses.1 = v;
+        }
+        opt.step(&params);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    Moons {
+        step_s: secs / steps as f64,
+        loss0: losses.0,
+        loss99: losses.1,
+    }
+}
+
+/// W1 micrograd-style: a new `Graph` every step, the parameters re-created as leaves from
+/// plain numbers, one node per scalar `*`, `+` and relu, the update written back to the
+/// numbers (what the tape crates `reverse` and `RustQuant_autodiff` are made to do too).
+pub fn w1_micrograd_style(samples: &[Sample], init: &[Layer], steps: usize) -> Moons {
+    let shapes = data::shapes(init);
+    let mut p = data::flatten(init);
+    let mut losses = (0.0, 0.0);
+    let t0 = Instant::now();
+    for k in 0..steps {
+        let g = Graph::new();
+        let model = Model::from_values(&g, &p, shapes.clone());
+        let total = model.loss(&g, samples, Path::Element);
+        total.backward();
+        let v = total.value();
+        if k == 0 {
+            losses.0 = v;
+        }
+        if k == 99 {
+            losses.1 = v;
+        }
+        let lr = data::lr(k);
+        for (q, v) in p.iter_mut().zip(&model.params) {
+            *q -= lr * v.grad();
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    std::hint::black_box(&p);
+    Moons {
+        step_s: secs / steps as f64,
+        loss0: losses.0,
+        loss99: losses.1,
     }
 }
 
