@@ -39,7 +39,7 @@ use std::ops::Range;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{zero_grad, Dataset, Error, Mlp, MlpSpec};
+use super::{Dataset, Error, Mlp, MlpSpec};
 use crate::{Graph, Var};
 
 /// How `samples` samples are cut into blocks of `block` samples (the last may be shorter)
@@ -263,14 +263,14 @@ pub struct Shard<'g> {
     graph: &'g Graph,
     mlp: Mlp<'g>,
     params: Vec<Var<'g>>,
-    inputs: Vec<Vec<Var<'g>>>,
+    inputs: Vec<Vec<f64>>,
     labels: Vec<f64>,
     samples: Range<usize>,
     scale: f64,
 }
 
 impl<'g> Shard<'g> {
-    /// Keeps samples `samples` of `data` as constants of `graph`, and a network of `spec`'s
+    /// Keeps samples `samples` of `data`, and in `graph` a network of `spec`'s
     /// shape whose parameters [`Shard::contribute`] sets each step.
     ///
     /// # Errors
@@ -301,10 +301,7 @@ impl<'g> Shard<'g> {
                 data.inputs[0].len()
             )));
         }
-        let inputs = data.inputs[samples.clone()]
-            .iter()
-            .map(|x| x.iter().map(|&v| graph.constant(v)).collect())
-            .collect();
+        let inputs = data.inputs[samples.clone()].to_vec();
         Ok(Shard {
             graph,
             params: mlp.parameters(),
@@ -361,7 +358,9 @@ impl<'g> Shard<'g> {
                  ({:?})",
                 self.samples
             );
-            zero_grad(&self.params);
+            // The graph holds only the network: a reverse pass walks the tape below its
+            // root, so the inputs are recorded with each block, not kept in the graph.
+            self.graph.zero_grad();
             let (mlp, inputs, labels, offset) =
                 (&self.mlp, &self.inputs, &self.labels, self.samples.start);
             let scale = self.scale;
@@ -369,7 +368,11 @@ impl<'g> Shard<'g> {
             self.graph.scope(|| {
                 let terms: Vec<Var<'_>> = samples
                     .map(|i| {
-                        let score = mlp.forward(&inputs[i - offset])[0];
+                        let x: Vec<Var<'_>> = inputs[i - offset]
+                            .iter()
+                            .map(|&v| self.graph.constant(v))
+                            .collect();
+                        let score = mlp.forward(&x)[0];
                         (score * -labels[i - offset] + 1.0).relu()
                     })
                     .collect();
