@@ -168,8 +168,9 @@ fn wrong_shape_is_an_error() {
             .shape = vec![2, 16];
     });
     let e = message(MlpSpec::from_safetensors(&bytes).unwrap_err());
+    // (read as 2 neurons of 16 inputs, its 16 biases do not fit)
     assert!(
-        e.contains("tensor 2.weight has shape [16, 16], expected [16, 2]"),
+        e.contains("tensor 0.bias has shape [16], expected [2]"),
         "{e}"
     );
 

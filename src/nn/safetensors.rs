@@ -62,6 +62,12 @@ pub struct Tensor {
     pub values: Vec<f64>,
 }
 
+/// Tensors by name, in name order.
+pub type Tensors = BTreeMap<String, Tensor>;
+
+/// A file's string metadata, by key.
+pub type Metadata = BTreeMap<String, String>;
+
 /// Named `F64` tensors and string metadata, as a `.safetensors` byte buffer.
 ///
 /// # Errors
@@ -117,9 +123,7 @@ pub fn to_bytes(tensors: &[(&str, &Tensor)], metadata: &[(&str, &str)]) -> Resul
 /// let err = from_bytes(b"not a tensor file").unwrap_err();
 /// assert!(err.to_string().starts_with("bad tensor file"), "{err}");
 /// ```
-pub fn from_bytes(
-    bytes: &[u8],
-) -> Result<(BTreeMap<String, Tensor>, BTreeMap<String, String>), Error> {
+pub fn from_bytes(bytes: &[u8]) -> Result<(Tensors, Metadata), Error> {
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(tensor_error)?;
     let metadata = header
         .metadata()
