@@ -123,6 +123,7 @@ fn main() {
     let mut params = spec.parameters();
     let root = world.process_at_rank(0);
     let mut in_collectives = Duration::ZERO;
+    let (mut computing, mut computing_cpu) = (Duration::ZERO, 0.0);
     let start = Instant::now();
     for k in 0..args.steps {
         let t = Instant::now();
@@ -132,7 +133,12 @@ fn main() {
         if args.fail_rank == Some(rank) && k == 3 {
             panic!("rank {rank}: failing at step {k} on purpose (--fail-rank)");
         }
+        let (t, cpu) = (Instant::now(), cpu_time());
         let mine = shard.contribute(&params, &plan, plan.worker_blocks(me, all_ranks));
+        computing += t.elapsed();
+        computing_cpu += cpu_time()
+            .zip(cpu)
+            .map_or(f64::NAN, |(end, start)| end - start);
         let mut send = mine.losses;
         send.extend_from_slice(&mine.gradients);
 
@@ -164,12 +170,34 @@ fn main() {
         }
     }
     let elapsed = start.elapsed();
-    if me == 0 && args.steps > 0 {
-        let per_step = |d: Duration| d.as_secs_f64() * 1e3 / args.steps as f64;
+    // Each rank's compute per step: wall time, and CPU time (what the split divides even
+    // when the machine is too busy to run the ranks side by side).
+    let per_step = |seconds: f64| seconds * 1e3 / args.steps.max(1) as f64;
+    let mine = [per_step(computing.as_secs_f64()), per_step(computing_cpu)];
+    if me == 0 {
+        let mut all = vec![0.0; 2 * all_ranks];
+        root.gather_into_root(&mine[..], &mut all[..]);
+        for (r, m) in all.chunks(2).enumerate() {
+            println!(
+                "rank {r}: blocks {:?}, compute {:.3} ms/step wall, {:.3} ms/step CPU",
+                plan.worker_blocks(r, all_ranks),
+                m[0],
+                m[1]
+            );
+        }
         println!(
             "{ranks} rank(s): {:.3} ms/step, of which rank 0 spent {:.3} ms in broadcast + gather",
-            per_step(elapsed),
-            per_step(in_collectives)
+            per_step(elapsed.as_secs_f64()),
+            per_step(in_collectives.as_secs_f64())
         );
+    } else {
+        root.gather_into(&mine[..]);
     }
+}
+
+/// CPU time of this thread so far, in seconds (Linux: `/proc/thread-self/schedstat`), if known.
+fn cpu_time() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanoseconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanoseconds * 1e-9)
 }
