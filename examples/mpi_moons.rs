@@ -82,30 +82,29 @@ fn main() {
         .expect("the demo's network fits the data");
     let nparams = spec.parameter_count();
 
-    // What each rank sends: its samples' losses, then its blocks' gradients.
-    let counts: Vec<mpi::Count> = (0..all_ranks)
-        .map(|r| {
-            let n = plan.worker_samples(r, all_ranks).len()
-                + plan.worker_blocks(r, all_ranks).len() * nparams;
-            mpi::Count::try_from(n).expect("a rank's message fits an MPI count")
-        })
-        .collect();
-    let displs: Vec<mpi::Count> = counts
-        .iter()
-        .scan(0, |at, &c| {
-            let d = *at;
-            *at += c;
-            Some(d)
-        })
-        .collect();
-    let mut received = vec![
-        0.0;
-        if me == 0 {
-            counts.iter().map(|&c| c as usize).sum()
-        } else {
-            0
-        }
-    ];
+    // What each rank sends: its samples' losses, and its blocks' gradients; gathered at
+    // rank 0 straight into one `Contribution` (rank order = block order).
+    let layout = |per_rank: &dyn Fn(usize) -> usize| {
+        let counts: Vec<mpi::Count> = (0..all_ranks)
+            .map(|r| mpi::Count::try_from(per_rank(r)).expect("a message fits an MPI count"))
+            .collect();
+        let displs: Vec<mpi::Count> = counts
+            .iter()
+            .scan(0, |at, &c| {
+                let d = *at;
+                *at += c;
+                Some(d)
+            })
+            .collect();
+        (counts, displs)
+    };
+    let losses = layout(&|r| plan.worker_samples(r, all_ranks).len());
+    let gradients = layout(&|r| plan.worker_blocks(r, all_ranks).len() * nparams);
+    let mut all = Contribution::default();
+    if me == 0 {
+        all.losses = vec![0.0; plan.samples()];
+        all.gradients = vec![0.0; plan.blocks() * nparams];
+    }
 
     if me == 0 {
         println!(
@@ -115,7 +114,7 @@ fn main() {
             plan.blocks(),
             args.block,
             nparams * 8,
-            received.len() * 8
+            (all.losses.len() + all.gradients.len()) * 8
         );
     }
 
@@ -139,29 +138,22 @@ fn main() {
         computing_cpu += cpu_time()
             .zip(cpu)
             .map_or(f64::NAN, |(end, start)| end - start);
-        let mut send = mine.losses;
-        send.extend_from_slice(&mine.gradients);
 
         let t = Instant::now();
         if me == 0 {
-            let mut partition = PartitionMut::new(&mut received[..], &counts[..], &displs[..]);
-            root.gather_varcount_into_root(&send[..], &mut partition);
+            let (counts, displs) = &losses;
+            let mut into = PartitionMut::new(&mut all.losses[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(&mine.losses[..], &mut into);
+            let (counts, displs) = &gradients;
+            let mut into = PartitionMut::new(&mut all.gradients[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(&mine.gradients[..], &mut into);
         } else {
-            root.gather_varcount_into(&send[..]);
+            root.gather_varcount_into(&mine.losses[..]);
+            root.gather_varcount_into(&mine.gradients[..]);
         }
         in_collectives += t.elapsed();
 
         if me == 0 {
-            // rank order is block order: split each rank's message and append it
-            let mut all = Contribution::default();
-            for r in 0..all_ranks {
-                let part = &received[displs[r] as usize..][..counts[r] as usize];
-                let samples = plan.worker_samples(r, all_ranks).len();
-                all.append(Contribution {
-                    losses: part[..samples].to_vec(),
-                    gradients: part[samples..].to_vec(),
-                });
-            }
             let reduced = reduce(&plan, &all, nparams);
             let loss = sgd_step(&mut params, &reduced, &plan, moons::ALPHA, schedule.rate(k));
             if k % 10 == 0 || k + 1 == args.steps {
