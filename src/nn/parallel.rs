@@ -25,10 +25,10 @@
 //! ```
 //! use scalargrad::nn::parallel::{reduce, Contribution, Plan};
 //! let plan = Plan::new(5, 2); // blocks [0, 2), [2, 4), [4, 5)
-//! assert_eq!((plan.blocks(), plan.worker_blocks(1, 2)), (3, 2..3));
-//! // two parameters; block gradients (0.1, 1), (0.2, 2), (0.3, 3) from two workers
-//! let mut all = Contribution { losses: vec![1.0, 2.0, 3.0, 4.0], gradients: vec![0.1, 1.0, 0.2, 2.0] };
-//! all.append(Contribution { losses: vec![5.0], gradients: vec![0.3, 3.0] });
+//! assert_eq!((plan.blocks(), plan.worker_blocks(0, 2), plan.worker_blocks(1, 2)), (3, 0..1, 1..3));
+//! // two parameters; block gradients (0.1, 1) from worker 0, (0.2, 2), (0.3, 3) from worker 1
+//! let mut all = Contribution { losses: vec![1.0, 2.0], gradients: vec![0.1, 1.0] };
+//! all.append(Contribution { losses: vec![3.0, 4.0, 5.0], gradients: vec![0.2, 2.0, 0.3, 3.0] });
 //! let r = reduce(&plan, &all, 2);
 //! assert_eq!(r.loss, 15.0);
 //! assert_eq!(r.gradient, [(0.1 + 0.2) + 0.3, 6.0]); // block order, left to right
