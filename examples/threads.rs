@@ -43,6 +43,18 @@ pub fn train_on(
     block: usize,
     steps: usize,
 ) -> (Vec<f64>, Vec<f64>) {
+    train_with(data, threads, block, steps, None)
+}
+
+/// [`train_on`], with worker thread `fail` (if any) panicking at step 3: the training then
+/// stops with a panic that names the worker and its message, instead of hanging.
+pub fn train_with(
+    data: &Dataset,
+    threads: usize,
+    block: usize,
+    steps: usize,
+    fail: Option<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     let spec = moons::initial_spec();
     let plan = Plan::new(data.len(), block);
     let schedule = LinearDecay::micrograd();
@@ -72,18 +84,27 @@ pub fn train_on(
                 let to_main = to_main.clone();
                 let (spec, plan) = (&spec, &plan);
                 scope.spawn(move || {
-                    let g = Graph::new(); // this thread's graph: its handles never leave it
-                    let shard = Shard::new(&g, spec, data, plan.worker_samples(t, threads))
-                        .expect("the demo's network fits");
-                    // until the main thread hangs up: parameters in, numbers out
-                    for params in params_in {
-                        let result = catch_unwind(AssertUnwindSafe(|| {
-                            shard.contribute(&params, plan, plan.worker_blocks(t, threads))
-                        }))
-                        .map_err(|e| panic_message(&*e));
-                        if to_main.send((t, result)).is_err() {
-                            break;
+                    // A panic anywhere in the worker goes to the main thread as a message,
+                    // so the main thread never waits for an answer that cannot come.
+                    let run = catch_unwind(AssertUnwindSafe(|| {
+                        let g = Graph::new(); // this thread's graph: its handles never leave it
+                        let shard = Shard::new(&g, spec, data, plan.worker_samples(t, threads))
+                            .expect("the demo's network fits");
+                        // until the main thread hangs up: parameters in, numbers out
+                        for (k, params) in params_in.iter().enumerate() {
+                            if fail == Some(t) && k == 3 {
+                                panic!(
+                                    "worker {t}: failing at step {k} on purpose (--fail-thread)"
+                                );
+                            }
+                            let c = shard.contribute(&params, plan, plan.worker_blocks(t, threads));
+                            if to_main.send((t, Ok(c))).is_err() {
+                                break;
+                            }
                         }
+                    }));
+                    if let Err(e) = run {
+                        let _ = to_main.send((t, Err(panic_message(&*e))));
                     }
                 });
                 send_params
@@ -157,6 +178,9 @@ struct Args {
     /// Seed of the generated points.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Make this worker thread panic at step 3 (the run then stops with its message).
+    #[arg(long)]
+    fail_thread: Option<usize>,
 }
 
 fn main() {
@@ -167,7 +191,13 @@ fn main() {
     };
 
     let t = Instant::now();
-    let (params, losses) = train_on(&data, args.threads, args.block, args.steps);
+    let (params, losses) = train_with(
+        &data,
+        args.threads,
+        args.block,
+        args.steps,
+        args.fail_thread,
+    );
     let parallel = t.elapsed();
     for (k, loss) in losses.iter().enumerate() {
         if k % 10 == 0 || k + 1 == args.steps {

@@ -105,7 +105,24 @@ fn data_parallel_training_follows_the_single_process_demo() {
         let (_, parallel) = example::train(2, block, 100);
         assert_eq!(parallel[0], single[0]);
         for (k, (a, b)) in parallel.iter().zip(&single).enumerate() {
-            assert!((a - b).abs() <= 1e-13 * b.abs(), "step {k}, block {block}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-13 * b.abs(),
+                "step {k}, block {block}: {a} vs {b}"
+            );
         }
     }
+}
+
+/// A worker thread that panics stops the training with a panic naming it and its message;
+/// the main thread does not wait for ever for its answer.
+#[test]
+fn a_failing_worker_stops_the_training_with_its_message() {
+    let data = scalargrad::nn::moons::dataset();
+    let outcome = std::panic::catch_unwind(|| example::train_with(&data, 3, 1, 10, Some(1)));
+    let e = outcome.expect_err("the training stopped");
+    let message = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("worker thread 1 failed") && message.contains("failing at step 3"),
+        "{message}"
+    );
 }
