@@ -38,6 +38,9 @@ struct Args {
     /// Where to write the decision-boundary picture (SVG).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/moons.svg"))]
     out: PathBuf,
+    /// Also write the trained network as a PyTorch `nn.Sequential` state dict (.safetensors).
+    #[arg(long, value_name = "PATH")]
+    safetensors: Option<PathBuf>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -120,6 +123,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!(
             "step 99: {l99:.18}  micrograd {LOSS_STEP_99:.18}  rel. diff {:.1e}",
             rel(l99, LOSS_STEP_99)
+        );
+    }
+
+    if let Some(path) = &args.safetensors {
+        demo.mlp().save_safetensors(path)?;
+        println!(
+            "wrote {} (PyTorch nn.Sequential state dict)",
+            path.display()
         );
     }
 

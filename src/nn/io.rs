@@ -44,6 +44,9 @@ pub enum Error {
         /// Its value.
         value: f64,
     },
+    /// A tensor file (`.safetensors`) does not hold the network asked for: a missing, extra
+    /// or misshapen tensor, a dtype other than `F64`, other activations, or not a tensor file.
+    Tensors(String),
 }
 
 impl fmt::Display for Error {
@@ -59,6 +62,7 @@ impl fmt::Display for Error {
                 "parameter {index} is {value}, which JSON cannot represent; check the training \
                  run with Graph::check_finite"
             ),
+            Error::Tensors(s) => write!(f, "bad tensor file: {s}"),
         }
     }
 }

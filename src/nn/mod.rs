@@ -57,6 +57,9 @@ mod mlp;
 pub mod moons;
 mod neuron;
 pub mod optim;
+pub mod parallel;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 mod spec;
 
 pub use data::Dataset;
