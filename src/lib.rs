@@ -29,6 +29,8 @@
 //! - [`backward`]: the reverse pass, a backwards walk over the tape.
 //! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
 //! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//! - `testing` (cargo feature `proptest`): strategies, random programs and assertions for
+//!   property-testing derivatives with proptest.
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
@@ -59,6 +61,8 @@ pub mod hessian;
 pub mod nn;
 pub mod op;
 pub mod scalar;
+#[cfg(feature = "proptest")]
+pub mod testing;
 mod var;
 
 pub use custom::{CustomOp, UnaryFn};
