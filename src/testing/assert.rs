@@ -590,6 +590,6 @@ where
     if report.agrees() {
         Ok(())
     } else {
-        Err(TestCaseError::fail(format!("at x = {x:?}\n{report}")))
+        Err(TestCaseError::fail(format!("at the point {x:?}\n{report}")))
     }
 }
