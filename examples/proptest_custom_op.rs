@@ -11,8 +11,11 @@
 //! 2. a product-rule slip, `f′ = x·σ(x)(1 − σ(x))` (the `σ(x)` term forgotten): proptest
 //!    shrinks the failure to the op alone at `x = 0`, where the slip gives 0 and the truth
 //!    is ½;
-//! 3. right value, but the derivative computed on `f64` and lifted into the graph as a
-//!    constant: first order passes, and the second-order check catches that `f″` is lost.
+//! 3. right value, but the leading factor `σ(x)` computed on `f64` and lifted into the
+//!    graph: first order passes; the recorded second derivative misses that factor's
+//!    derivative (`f″(0)` comes out ¼ instead of ½), and the second-order check catches it. (A derivative lifted *whole* is refused by the
+//!    engine itself, with a panic from `Graph::grad`; a partly lifted one is only visible
+//!    to a second-order check like this one.)
 //!
 //! Run: `cargo run --example proptest_custom_op --features proptest`.
 
@@ -29,9 +32,9 @@ pub enum Derivative {
     Right,
     /// `x·σ(x)·(1 − σ(x))`: the product rule's first term forgotten.
     ProductRuleSlip,
-    /// The right number, computed on `f64` and lifted as a constant: its own derivative is
-    /// lost.
-    Lifted,
+    /// The right number, with the factor `σ(x)` computed on `f64` and lifted as a constant:
+    /// its derivative is lost from the second derivative.
+    PartlyLifted,
 }
 
 /// `swish(x) = x·σ(x)`.
@@ -54,10 +57,7 @@ impl UnaryFn for Swish {
         match self.0 {
             Derivative::Right => s * (one + x * (one - s)),
             Derivative::ProductRuleSlip => x * s * (one - s),
-            Derivative::Lifted => {
-                let v = x.value();
-                x.lift(sigmoid(v) * (1.0 + v * (1.0 - sigmoid(v))))
-            }
+            Derivative::PartlyLifted => x.lift(sigmoid(x.value())) * (one + x * (one - s)),
         }
     }
 }
@@ -92,7 +92,7 @@ fn main() {
     for d in [
         Derivative::Right,
         Derivative::ProductRuleSlip,
-        Derivative::Lifted,
+        Derivative::PartlyLifted,
     ] {
         println!("== swish with derivative {d:?} ==");
         match run(d) {

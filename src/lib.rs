@@ -27,8 +27,15 @@
 //! - [`scalar`]: the [`Scalar`] trait those rules are written over, so the same rule runs on
 //!   `f64` ([`Var::backward`]) and on handles ([`Graph::grad`], higher-order derivatives).
 //! - [`backward`]: the reverse pass, a backwards walk over the tape.
-//! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
-//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//! - [`custom`]: user-defined ops of one input ([`UnaryFn`]) or several ([`NaryFn`]).
+//! - [`hessian`]: higher derivatives, Hessians and Hessian-vector products, from
+//!   [`Graph::grad`] applied to its own output.
+//! - [`versions`]: why `backward` after [`Var::set_value`] asks for [`Graph::recompute`].
+//! - [`nn`]: neurons, layers, MLPs, losses, optimizers and the moons data set, built from
+//!   the ops above.
+//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks,
+//!   first order ([`check::gradcheck`]) and second ([`check::gradgradcheck`]).
+//! - [`guarantees`]: the misuse the compiler rejects (compile-fail examples).
 //! - `testing` (cargo feature `proptest`): strategies, random programs and assertions for
 //!   property-testing derivatives with proptest.
 //!
@@ -64,8 +71,9 @@ pub mod scalar;
 #[cfg(feature = "proptest")]
 pub mod testing;
 mod var;
+pub mod versions;
 
-pub use custom::{CustomOp, UnaryFn};
+pub use custom::{CustomOp, NaryFn, NaryOp, UnaryFn};
 pub use dot::Dot;
 pub use graph::{Graph, Mark, NonFinite};
 pub use scalar::Scalar;

@@ -11,7 +11,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRng, TestRunner};
 use scalargrad::check::Agreement;
 use scalargrad::testing::*;
-use scalargrad::{Scalar, UnaryFn};
+use scalargrad::{NaryFn, Scalar, UnaryFn};
 
 /// `x³` with its derivative `3x²` scaled by `factor`: 1.0 is right, 1.01 is a planted 1% error.
 struct Cube {
@@ -31,7 +31,8 @@ impl UnaryFn for Cube {
 }
 
 /// `sin` whose derivative is computed on `f64` and lifted into the graph as a constant: right
-/// at first order, but its own derivative is lost (second derivative 0 instead of −sin).
+/// at first order, but its own derivative is lost. The engine itself refuses it in
+/// `Graph::grad` (a panic naming the op).
 struct LiftedSin;
 
 impl UnaryFn for LiftedSin {
@@ -43,6 +44,47 @@ impl UnaryFn for LiftedSin {
     }
     fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
         x.lift(x.value().cos())
+    }
+}
+
+/// `x³` whose derivative `3x·x` has one factor lifted from `f64`: right in value, but the
+/// recorded second derivative is `3x` instead of `6x`, and the result is not a constant node,
+/// so only a second-order check sees it.
+struct PartlyLiftedCube;
+
+impl UnaryFn for PartlyLiftedCube {
+    fn name(&self) -> &str {
+        "partly_lifted_cube"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x * x * x
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x * x.lift(3.0 * x.value())
+    }
+}
+
+/// `a·b + sin(a)` as one custom op of two inputs; `wrong` plants a 1% error in `∂/∂b`.
+struct MulSin {
+    wrong: bool,
+}
+
+impl NaryFn for MulSin {
+    fn name(&self) -> &str {
+        "mulsin"
+    }
+    fn arity(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0] * x[1] + x[0].sin()
+    }
+    fn partial<S: Scalar>(&self, i: usize, x: &[S], _y: S) -> S {
+        match i {
+            0 => x[1] + x[0].cos(),
+            _ if self.wrong => x[0] * 1.01,
+            _ => x[0],
+        }
     }
 }
 
@@ -166,10 +208,36 @@ fn planted_error_is_caught_by_the_plain_function_assertion_too() {
 }
 
 #[test]
-fn a_derivative_that_drops_out_of_the_graph_is_caught_at_second_order() {
+fn a_derivative_lifted_out_of_the_graph_fails_and_shrinks() {
+    // The engine panics in Graph::grad; proptest reports the panic and shrinks the case.
     let lifted = Op::custom(LiftedSin, Domain::everywhere());
     let strategy = (
         programs_through(&lifted, &builtin_ops(), 2, 6),
+        vectors(finite(-3.0, 3.0), 2),
+    );
+    let fd = FiniteDiff::default();
+    runner(64)
+        .run(&strategy, |(p, x)| assert_program_gradient(&p, &x, &fd))
+        .unwrap();
+    let result = runner(64).run(&strategy, |(p, x)| assert_program_hessian(&p, &x, &fd));
+    let Err(TestError::Fail(reason, (p, _))) = result else {
+        panic!("the lifted derivative was not caught: {result:?}");
+    };
+    assert_eq!(
+        format!("{p:?}"),
+        "Program(2 inputs) {\n    v2 = lifted_sin(v1)\n    return v2\n}"
+    );
+    assert!(
+        reason.to_string().contains("cut off from the graph"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_partly_lifted_derivative_is_caught_at_second_order_only() {
+    let op = Op::custom(PartlyLiftedCube, Domain::everywhere());
+    let strategy = (
+        programs_through(&op, &builtin_ops(), 2, 6),
         vectors(finite(-3.0, 3.0), 2),
     );
     let fd = FiniteDiff::default();
@@ -177,22 +245,72 @@ fn a_derivative_that_drops_out_of_the_graph_is_caught_at_second_order() {
     runner(256)
         .run(&strategy, |(p, x)| assert_program_gradient(&p, &x, &fd))
         .unwrap();
-    // second order is not, and the counterexample shrinks to the op alone
+    // second order is not, and the counterexample shrinks to the op alone near 0
     let result = runner(256).run(&strategy, |(p, x)| assert_program_hessian(&p, &x, &fd));
     let Err(TestError::Fail(reason, (p, x))) = result else {
-        panic!("the lost second derivative was not caught: {result:?}");
+        panic!("the lost half of the second derivative was not caught: {result:?}");
     };
     assert_eq!(
         format!("{p:?}"),
-        "Program(2 inputs) {\n    v2 = lifted_sin(v1)\n    return v2\n}"
+        "Program(2 inputs) {\n    v2 = partly_lifted_cube(v1)\n    return v2\n}"
     );
     assert_eq!(x[0], 0.0);
+    assert!(x[1].abs() < 1e-6, "{x:?}");
     assert!(reason.to_string().contains("d²/dx[1]dx[1]"), "{reason}");
-    // the engine says 0 where −sin(x) is right
+    // the engine says 3x where 6x is right
     let report = program_hessian_report(&p, &x, &fd).unwrap();
     let c = report.failing()[0];
-    assert_eq!(c.engine, 0.0);
-    assert!((c.numeric + x[1].sin()).abs() < 1e-6, "{report}");
+    assert!(
+        (c.engine - 3.0 * x[1]).abs() < 1e-15 * x[1].abs(),
+        "{report}"
+    );
+    assert!(
+        (c.numeric - 6.0 * x[1]).abs() < 1e-3 * x[1].abs(),
+        "{report}"
+    );
+}
+
+#[test]
+fn multi_input_custom_op_planted_error_is_caught_and_correct_one_passes() {
+    let fd = FiniteDiff::default();
+    let right = Op::custom_nary(MulSin { wrong: false });
+    let strategy = (
+        programs_through(&right, &builtin_ops(), 3, 8),
+        vectors(finite(-2.0, 2.0), 3),
+    );
+    runner(256)
+        .run(&strategy, |(p, x)| assert_program(&p, &x, &fd))
+        .unwrap();
+    let wrong = Op::custom_nary(MulSin { wrong: true });
+    let strategy = (
+        programs_through(&wrong, &builtin_ops(), 3, 8),
+        vectors(finite(-2.0, 2.0), 3),
+    );
+    let result = runner(256).run(&strategy, |(p, x)| assert_program_gradient(&p, &x, &fd));
+    let Err(TestError::Fail(_, (p, x))) = result else {
+        panic!("the planted 1% error in a partial was not caught: {result:?}");
+    };
+    // shrunk to the op alone on the most recent input, used for both arguments (a·a):
+    // ∂/∂a = a + cos a + 1.01·a
+    assert_eq!(
+        format!("{p:?}"),
+        "Program(3 inputs) {\n    v3 = mulsin(v2, v2)\n    return v3\n}"
+    );
+    assert_eq!((x[0], x[1]), (0.0, 0.0));
+    assert!(x[2].abs() < 1e-3, "{x:?}");
+}
+
+#[test]
+fn max_and_min_kinks_are_rejected_where_the_arguments_meet() {
+    let fd = FiniteDiff::default();
+    for name in ["max", "min"] {
+        let p = Program::new(2, vec![Instr::new(op(name), vec![0, 1], 0.0)]);
+        assert!(matches!(
+            assert_program_gradient(&p, &[0.5, 0.5 + 1e-4], &fd),
+            Err(TestCaseError::Reject(_))
+        ));
+        assert!(assert_program(&p, &[0.5, -0.5], &fd).is_ok());
+    }
 }
 
 #[test]

@@ -40,8 +40,9 @@ fn custom_op_right_passes_and_the_two_bugs_shrink_to_swish_at_zero() {
     let (why, p, x) = custom_op::run(Derivative::ProductRuleSlip).unwrap_err();
     assert_eq!((format!("{p:?}").as_str(), x), (one_op, vec![0.0, 0.0]));
     assert!(why.starts_with("gradient FAILED"), "{why}");
-    // the lifted derivative: f''(0) = 0 instead of 2σ'(0) = 1/2, a second-order failure
-    let (why, p, x) = custom_op::run(Derivative::Lifted).unwrap_err();
+    // σ(x) lifted out of the derivative: f''(0) = 1/4 instead of 2σ'(0) = 1/2, a
+    // second-order failure
+    let (why, p, x) = custom_op::run(Derivative::PartlyLifted).unwrap_err();
     assert_eq!((format!("{p:?}").as_str(), x), (one_op, vec![0.0, 0.0]));
     assert!(why.starts_with("Hessian FAILED"), "{why}");
     let line = why

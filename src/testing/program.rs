@@ -8,7 +8,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::values::Domain;
-use crate::{Graph, Scalar, UnaryFn, Var};
+use crate::{Graph, NaryFn, Scalar, UnaryFn, Var};
 
 type OnF64 = Arc<dyn Fn(&[f64], f64) -> f64 + Send + Sync>;
 type OnGraph = Arc<dyn for<'g> Fn(&'g Graph, &[Var<'g>], f64) -> Var<'g> + Send + Sync>;
@@ -83,7 +83,8 @@ macro_rules! scalar_op {
 }
 
 /// Every op of the engine, one line each: arithmetic, `pow` with a constant exponent,
-/// `pow_var`, `exp`, `ln`, `sigmoid`, `tanh`, `relu`, `abs`, the n-ary `sum` (3 terms) and
+/// `pow_var`, `exp`, `ln`, `sigmoid`, `tanh`, `relu`, `abs`, `sin`, `cos`, `sqrt`, `log1p`,
+/// `softplus`, `max`, `min` (kink where the arguments are equal), the n-ary `sum` (3 terms) and
 /// `affine` (`b + w₀x₀ + w₁x₁`), and multiplication by a constant (`scale`), each with the
 /// [`Domain`] of its arguments.
 ///
@@ -111,6 +112,13 @@ pub fn builtin_ops() -> Vec<Op> {
         scalar_op!("tanh", 1, |x, k| x[0].tanh()),
         scalar_op!("relu", 1, |x, k| x[0].relu()).with_domain(0, kink_at_0()),
         scalar_op!("abs", 1, |x, k| x[0].abs()).with_domain(0, kink_at_0()),
+        scalar_op!("sin", 1, |x, k| x[0].sin()),
+        scalar_op!("cos", 1, |x, k| x[0].cos()),
+        scalar_op!("sqrt", 1, |x, k| x[0].sqrt()).with_domain(0, positive()),
+        scalar_op!("log1p", 1, |x, k| x[0].log1p()).with_domain(0, Domain::above(-1.0)),
+        scalar_op!("softplus", 1, |x, k| x[0].softplus()),
+        scalar_op!("max", 2, |x, k| x[0].max(x[1])).with_kink_where(|x| x[0] - x[1]),
+        scalar_op!("min", 2, |x, k| x[0].min(x[1])).with_kink_where(|x| x[0] - x[1]),
         Op::new("sum3", 3, |x| x[0] + x[1] + x[2], |g, x| g.sum(x)),
         Op::new(
             "affine2",
@@ -133,6 +141,21 @@ impl<U: UnaryFn> UnaryFn for Shared<U> {
     }
     fn derivative<S: Scalar>(&self, x: S, y: S) -> S {
         self.0.derivative(x, y)
+    }
+}
+
+impl<U: NaryFn> NaryFn for Shared<U> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn arity(&self) -> usize {
+        self.0.arity()
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        self.0.value(x)
+    }
+    fn partial<S: Scalar>(&self, i: usize, x: &[S], y: S) -> S {
+        self.0.partial(i, x, y)
     }
 }
 
@@ -198,6 +221,36 @@ impl Op {
             Arc::new(move |g, x, _| g.custom(Shared(b.clone())).apply(x[0])),
         )
         .with_domain(0, domain)
+    }
+
+    /// A user-defined [`NaryFn`] (a custom op of several inputs) as an op, smooth everywhere
+    /// until [`Op::with_domain`] or [`Op::with_kink_where`] says otherwise. On a graph it is
+    /// registered with [`Graph::custom_nary`] and applied, so the engine uses its
+    /// [`NaryFn::partial`]s.
+    ///
+    /// ```
+    /// use scalargrad::{NaryFn, Scalar};
+    /// use scalargrad::testing::Op;
+    /// /// hypot(a, b) = √(a² + b²)
+    /// struct Hypot;
+    /// impl NaryFn for Hypot {
+    ///     fn name(&self) -> &str { "hypot" }
+    ///     fn arity(&self) -> usize { 2 }
+    ///     fn value(&self, x: &[f64]) -> f64 { x[0].hypot(x[1]) }
+    ///     fn partial<S: Scalar>(&self, i: usize, x: &[S], y: S) -> S { x[i] / y }
+    /// }
+    /// let op = Op::custom_nary(Hypot);
+    /// assert_eq!((op.name(), op.arity(), op.eval(&[3.0, 4.0], 0.0)), ("hypot", 2, 5.0));
+    /// ```
+    pub fn custom_nary<U: NaryFn>(f: U) -> Op {
+        let f = Arc::new(f);
+        let (a, b) = (f.clone(), f.clone());
+        Op::from_parts(
+            f.name(),
+            f.arity(),
+            Arc::new(move |x, _| a.value(x)),
+            Arc::new(move |g, x, _| g.custom_nary(Shared(b.clone())).apply(x)),
+        )
     }
 
     /// The same op with argument `arg` smooth only on `domain`.
@@ -784,10 +837,15 @@ fn raw_program(
 fn build(ops: &[Op], inputs: usize, raw: &[RawInstr], last: Option<(&Op, &RawInstr)>) -> Program {
     let mut instrs = Vec::with_capacity(raw.len() + 1);
     let resolve = |op: &Op, (_, back, q): &RawInstr, written: usize| {
-        let args = back[..op.arity]
+        let mut args: Vec<usize> = back[..op.arity]
             .iter()
             .map(|b| written - 1 - b % written)
             .collect();
+        // max(v, v) sits on its own kink at every point: give such ops distinct registers
+        if op.switch.is_some() && written > 1 && args.windows(2).all(|w| w[0] == w[1]) {
+            let last = args.len() - 1;
+            args[last] = (args[last] + written - 1) % written;
+        }
         let constant = op
             .constant
             .map_or(0.0, |(lo, hi)| (f64::from(*q) / 4.0).clamp(lo, hi));
