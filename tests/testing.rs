@@ -105,6 +105,12 @@ fn runner(cases: u32) -> TestRunner {
     )
 }
 
+/// A built-in op's index, and arguments in [−3, 3] at least 0.01 inside its domain.
+fn op_and_inputs() -> impl Strategy<Value = (usize, Vec<f64>)> {
+    (0..builtin_ops().len())
+        .prop_flat_map(|i| (Just(i), inputs_for(&builtin_ops()[i], -3.0, 3.0, 0.01)))
+}
+
 fn op(name: &str) -> Op {
     builtin_ops()
         .into_iter()
@@ -128,6 +134,15 @@ proptest! {
     #[test]
     fn correct_custom_op_passes_in_every_context(p in programs_through(&cube(1.0), &builtin_ops(), 3, 8), x in vectors(finite(-2.0, 2.0), 3)) {
         assert_program(&p, &x, &FiniteDiff::default())?;
+    }
+
+    #[test]
+    fn every_builtin_op_alone_matches_on_its_inputs((i, x) in op_and_inputs()) {
+        // each op by itself (no guard), on arguments drawn for it; pow's exponent 1.5
+        let op = builtin_ops()[i].clone();
+        let fd = FiniteDiff::default();
+        assert_gradient(|g, v| op.apply(g, v, 1.5), &x, &fd)?;
+        assert_hessian(|g, v| op.apply(g, v, 1.5), &x, &fd)?;
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!
 //! - Inputs: [`finite`] values in a range, values [`away_from_kinks`] of an op's
 //!   [`Domain`] (relu and abs at 0, ln and sqrt at 0, division by 0, pow of a negative base),
-//!   [`vectors`] of them.
+//!   [`vectors`] of them, [`inputs_for`] an op (each argument off its kinks).
 //! - Programs: [`programs`] over [`builtin_ops`] and your own [`Op`]s ([`Op::custom`] for a
 //!   [`UnaryFn`](crate::UnaryFn), [`Op::new`] for anything given on `f64` and on a graph),
 //!   with reuse and diamonds; [`programs_through`] to put one op on every program's path.
@@ -35,5 +35,5 @@ pub use assert::{
     assert_program_hessian, gradient_report, hessian_report, program_gradient_report,
     program_hessian_report, Component, FdReport, FiniteDiff,
 };
-pub use program::{builtin_ops, programs, programs_through, Instr, Op, Program, GUARD};
+pub use program::{builtin_ops, inputs_for, programs, programs_through, Instr, Op, Program, GUARD};
 pub use values::{away_from_kinks, finite, vectors, Bisect, Domain, Finite};

@@ -382,6 +382,38 @@ impl Op {
     }
 }
 
+/// Argument vectors for `op`: each argument in `[lo, hi]` and at least `margin` inside its
+/// [`Domain`] (see [`away_from_kinks`](super::away_from_kinks)); for an op with a kink
+/// across arguments ([`Op::with_kink_where`], like `max`), vectors closer than `margin` to it
+/// are filtered out.
+///
+/// # Panics
+/// As [`away_from_kinks`](super::away_from_kinks), for any argument.
+///
+/// ```
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+/// use scalargrad::testing::{builtin_ops, inputs_for};
+/// let ops = builtin_ops();
+/// let div = ops.iter().find(|op| op.name() == "div").unwrap();
+/// let mut runner = TestRunner::deterministic();
+/// for _ in 0..50 {
+///     let x = inputs_for(div, -2.0, 2.0, 0.1).new_tree(&mut runner).unwrap().current();
+///     assert!(x[1].abs() >= 0.1); // the divisor stays off the pole
+/// }
+/// ```
+pub fn inputs_for(op: &Op, lo: f64, hi: f64, margin: f64) -> impl Strategy<Value = Vec<f64>> {
+    let args: Vec<_> = op
+        .domains
+        .iter()
+        .map(|d| super::away_from_kinks(d, lo, hi, margin).boxed())
+        .collect();
+    let switch = op.switch.clone();
+    args.prop_filter("too close to the op's kink across arguments", move |x| {
+        switch.as_ref().is_none_or(|s| s(x).abs() >= margin)
+    })
+}
+
 /// One instruction of a [`Program`]: an op applied to earlier registers.
 ///
 /// ```
