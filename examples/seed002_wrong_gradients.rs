@@ -398,6 +398,7 @@ pub fn verdict(hand: fn(&Point) -> [f64; 8]) -> scalargrad::check::GradientCompa
 }
 
 fn main() {
+    println!("(log lines quote the seed's Korean format: 예측 = prediction, 손실 = loss)");
     println!("== the seed's training, replayed with its own (partly wrong) gradients ==");
     for line in train(hand_gradients).0 {
         println!("{}", line.seed_format());

@@ -83,7 +83,10 @@ impl Node {
 ///
 /// All methods take `&self`: handles ([`Var`]) borrow the graph, and recording an op through
 /// them appends to it. A `Graph` can be moved to another thread (`Send`); its handles cannot,
-/// which the compiler checks.
+/// which the compiler checks. It is not `Sync`: sharing one graph between threads fails with
+/// ``error[E0277]: `RefCell<Tape>` cannot be shared between threads safely``; use one graph per
+/// thread and combine plain numbers (`examples/threads.rs`; compile-fail examples in
+/// [`guarantees`](crate::guarantees)).
 ///
 /// ```
 /// use scalargrad::Graph;
@@ -628,6 +631,14 @@ impl Graph {
     /// let w = g.var(3.0);
     /// let escaped = g.scope(|| w * w); // error: a handle would outlive its node
     /// ```
+    ///
+    /// # Compile errors
+    /// Returning a handle (or anything holding one, like a `Vec<Var>`) from the closure fails
+    /// with ``error[E0597]: `g` does not live long enough … argument requires that `g` is
+    /// borrowed for `'static` ``. The `'static` bound is what stops a handle to a freed node from
+    /// leaving the step: return its `.value()` or `.grad()` instead, or create what must
+    /// survive the step before calling `scope`. The other compile errors handles cause are
+    /// listed, with compile-fail examples, in [`guarantees`](crate::guarantees).
     pub fn scope<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
         let _rewind = RewindOnDrop(self, self.mark());
         f()

@@ -19,6 +19,7 @@
 //! assert!((count.grad() - 110.0).abs() < 1e-9);
 //! assert!((tax.grad() - 200.0).abs() < 1e-9);
 //! g.zero_grad();                   // every gradient back to 0
+//! assert_eq!(apple.grad(), 0.0);
 //! ```
 //!
 //! ## How it reads
@@ -42,6 +43,14 @@
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
 //!   several paths sums them, two `backward` calls add twice, until [`Graph::zero_grad`].
+//! - **Zeroing: one operation, three scopes.** [`Graph::zero_grad`] sets every node's
+//!   gradient to 0; [`nn::zero_grad`] only the handles it is given (to keep another model's
+//!   gradients in the same graph); [`nn::Mlp::zero_grad`] is `nn::zero_grad` over the
+//!   network's parameters. In a training loop that rewinds each step, the parameters are the
+//!   only nodes left, so all three do the same; [`nn::train_step`] calls `nn::zero_grad`.
+//! - **Stale values.** [`Var::set_value`] changes a leaf, not the nodes recorded from it:
+//!   call [`Graph::recompute`] (or record again) before differentiating them; `backward` and
+//!   `grad` panic otherwise ([`versions`]).
 //! - **No recursion.** Creation order is a topological order (inputs are always created
 //!   before the ops that use them), so the reverse pass is one backwards walk of the tape
 //!   from the root. A 1,000,000-deep chain works.

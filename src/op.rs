@@ -37,7 +37,10 @@
 //! | `Dot` | speed: one node for a neuron | `[b] + w₀x₀ + w₁x₁ + …` (left to right) | 1, xᵢ, wᵢ |
 //!
 //! The n-ary `Sum` and `Dot` round exactly like the chain of binary nodes they replace, so
-//! their values and gradients are bit-for-bit those of the element-by-element graph.
+//! their values are bit-for-bit those of the element-by-element graph, and so are the
+//! gradients when each handle appears once among a node's inputs (as in a neuron). A handle
+//! repeated inside one `Dot` collects its shares in the opposite order from the chain's, which
+//! can change the last bit once it appears three or more times (`tests/fused_bits.rs`).
 
 use std::sync::Arc;
 

@@ -53,7 +53,7 @@ pub trait Scalar:
     /// A constant carries no gradient: nothing flows back through it. Lifting a number that
     /// was *computed from* a handle's value (`x.lift(x.value().cos())`) cuts that dependence
     /// out of the graph: its value is right, its derivative is 0. In a custom op's derivative
-    /// that makes every second derivative silently 0, so [`Graph::grad`] checks for it and
+    /// that makes every second derivative silently 0, so [`Graph::grad`](crate::Graph::grad) checks for it and
     /// panics (see [`UnaryFn`](crate::UnaryFn)); write `x.cos()` instead, and use
     /// [`gradgradcheck`](crate::check::gradgradcheck) to test second order.
     ///

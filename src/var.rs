@@ -18,6 +18,20 @@ use crate::op::{self, Op};
 /// graph than the one it is combined with, or points to a node that was freed by
 /// [`Graph::rewind`]. A handle never reads another node's data: keys are generational.
 ///
+/// # Compile errors
+/// A handle borrows its graph (`Var<'g>` holds `&'g Graph`), so the compiler rejects:
+/// - a handle that outlives its graph: ``error[E0597]: `g` does not live long enough``: keep
+///   the graph in an outer scope, or keep numbers (`.value()`) instead of handles;
+/// - dropping or moving the graph while a handle is in use: ``error[E0505]: cannot move out
+///   of `g` because it is borrowed``;
+/// - a handle sent to another thread: ``error[E0277]: `Graph` cannot be shared between
+///   threads safely`` (required for `&Graph` to be `Send`): send numbers, or move the graph
+///   with no handle alive;
+/// - a struct holding a `Graph` and handles into it (it would borrow from itself): keep the
+///   parameters as numbers and bind them each step, as `examples/trainer.rs` does.
+///
+/// Each has a compile-fail example in [`guarantees`](crate::guarantees).
+///
 /// ```
 /// use scalargrad::Graph;
 ///
@@ -435,7 +449,8 @@ impl Graph {
 
     /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
     /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
-    /// of the element-by-element graph. Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    /// of the element-by-element graph (the gradients when no handle repeats: see
+    /// [`op`]). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
     ///
     /// # Panics
     /// If the slices have different lengths, or a handle is foreign or freed.

@@ -410,7 +410,7 @@ pub fn inputs_for(op: &Op, lo: f64, hi: f64, margin: f64) -> impl Strategy<Value
         .collect();
     let switch = op.switch.clone();
     args.prop_filter("too close to the op's kink across arguments", move |x| {
-        switch.as_ref().map_or(true, |s| s(x).abs() >= margin)
+        switch.as_ref().is_none_or(|s| s(x).abs() >= margin)
     })
 }
 
