@@ -6,10 +6,13 @@
 //! falling loss does not prove a gradient right; comparing it with the engine's does.
 //!
 //! This example transcribes the seed's eight functions faithfully (bugs included), replays
-//! its printed training log to show the transcription is exact, then asks the engine for the
-//! true gradient at the same point and reports, weight by weight, which formulas disagree,
-//! by how much, and which minimal edit makes each agree.
-//! Run: `cargo run --release --example seed002_wrong_gradients`.
+//! its printed training log to show the transcription is exact, then hands the formulas to
+//! [`check::compare_gradients`](scalargrad::check::compare_gradients), which compares them
+//! with the engine's gradient at every point of the seed's own training path and prints a
+//! verdict per weight. The four first-layer formulas are wrong at all 1500 points; with the
+//! two bugs fixed (`+` → `·` in `loss2`, and the sigmoid derivative of hidden unit `j`) they
+//! agree. `examples/proptest_seed002.rs` finds the same bug with proptest and shrinks it to
+//! the smallest case. Run: `cargo run --release --example seed002_wrong_gradients`.
 //!
 //! Network (numpy row-vector notation): `a1 = x·w1`, `z1 = σ(a1)`, `a2 = z1·w2`, `y = σ(a2)`,
 //! loss `MSE(y, t) = mean((y − t)²) = ½Σ(y − t)²` (2 outputs), learning rate 0.3, 1500 steps.
@@ -17,6 +20,7 @@
 // The seed's functions are transcribed verbatim, `(t[0] - y[0]) * -1` and `z1[0] + 0` included.
 #![allow(clippy::neg_multiply, clippy::identity_op)]
 
+use scalargrad::check::{compare_gradients, Agreement};
 use scalargrad::{Graph, Var};
 
 #[path = "../tests/common/mod.rs"]
@@ -224,24 +228,56 @@ pub fn hand_gradients(p: &Point) -> [f64; 8] {
     ]
 }
 
-/// The same network and loss on the engine; gradients of the 8 weights (in [`NAMES`] order)
-/// by one reverse pass. `x` and `t` are constants.
-pub fn autograd_gradients(p: &Point) -> [f64; 8] {
-    let g = Graph::new();
-    let w: Vec<Var<'_>> = [p.w1[0], p.w1[1], p.w2[0], p.w2[1]]
-        .concat()
-        .iter()
-        .map(|&v| g.var(v))
-        .collect();
-    let x = [g.constant(p.x[0]), g.constant(p.x[1])];
+/// The seed's loss as a graph function of the 8 weights (in [`NAMES`] order) for input `x`
+/// and target `t` (constants).
+pub fn loss<'g>(g: &'g Graph, w: &[Var<'g>], x: [f64; 2], t: [f64; 2]) -> Var<'g> {
+    let x = [g.constant(x[0]), g.constant(x[1])];
     // a1[j] = x₀·w1[0][j] + x₁·w1[1][j]: column j of w1 is (w[j], w[2 + j]).
     let a1 = |j: usize| g.dot(&x, &[w[j], w[2 + j]]);
     let z1 = [a1(0).sigmoid(), a1(1).sigmoid()];
     let a2 = |k: usize| g.dot(&z1, &[w[4 + k], w[6 + k]]);
     let y = [a2(0).sigmoid(), a2(1).sigmoid()];
-    let loss = ((y[0] - p.t[0]).pow(2.0) + (y[1] - p.t[1]).pow(2.0)) / 2.0;
-    loss.backward();
+    ((y[0] - t[0]).pow(2.0) + (y[1] - t[1]).pow(2.0)) / 2.0
+}
+
+impl Point {
+    /// The 8 weights in [`NAMES`] order.
+    pub fn weights(&self) -> Vec<f64> {
+        [self.w1[0], self.w1[1], self.w2[0], self.w2[1]].concat()
+    }
+
+    /// The forward pass at weights `w` (in [`NAMES`] order).
+    pub fn at(x: [f64; 2], t: [f64; 2], w: &[f64]) -> Point {
+        Point::new(
+            x,
+            t,
+            [[w[0], w[1]], [w[2], w[3]]],
+            [[w[4], w[5]], [w[6], w[7]]],
+        )
+    }
+}
+
+/// The same network and loss on the engine; gradients of the 8 weights (in [`NAMES`] order)
+/// by one reverse pass. `x` and `t` are constants.
+pub fn autograd_gradients(p: &Point) -> [f64; 8] {
+    let g = Graph::new();
+    let w: Vec<Var<'_>> = p.weights().iter().map(|&v| g.var(v)).collect();
+    loss(&g, &w, p.x, p.t).backward();
     std::array::from_fn(|i| w[i].grad())
+}
+
+/// The seed's formulas with both bugs fixed (`loss2` a product, and the sigmoid derivative
+/// of hidden unit `j` for `w1[i][j]`).
+pub fn fixed_gradients(p: &Point) -> [f64; 8] {
+    let mut d = hand_gradients(p);
+    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        let fixed = FirstLayerFormula {
+            adds_loss2: false,
+            sigmoid_of: j,
+        };
+        d[2 * i + j] = fixed.eval(p, i, j);
+    }
+    d
 }
 
 /// How a first-layer formula of the seed is put together, so its bugs can be switched off
@@ -337,88 +373,38 @@ pub fn train(gradients: fn(&Point) -> [f64; 8]) -> (Vec<LogLine>, Point) {
     (log, Point::new(X, T, w1, w2))
 }
 
+/// The weights (in [`NAMES`] order) at every step of the seed's training with a given
+/// gradient rule: the points where the seed's formulas were actually used.
+pub fn training_path(gradients: fn(&Point) -> [f64; 8]) -> Vec<Vec<f64>> {
+    let mut w = Point::new(X, T, W1, W2).weights();
+    let mut path = Vec::with_capacity(STEPS);
+    for _ in 0..STEPS {
+        path.push(w.clone());
+        let d = gradients(&Point::at(X, T, &w));
+        w.iter_mut().zip(d).for_each(|(w, d)| *w -= LR * d);
+    }
+    path
+}
+
+/// The seed's formulas (`hand`) against the engine at every point of its training path.
+pub fn verdict(hand: fn(&Point) -> [f64; 8]) -> scalargrad::check::GradientComparison {
+    compare_gradients(
+        &NAMES,
+        &training_path(hand_gradients),
+        |w| hand(&Point::at(X, T, w)).to_vec(),
+        |g, w| loss(g, w, X, T),
+        Agreement::default(),
+    )
+}
+
 fn main() {
     println!("(log lines quote the seed's Korean format: 예측 = prediction, 손실 = loss)");
     println!("== the seed's training, replayed with its own (partly wrong) gradients ==");
-    let (log, _) = train(hand_gradients);
-    for line in &log {
+    for line in train(hand_gradients).0 {
         println!("{}", line.seed_format());
     }
-
-    println!("\n== the engine checks each hand-derived formula at the initial weights ==");
-    let p = Point::new(X, T, W1, W2);
-    let (hand, auto) = (hand_gradients(&p), autograd_gradients(&p));
-    println!(
-        "{:<9} {:>14} {:>14} {:>12}  verdict",
-        "weight", "hand-derived", "autograd", "hand/auto"
-    );
-    for n in 0..8 {
-        let verdict = if (hand[n] - auto[n]).abs() <= 1e-12 {
-            "correct".to_string()
-        } else {
-            format!("WRONG by {:+.3e}", hand[n] - auto[n])
-        };
-        println!(
-            "{:<9} {:>14.6e} {:>14.6e} {:>12.2}  {verdict}",
-            NAMES[n],
-            hand[n],
-            auto[n],
-            hand[n] / auto[n]
-        );
-    }
-
-    println!("\n== along the seed's own training path: largest |hand - autograd| per weight ==");
-    let (mut w1, mut w2) = (W1, W2);
-    let mut worst = [0.0f64; 8];
-    for _ in 0..STEPS {
-        let p = Point::new(X, T, w1, w2);
-        let (h, a) = (hand_gradients(&p), autograd_gradients(&p));
-        for n in 0..8 {
-            worst[n] = worst[n].max((h[n] - a[n]).abs());
-            let w = if n < 4 {
-                &mut w1[n / 2][n % 2]
-            } else {
-                &mut w2[(n - 4) / 2][n % 2]
-            };
-            *w -= LR * h[n];
-        }
-    }
-    for n in 0..8 {
-        println!("{:<9} {:.3e}", NAMES[n], worst[n]);
-    }
-
-    println!("\n== the diagnosis: which edit makes each first-layer formula agree ==");
-    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-        let written = FirstLayerFormula::as_written(i, j);
-        let product = FirstLayerFormula {
-            adds_loss2: false,
-            ..written
-        };
-        let both = FirstLayerFormula {
-            adds_loss2: false,
-            sigmoid_of: j,
-        };
-        let a = auto[2 * i + j];
-        println!(
-            "w1[{i}][{j}]: as written off by {:+.3e}; `+` -> `*` in loss2: off by {:+.3e}; and sigmoid'(z1[{j}]): off by {:+.3e}",
-            written.eval(&p, i, j) - a,
-            product.eval(&p, i, j) - a,
-            both.eval(&p, i, j) - a,
-        );
-    }
-    let wrong: Vec<&str> = (0..8)
-        .filter(|&n| (hand[n] - auto[n]).abs() > 1e-12)
-        .map(|n| NAMES[n])
-        .collect();
-    println!("\nwrong formulas: {wrong:?}");
-    // What the table above shows, in words:
-    println!("Bugs: all four first-layer formulas compute loss2 as diff_loss2 + diff_sigmoid2 + diff_weight2");
-    println!("(a sum where the chain rule needs a product); weight1_01 also takes the sigmoid derivative of");
-    println!("z1[0] where w1[0][1] feeds hidden unit 1. The four second-layer formulas are right.");
-
-    println!("\n== for comparison: the same loop with the engine's gradients ==");
-    let (log, _) = train(autograd_gradients);
-    for line in &log {
-        println!("{}", line.seed_format());
-    }
+    println!("\n== its formulas against the engine, at every step of that training ==");
+    println!("{}", verdict(hand_gradients));
+    println!("== the same with loss2 a product and sigmoid'(z1[j]) for w1[i][j] ==");
+    println!("{}", verdict(fixed_gradients));
 }

@@ -308,3 +308,317 @@ where
         evaluations: 2 * n,
     }
 }
+
+// ---- Hand-derived gradients against the engine (seed 002's workflow) --------------------------
+//
+// A hand-derived gradient (one formula per parameter, as in a backpropagation tutorial) is
+// compared with the engine's gradient of the same function at many points; the report is a
+// per-parameter verdict table. Both sides are exact formulas, so no finite-difference error
+// enters: the tolerance only has to absorb rounding (see [`Agreement`]).
+
+/// How closely a hand-derived gradient must agree with the engine's: component `i` passes
+/// when `|hand − engine| ≤ abs + rel·max(|hand|, |engine|)`.
+///
+/// Both sides are exact expressions evaluated in `f64`, so they differ only by rounding: a
+/// few ulps per operation, i.e. a relative error of about `n·ε` for an `n`-operation formula
+/// (`ε = 2.2e-16`), plus whatever cancellation amplifies. The default `rel = 1e-9` leaves six
+/// orders of magnitude for that; `abs = 1e-12` covers components that should be 0 but come
+/// out as rounding noise. A wrong formula (a `+` for a `·`, a wrong index) is off by O(1)
+/// relative, or at least by far more than 1e-9.
+///
+/// ```
+/// let tol = scalargrad::check::Agreement::default();
+/// assert_eq!((tol.abs, tol.rel), (1e-12, 1e-9));
+/// assert!(tol.allows(1.0, 1.0 + 1e-12));
+/// assert!(!tol.allows(1.0, 1.01));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Agreement {
+    /// Absolute difference always accepted.
+    pub abs: f64,
+    /// Difference accepted relative to the larger magnitude of the two.
+    pub rel: f64,
+}
+
+impl Default for Agreement {
+    fn default() -> Self {
+        Agreement {
+            abs: 1e-12,
+            rel: 1e-9,
+        }
+    }
+}
+
+impl Agreement {
+    /// The difference allowed between `a` and `b`.
+    ///
+    /// ```
+    /// let tol = scalargrad::check::Agreement { abs: 0.0, rel: 0.5 };
+    /// assert_eq!(tol.allowed(2.0, -4.0), 2.0);
+    /// ```
+    pub fn allowed(&self, a: f64, b: f64) -> f64 {
+        self.abs + self.rel * a.abs().max(b.abs())
+    }
+
+    /// Whether `a` and `b` agree; NaN agrees only with NaN, an infinity only with itself.
+    ///
+    /// ```
+    /// let tol = scalargrad::check::Agreement::default();
+    /// assert!(tol.allows(f64::NAN, f64::NAN));
+    /// assert!(!tol.allows(1.0, f64::NAN));
+    /// ```
+    pub fn allows(&self, a: f64, b: f64) -> bool {
+        if a.is_nan() || b.is_nan() {
+            return a.is_nan() && b.is_nan();
+        }
+        a == b || (a - b).abs() <= self.allowed(a, b)
+    }
+}
+
+/// One parameter's line of a [`GradientComparison`]: over all points, how often and by how
+/// much the hand-derived component disagreed with the engine's.
+///
+/// ```
+/// use scalargrad::check::{compare_gradients, Agreement};
+/// let points = [vec![1.0], vec![2.0]];
+/// let report = compare_gradients(&["x"], &points, |x| vec![2.0 * x[0]], |_, x| x[0] * x[0], Agreement::default());
+/// let line = &report.parameters[0];
+/// assert_eq!((line.name.as_str(), line.disagreeing, line.max_error), ("x", 0, 0.0));
+/// assert!(line.agrees());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParameterVerdict {
+    /// The parameter's name (`x[i]` when none was given).
+    pub name: String,
+    /// Points where the two disagreed beyond the [`Agreement`].
+    pub disagreeing: usize,
+    /// The largest `|hand − engine|` over all points (NaN if a NaN appeared on one side only).
+    pub max_error: f64,
+    /// The point (index into the points given) where the error was largest relative to what
+    /// was allowed there.
+    pub worst_point: usize,
+    /// The hand-derived value at the worst point.
+    pub hand: f64,
+    /// The engine's value at the worst point.
+    pub engine: f64,
+}
+
+impl ParameterVerdict {
+    /// Whether the hand-derived component agreed at every point.
+    ///
+    /// ```
+    /// use scalargrad::check::{compare_gradients, Agreement};
+    /// let report = compare_gradients(&[], &[vec![3.0]], |x| vec![x[0]], |_, x| x[0] * x[0], Agreement::default());
+    /// assert!(!report.parameters[0].agrees()); // d/dx x² is 2x, not x
+    /// ```
+    pub fn agrees(&self) -> bool {
+        self.disagreeing == 0
+    }
+}
+
+/// The outcome of [`compare_gradients`]: a verdict per parameter. `Display` prints it as a
+/// table, one line per parameter.
+///
+/// ```
+/// use scalargrad::check::{compare_gradients, Agreement};
+/// let points: Vec<Vec<f64>> = (1..=10).map(|i| vec![i as f64, 0.5]).collect();
+/// // f = x·y²: ∂f/∂x = y² (right), ∂f/∂y = x·y (wrong: should be 2xy)
+/// let report = compare_gradients(
+///     &["x", "y"],
+///     &points,
+///     |p| vec![p[1] * p[1], p[0] * p[1]],
+///     |_, p| p[0] * p[1] * p[1],
+///     Agreement::default(),
+/// );
+/// assert!(!report.agrees());
+/// assert_eq!(report.disagreeing(), ["y"]);
+/// assert_eq!(report.parameters[1].disagreeing, 10);
+/// let table = report.to_string();
+/// assert!(table.contains("WRONG") && table.contains("agrees"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradientComparison {
+    /// How many points were compared.
+    pub points: usize,
+    /// One verdict per parameter, in order.
+    pub parameters: Vec<ParameterVerdict>,
+    /// The tolerance used.
+    pub agreement: Agreement,
+}
+
+impl GradientComparison {
+    /// Whether every parameter agreed at every point.
+    ///
+    /// ```
+    /// use scalargrad::check::{compare_gradients, Agreement};
+    /// let r = compare_gradients(&[], &[vec![0.3]], |x| vec![x[0].cos()], |_, x| x[0].tanh(), Agreement::default());
+    /// assert!(!r.agrees());
+    /// ```
+    pub fn agrees(&self) -> bool {
+        self.parameters.iter().all(ParameterVerdict::agrees)
+    }
+
+    /// The names of the parameters whose hand-derived component disagreed somewhere.
+    ///
+    /// ```
+    /// use scalargrad::check::{compare_gradients, Agreement};
+    /// let r = compare_gradients(&["a", "b"], &[vec![1.0, 2.0]], |_| vec![2.0, 0.0], |_, x| x[0] * x[1], Agreement::default());
+    /// assert_eq!(r.disagreeing(), ["b"]);
+    /// ```
+    pub fn disagreeing(&self) -> Vec<&str> {
+        self.parameters
+            .iter()
+            .filter(|p| !p.agrees())
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+}
+
+impl fmt::Display for GradientComparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let wrong = self.disagreeing().len();
+        writeln!(
+            f,
+            "hand-derived gradient vs engine at {} point(s): {} of {} parameter(s) disagree \
+             (allowed |hand - engine| <= {:e} + {:e}·max(|hand|, |engine|))",
+            self.points,
+            wrong,
+            self.parameters.len(),
+            self.agreement.abs,
+            self.agreement.rel
+        )?;
+        let width = self
+            .parameters
+            .iter()
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("parameter".len());
+        writeln!(
+            f,
+            "{:<width$}  {:>11}  {:>12}  {:>8}  {:>13}  {:>13}  verdict",
+            "parameter", "disagree at", "max |error|", "worst at", "hand", "engine"
+        )?;
+        for p in &self.parameters {
+            let verdict = if p.agrees() { "agrees" } else { "WRONG" };
+            writeln!(
+                f,
+                "{:<width$}  {:>11}  {:>12.3e}  {:>8}  {:>13.6e}  {:>13.6e}  {verdict}",
+                p.name,
+                format!("{}/{}", p.disagreeing, self.points),
+                p.max_error,
+                format!("#{}", p.worst_point),
+                p.hand,
+                p.engine
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares a hand-derived gradient `hand(x)` with the engine's gradient of the graph
+/// function `f` at every point of `points`, parameter by parameter.
+///
+/// `names` labels the parameters (pass `&[]` for `x[0]`, `x[1]`, …). Each point costs one
+/// forward and one backward pass of `f` and one call of `hand`.
+///
+/// # Panics
+/// If `names` is not empty and its length differs from a point's, if the points differ in
+/// length, or if `hand` returns a vector of another length: each with a sentence saying so.
+///
+/// ```
+/// use scalargrad::check::{compare_gradients, Agreement};
+/// // σ(w·x) with the hand formula σ'(wx)·x, at 100 points
+/// let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+/// let points: Vec<Vec<f64>> = (0..100).map(|i| vec![i as f64 / 50.0 - 1.0, 0.7]).collect();
+/// let report = compare_gradients(
+///     &["w", "x"],
+///     &points,
+///     |p| {
+///         let s = sigmoid(p[0] * p[1]);
+///         vec![s * (1.0 - s) * p[1], s * (1.0 - s) * p[0]]
+///     },
+///     |_, p| (p[0] * p[1]).sigmoid(),
+///     Agreement::default(),
+/// );
+/// assert!(report.agrees(), "{report}");
+/// ```
+pub fn compare_gradients<H, F>(
+    names: &[&str],
+    points: &[Vec<f64>],
+    hand: H,
+    f: F,
+    agreement: Agreement,
+) -> GradientComparison
+where
+    H: Fn(&[f64]) -> Vec<f64>,
+    F: for<'g> Fn(&'g Graph, &[Var<'g>]) -> Var<'g>,
+{
+    let n = points.first().map(Vec::len).unwrap_or_else(|| names.len());
+    assert!(
+        names.is_empty() || names.len() == n,
+        "compare_gradients: {} names were given for points of {} parameters",
+        names.len(),
+        n
+    );
+    let mut parameters: Vec<ParameterVerdict> = (0..n)
+        .map(|i| ParameterVerdict {
+            name: names
+                .get(i)
+                .map_or_else(|| format!("x[{i}]"), |s| s.to_string()),
+            disagreeing: 0,
+            max_error: 0.0,
+            worst_point: 0,
+            hand: f64::NAN,
+            engine: f64::NAN,
+        })
+        .collect();
+    // how far past its allowance each parameter's worst point went
+    let mut worst_ratio = vec![f64::NEG_INFINITY; n];
+    for (k, x) in points.iter().enumerate() {
+        assert_eq!(
+            x.len(),
+            n,
+            "compare_gradients: point #{k} has {} values, the first point has {n}",
+            x.len()
+        );
+        let h = hand(x);
+        assert_eq!(
+            h.len(),
+            n,
+            "compare_gradients: the hand-derived gradient at point #{k} has {} components for {n} parameters",
+            h.len()
+        );
+        let (_, e) = gradient(&f, x);
+        for i in 0..n {
+            let p = &mut parameters[i];
+            let error = (h[i] - e[i]).abs();
+            let ok = agreement.allows(h[i], e[i]);
+            if !ok {
+                p.disagreeing += 1;
+            }
+            if error > p.max_error || (error.is_nan() && !ok) {
+                p.max_error = error;
+            }
+            let ratio = if ok {
+                error / agreement.allowed(h[i], e[i])
+            } else if error.is_nan() || error.is_infinite() {
+                f64::INFINITY
+            } else {
+                error / agreement.allowed(h[i], e[i])
+            };
+            let ratio = if ratio.is_nan() { 0.0 } else { ratio };
+            if ratio > worst_ratio[i] {
+                worst_ratio[i] = ratio;
+                p.worst_point = k;
+                p.hand = h[i];
+                p.engine = e[i];
+            }
+        }
+    }
+    GradientComparison {
+        points: points.len(),
+        parameters,
+        agreement,
+    }
+}

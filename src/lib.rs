@@ -38,6 +38,8 @@
 //!   program ([`Graph::to_svg`]). [`check`]: finite-difference checks,
 //!   first order ([`check::gradcheck`]) and second ([`check::gradgradcheck`]).
 //! - [`guarantees`]: the misuse the compiler rejects (compile-fail examples).
+//! - `testing` (cargo feature `proptest`): strategies, random programs and assertions for
+//!   property-testing derivatives with proptest.
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
@@ -77,6 +79,8 @@ pub mod nn;
 pub mod op;
 pub mod scalar;
 pub mod svg;
+#[cfg(feature = "proptest")]
+pub mod testing;
 mod var;
 pub mod versions;
 
