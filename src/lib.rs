@@ -59,12 +59,14 @@ pub mod hessian;
 pub mod nn;
 pub mod op;
 pub mod scalar;
+pub mod value;
 mod var;
 
 pub use custom::{CustomOp, UnaryFn};
 pub use dot::Dot;
 pub use graph::{Graph, Mark, NonFinite};
 pub use scalar::Scalar;
+pub use value::Value;
 pub use var::Var;
 
 #[doc = include_str!("../README.md")]
