@@ -641,6 +641,8 @@ impl Value {
     /// # Panics
     /// If `w` and `x` have different lengths.
     ///
+    /// `w` and `x` are anything that iterates over `&Value` (slices, `Vec`s, iterators).
+    ///
     /// ```
     /// use scalargrad::Value;
     /// let (b, w, x) = (Value::new(0.5), [Value::new(2.0)], [Value::constant(3.0)]);
@@ -649,24 +651,35 @@ impl Value {
     /// assert_eq!((y.data(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
     /// ```
     #[track_caller]
-    pub fn affine(b: &Value, w: &[Value], x: &[Value]) -> Value {
-        assert_eq!(
-            w.len(),
-            x.len(),
-            "scalargrad: Value::affine of {} weights with {} inputs",
-            w.len(),
-            x.len()
-        );
-        if w.is_empty() {
+    pub fn affine<'a>(
+        b: &Value,
+        w: impl IntoIterator<Item = &'a Value>,
+        x: impl IntoIterator<Item = &'a Value>,
+    ) -> Value {
+        let mut inputs: SmallVec<[Key; 2]> = smallvec![b.key];
+        let (mut w, mut x) = (w.into_iter(), x.into_iter());
+        let pairs = loop {
+            match (w.next(), x.next()) {
+                (Some(w), Some(x)) => {
+                    inputs.push(w.key);
+                    inputs.push(x.key);
+                }
+                (None, None) => break inputs.len() / 2,
+                (w_left, _) => {
+                    let n = inputs.len() / 2;
+                    let (nw, nx) = if w_left.is_some() {
+                        (n + 1 + w.count(), n)
+                    } else {
+                        (n, n + 1 + x.count())
+                    };
+                    panic!("scalargrad: Value::affine of {nw} weights with {nx} inputs")
+                }
+            }
+        };
+        if pairs == 0 {
             return b.clone();
         }
-        let mut inputs: SmallVec<[Key; 2]> = SmallVec::with_capacity(1 + 2 * w.len());
-        inputs.push(b.key);
-        for (w, x) in w.iter().zip(x) {
-            inputs.push(w.key);
-            inputs.push(x.key);
-        }
-        let pairs = u32::try_from(w.len()).unwrap_or_else(|_| too_many_refs());
+        let pairs = u32::try_from(pairs).unwrap_or_else(|_| too_many_refs());
         Value::from_key(with(|a| {
             a.ensure_iota(inputs.len());
             let op = Op::Dot {
