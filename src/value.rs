@@ -43,10 +43,11 @@
 //! (1, then 2), not set. Reset with [`Value::set_grad`] (what micrograd's `zero_grad` does).
 //!
 //! # Higher-order derivatives
-//! Not supported on `Value`: the rules in [`op`](crate::op) record higher-order gradients by
-//! running on a [`Scalar`](crate::Scalar), which is `Copy`; a `Value` owns a reference count,
-//! so it cannot be one. Build the expression on a [`Graph`](crate::Graph) and use
-//! [`Graph::grad`](crate::Graph::grad) for second and higher derivatives.
+//! [`Value::grad_wrt`] records the gradient as new `Value`s, with the rules of
+//! [`op`](crate::op) run on a recording scalar (a `Copy` key whose reference the running call
+//! holds: the rules are written over [`Scalar`](crate::Scalar), which is `Copy`, and a
+//! `Value` owns a reference count, so it cannot be one itself). Differentiate the result
+//! again for second and higher derivatives.
 //!
 //! ```
 //! use scalargrad::Value;
@@ -71,6 +72,7 @@ use slotmap::{new_key_type, SlotMap};
 use smallvec::{smallvec, SmallVec};
 
 use crate::op::{self, Op, Pull};
+use crate::Scalar;
 
 new_key_type! {
     /// A generational key into the per-thread arena.
@@ -106,6 +108,8 @@ struct Arena {
     order: Vec<Key>,
     stack: Vec<(Key, u32)>,
     free: Vec<Key>,
+    /// Nodes recorded by a running [`Value::grad`], each holding one reference until it ends.
+    scope: Vec<Key>,
 }
 
 thread_local! {
@@ -222,11 +226,11 @@ impl Arena {
         self.free = work;
     }
 
-    /// The reverse pass from `root` (see the module docs for its semantics).
-    fn backward(&mut self, root: Key) {
-        if !self.node(root).tracked {
-            return;
-        }
+    /// Fills `order` with the tracked nodes `root` was computed from, inputs before the
+    /// nodes that use them (the postorder of an iterative depth-first search: explicit
+    /// stack, no recursion), and sets their `adj` to 0. Its reverse is a topological order
+    /// from the root.
+    fn topo_order(&mut self, root: Key) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.nodes.values_mut().for_each(|n| n.stamp = 0);
@@ -235,13 +239,10 @@ impl Arena {
         let epoch = self.epoch;
         let Arena {
             nodes,
-            iota,
             order,
             stack,
             ..
         } = self;
-        // Postorder of an iterative depth-first search over tracked nodes: every node after
-        // all of its inputs, so the reverse of `order` is a topological order from the root.
         order.clear();
         stack.clear();
         {
@@ -252,8 +253,7 @@ impl Arena {
         stack.push((root, 0));
         while let Some(top) = stack.last_mut() {
             let (k, i) = *top;
-            let n = &nodes[k];
-            if let Some(&c) = n.inputs.get(i as usize) {
+            if let Some(&c) = nodes[k].inputs.get(i as usize) {
                 top.1 += 1;
                 let c_node = &mut nodes[c];
                 if c_node.tracked && c_node.stamp != epoch {
@@ -266,6 +266,30 @@ impl Arena {
                 stack.pop();
             }
         }
+        debug_assert!(
+            order.len() > 100_000 || {
+                let pos: std::collections::HashMap<Key, usize> =
+                    order.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+                order.iter().enumerate().all(|(i, &k)| {
+                    nodes[k]
+                        .inputs
+                        .iter()
+                        .all(|c| pos.get(c).map_or(true, |&j| j < i))
+                })
+            },
+            "inputs come before the nodes that use them"
+        );
+    }
+
+    /// The reverse pass from `root` (see the module docs for its semantics).
+    fn backward(&mut self, root: Key) {
+        if !self.node(root).tracked {
+            return;
+        }
+        self.topo_order(root);
+        let Arena {
+            nodes, iota, order, ..
+        } = self;
         nodes[root].adj = 1.0;
         for &k in order.iter().rev() {
             let n = &mut nodes[k];
@@ -691,6 +715,82 @@ impl Value {
         }))
     }
 
+    /// The gradient of `self` with respect to each of `xs`, *as new `Value`s*: the reverse
+    /// pass is recorded with the same ops and the same derivative rules (those of
+    /// [`op`](crate::op), run on a recording scalar), so the result can be differentiated
+    /// again, to any order. No [`grad`](Value::grad) is touched. An `x` that `self` does
+    /// not depend on gets a constant 0. Only nodes on a path from one of `xs` record
+    /// anything; recorded nodes that the results do not use are freed when it returns.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(2.0);
+    /// let y = x.pow(5.0);
+    /// let d1 = y.grad_wrt(&[&x]).remove(0); // 5x⁴
+    /// let d2 = d1.grad_wrt(&[&x]).remove(0); // 20x³
+    /// let d3 = d2.grad_wrt(&[&x]).remove(0); // 60x²
+    /// assert_eq!((d1.data(), d2.data(), d3.data()), (80.0, 160.0, 240.0));
+    /// assert_eq!(x.grad(), 0.0); // untouched
+    /// ```
+    #[track_caller]
+    pub fn grad_wrt(&self, xs: &[&Value]) -> Vec<Value> {
+        use std::collections::{HashMap, HashSet};
+        let root = self.key;
+        // The tracked ancestors in topological order, and which of them a listed x reaches.
+        let (order, leads, widest) = with(|a| {
+            let mut leads: HashSet<Key> = xs.iter().map(|x| x.key).collect();
+            if !a.node(root).tracked {
+                return (Vec::new(), leads, 0);
+            }
+            a.topo_order(root);
+            let mut widest = 0;
+            for &k in &a.order {
+                let n = &a.nodes[k];
+                widest = widest.max(n.inputs.len());
+                if n.inputs.iter().any(|c| leads.contains(c)) {
+                    leads.insert(k);
+                }
+            }
+            (a.order.clone(), leads, widest)
+        });
+        let iota: Vec<u32> = (0..widest as u32).collect();
+        let scope = Scope(with(|a| a.scope.len()));
+        let mut adjoint: HashMap<Key, Rec> = HashMap::new();
+        if leads.contains(&root) && !order.is_empty() {
+            adjoint.insert(root, Rec::constant(1.0));
+        }
+        for &k in order.iter().rev() {
+            let Some(&g) = adjoint.get(&k) else { continue };
+            let (op, inputs, words) = with(|a| {
+                let n = &a.nodes[k];
+                (n.op, n.inputs.clone(), n.words)
+            });
+            let operands: &[u32] = match op {
+                Op::Leaf => continue,
+                Op::Pow(..) => &words,
+                _ => &iota,
+            };
+            let mut pull = RecPull {
+                inputs: &inputs,
+                adjoint: &mut adjoint,
+                leads: &leads,
+            };
+            op.pullback(operands, Rec(k), g, &mut pull);
+        }
+        let out = xs
+            .iter()
+            .map(|x| match adjoint.get(&x.key) {
+                Some(r) => Value::from_key(with(|a| {
+                    let n = a.node_mut(r.0);
+                    n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
+                    r.0
+                })),
+                None => Value::constant(0.0),
+            })
+            .collect();
+        drop(scope);
+        out
+    }
+
     /// Graphviz DOT text of this value and everything it was computed from (micrograd's
     /// `draw_dot`): one box per node with its op, data and grad. Iterative walk.
     ///
@@ -934,6 +1034,143 @@ impl Neg for Value {
     #[track_caller]
     fn neg(self) -> Value {
         self.unary(Op::Neg(0))
+    }
+}
+
+/// The nodes a [`Value::grad_wrt`] recorded from position `.0` of the arena's scope on:
+/// dropping it (also when a panic unwinds) releases the reference each one holds.
+struct Scope(usize);
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let _ = ARENA.try_with(|a| {
+            if let Ok(mut a) = a.try_borrow_mut() {
+                let keys: Vec<Key> = a.scope.drain(self.0..).collect();
+                keys.into_iter().for_each(|k| a.release(k));
+            }
+        });
+    }
+}
+
+/// A recording scalar for [`Value::grad_wrt`]: `Copy`, as the rules' [`Scalar`] needs,
+/// because its node's reference is held by the running `grad_wrt`'s [`Scope`], not by it.
+#[derive(Clone, Copy, Debug)]
+struct Rec(Key);
+
+impl Rec {
+    #[inline]
+    fn record(op: Op, inputs: SmallVec<[Key; 2]>, words: [u32; 2]) -> Rec {
+        with(|a| {
+            a.ensure_iota(inputs.len());
+            let k = a.push(op, inputs, words);
+            a.scope.push(k);
+            Rec(k)
+        })
+    }
+
+    #[inline]
+    fn constant(c: f64) -> Rec {
+        with(|a| {
+            let k = a.leaf(c, false);
+            a.nodes[k].refs = 1;
+            a.scope.push(k);
+            Rec(k)
+        })
+    }
+
+    #[inline]
+    fn unary(self, op: Op) -> Rec {
+        Rec::record(op, smallvec![self.0], [0; 2])
+    }
+}
+
+/// [`Pull`] on recording scalars: every derivative becomes nodes, accumulated with `+`.
+struct RecPull<'a> {
+    inputs: &'a [Key],
+    adjoint: &'a mut std::collections::HashMap<Key, Rec>,
+    leads: &'a std::collections::HashSet<Key>,
+}
+
+impl Pull<Rec> for RecPull<'_> {
+    fn input(&self, p: u32) -> Rec {
+        Rec(self.inputs[p as usize])
+    }
+    fn wants(&self, p: u32) -> bool {
+        let k = self.inputs[p as usize];
+        self.leads.contains(&k) && with(|a| a.node(k).tracked)
+    }
+    fn give(&mut self, p: u32, d: Rec) {
+        let k = self.inputs[p as usize];
+        let sum = match self.adjoint.get(&k) {
+            Some(&acc) => acc + d,
+            None => d,
+        };
+        self.adjoint.insert(k, sum);
+    }
+    fn custom_derivative(&self, _: u32, _: Rec, _: Rec) -> Rec {
+        unreachable!("a Value never records a custom op")
+    }
+}
+
+/// `Rec ∘ Rec` and `Rec ∘ f64` for the rules.
+macro_rules! rec_ops {
+    ($($Trait:ident $method:ident => $op:ident;)*) => {$(
+        impl $Trait for Rec {
+            type Output = Rec;
+            fn $method(self, rhs: Rec) -> Rec {
+                Rec::record(Op::$op(0, 1), smallvec![self.0, rhs.0], [0; 2])
+            }
+        }
+        impl $Trait<f64> for Rec {
+            type Output = Rec;
+            fn $method(self, rhs: f64) -> Rec {
+                $Trait::$method(self, Rec::constant(rhs))
+            }
+        }
+    )*};
+}
+
+rec_ops! {
+    Add add => Add;
+    Sub sub => Sub;
+    Mul mul => Mul;
+    Div div => Div;
+}
+
+impl Neg for Rec {
+    type Output = Rec;
+    fn neg(self) -> Rec {
+        self.unary(Op::Neg(0))
+    }
+}
+
+impl Scalar for Rec {
+    fn value(self) -> f64 {
+        with(|a| a.node(self.0).value)
+    }
+    fn lift(self, c: f64) -> Rec {
+        Rec::constant(c)
+    }
+    fn exp(self) -> Rec {
+        self.unary(Op::Exp(0))
+    }
+    fn ln(self) -> Rec {
+        self.unary(Op::Ln(0))
+    }
+    fn powf(self, k: f64) -> Rec {
+        Rec::record(Op::Pow(0, 0), smallvec![self.0], op::exponent_words(k))
+    }
+    fn pow_scalar(self, e: Rec) -> Rec {
+        Rec::record(Op::PowVar(0, 1), smallvec![self.0, e.0], [0; 2])
+    }
+    fn sigmoid(self) -> Rec {
+        self.unary(Op::Sigmoid(0))
+    }
+    fn tanh(self) -> Rec {
+        self.unary(Op::Tanh(0))
+    }
+    fn relu(self) -> Rec {
+        self.unary(Op::Relu(0))
     }
 }
 

@@ -372,3 +372,82 @@ fn repr_and_dot() {
     assert_eq!(dot.matches("->").count(), 3); // x→* twice, *→tanh
     assert!(dot.contains("tanh"));
 }
+
+#[test]
+fn sigmoid_and_tanh_second_derivatives() {
+    for x0 in [-2.0, -0.3, 0.0, 0.8, 3.0] {
+        let x = Value::new(x0);
+        let s = x.sigmoid();
+        let d1 = s.grad_wrt(&[&x]).remove(0);
+        let d2 = d1.grad_wrt(&[&x]).remove(0);
+        let sv = s.data();
+        assert!(close(d1.data(), sv * (1.0 - sv), 1e-15));
+        assert!(
+            close(d2.data(), sv * (1.0 - sv) * (1.0 - 2.0 * sv), 1e-14),
+            "{x0}"
+        );
+        let t = x.tanh();
+        let d2 = t.grad_wrt(&[&x]).remove(0).grad_wrt(&[&x]).remove(0);
+        let tv = t.data();
+        assert!(close(d2.data(), -2.0 * tv * (1.0 - tv * tv), 1e-14), "{x0}");
+        assert_eq!(x.grad(), 0.0);
+    }
+}
+
+/// `grad_wrt` and `Graph::grad` run the same rules: bit-identical first and mixed second
+/// derivatives, n-ary nodes included.
+#[test]
+fn grad_wrt_equals_graph_grad_bit_for_bit() {
+    let g = Graph::new();
+    let (ga, gb) = (g.var(0.7), g.var(-1.3));
+    let gw = [g.var(0.2), g.var(0.9)];
+    let gy = (g.affine(ga, &gw, &[gb, ga]).tanh() * ga.pow(3.0) + (gb / ga).exp()).sigmoid();
+    let gd = g.grad(gy, &[ga, gb]);
+    let gdd = g.grad(gd[0], &[gb])[0];
+
+    let (va, vb) = (Value::new(0.7), Value::new(-1.3));
+    let vw = [Value::new(0.2), Value::new(0.9)];
+    let vy =
+        (Value::affine(&va, &vw, [&vb, &va]).tanh() * va.pow(3.0) + (&vb / &va).exp()).sigmoid();
+    let vd = vy.grad_wrt(&[&va, &vb]);
+    let vdd = vd[0].grad_wrt(&[&vb]).remove(0);
+
+    assert_eq!(gy.value(), vy.data());
+    assert_eq!((gd[0].value(), gd[1].value()), (vd[0].data(), vd[1].data()));
+    assert_eq!(gdd.value(), vdd.data());
+    // and against finite differences of the first derivative
+    let h = 1e-6;
+    let da_at = |b: f64| {
+        let (a, b) = (Value::new(0.7), Value::new(b));
+        let y = (Value::affine(&a, &vw, [&b, &a]).tanh() * a.pow(3.0) + (&b / &a).exp()).sigmoid();
+        y.grad_wrt(&[&a]).remove(0).data()
+    };
+    assert!(close(
+        vdd.data(),
+        (da_at(-1.3 + h) - da_at(-1.3 - h)) / (2.0 * h),
+        1e-6
+    ));
+}
+
+#[test]
+fn grad_wrt_frees_what_its_results_do_not_use() {
+    let base = Value::live_nodes();
+    let x = Value::new(1.5);
+    let unrelated = Value::new(2.0);
+    let y = (&x * &x).exp() + unrelated.tanh();
+    let before = Value::live_nodes();
+    let d = y.grad_wrt(&[&x, &Value::constant(3.0)]);
+    assert!(close(d[0].data(), 2.0 * 1.5 * (2.25f64).exp(), 1e-15));
+    assert_eq!(d[1].data(), 0.0);
+    drop(d);
+    assert_eq!(Value::live_nodes(), before);
+    drop((x, unrelated, y));
+    assert_eq!(Value::live_nodes(), base);
+}
+
+#[test]
+#[should_panic(expected = "Value::affine of 2 weights with 1 inputs")]
+fn affine_of_different_lengths_panics() {
+    let w = [Value::new(1.0), Value::new(2.0)];
+    let _ = Value::affine(&Value::new(0.0), &w, &[Value::new(1.0)]);
+}
