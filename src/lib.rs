@@ -29,6 +29,8 @@
 //! - [`backward`]: the reverse pass, a backwards walk over the tape.
 //! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
 //! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//! - [`value`]: [`Value`], a handle that owns its node (micrograd-style: no graph object, no
+//!   lifetime), on the same rules; what the Python package is built on.
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by

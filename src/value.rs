@@ -15,9 +15,13 @@
 //! tape.)
 //!
 //! # Design
-//! - **Arena.** Nodes live in a per-thread [`slotmap`] arena. A [`Value`] holds a generational
-//!   key; slots are freed in any order and reused, and a key whose node is gone is detected
-//!   (panic with a sentence), never read as another node. Because the arena is per thread,
+//! - **Arena.** Nodes live in a per-thread [`slotmap`] arena (a `DenseSlotMap`: the nodes
+//!   themselves sit in one dense array, so a graph built in one go is contiguous in memory,
+//!   and a free moves the last node into the hole; with the plain `SlotMap`, reuse of freed
+//!   slots in free-list order scattered later graphs and made W2 up to 8× slower after a few
+//!   rounds). A [`Value`] holds a generational key; nodes are freed in any order, their
+//!   slots reused, and a key whose node is gone is detected (panic with a sentence), never
+//!   read as another node. Because the arena is per thread,
 //!   `Value` is neither `Send` nor `Sync`:
 //!
 //!   ```compile_fail
@@ -68,11 +72,44 @@ use std::iter::Sum;
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use slotmap::{new_key_type, SlotMap};
+use slotmap::{new_key_type, DenseSlotMap as SlotMap};
 use smallvec::{smallvec, SmallVec};
 
 use crate::op::{self, Op, Pull};
 use crate::Scalar;
+
+// How a `Value` node spells the n-ary and constant-exponent ops of `op.rs`: its inputs are
+// numbered 0, 1, … within the node, and these few functions are the only code here that knows
+// how `Op` lays out operands (an n-ary op's positions, a `Pow`'s exponent). If `op.rs` changes
+// that layout, only they change.
+
+/// `xᵏ` over input 0, and the operand words that hold `k`.
+fn pow_op(k: f64) -> (Op, [u32; 2]) {
+    (Op::Pow(0, 0), op::exponent_words(k))
+}
+
+/// `x₀ + … + xₙ₋₁` over inputs `0..n`.
+fn sum_op(n: u32) -> Op {
+    Op::Sum { start: 0, len: n }
+}
+
+/// `b + w₀x₀ + …` over inputs `b, w₀, x₀, w₁, x₁, …` numbered `0..1 + 2·pairs`.
+fn dot_op(pairs: u32) -> Op {
+    Op::Dot {
+        start: 0,
+        pairs,
+        bias: true,
+    }
+}
+
+/// The operand list `op.rs` reads for a node: its exponent words for a `Pow`, otherwise
+/// `iota = [0, 1, 2, …]` (an n-ary op's input positions are its inputs' numbers).
+fn operands<'a>(op: &Op, words: &'a [u32; 2], iota: &'a [u32]) -> &'a [u32] {
+    match op {
+        Op::Pow(..) => words,
+        _ => iota,
+    }
+}
 
 new_key_type! {
     /// A generational key into the per-thread arena.
@@ -180,11 +217,11 @@ impl Arena {
         }
         let value = {
             let nodes = &self.nodes;
-            let operands: &[u32] = match op {
-                Op::Pow(..) => &words,
-                _ => &self.iota,
-            };
-            op.eval(|p| nodes[inputs[p as usize]].value, operands, &[])
+            op.eval(
+                |p| nodes[inputs[p as usize]].value,
+                operands(&op, &words, &self.iota),
+                &[],
+            )
         };
         self.nodes.insert(Node {
             value,
@@ -300,15 +337,11 @@ impl Arena {
             }
             // Taken out while its inputs are written to, then put back.
             let inputs = std::mem::take(&mut n.inputs);
-            let operands: &[u32] = match op {
-                Op::Pow(..) => &words,
-                _ => iota,
-            };
             let mut pull = LocalPull {
                 nodes,
                 inputs: &inputs,
             };
-            op.pullback(operands, y, g, &mut pull);
+            op.pullback(operands(&op, &words, iota), y, g, &mut pull);
             nodes[k].inputs = inputs;
         }
     }
@@ -547,8 +580,8 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn pow(&self, k: f64) -> Value {
-        let words = op::exponent_words(k);
-        Value::from_key(with(|a| a.push(Op::Pow(0, 0), smallvec![self.key], words)))
+        let (op, words) = pow_op(k);
+        Value::from_key(with(|a| a.push(op, smallvec![self.key], words)))
     }
 
     /// `selfᵉ` with a value as exponent. Derivatives `e·selfᵉ⁻¹` and `selfᵉ·ln self`.
@@ -653,7 +686,7 @@ impl Value {
             len => Value::from_key(with(|a| {
                 a.ensure_iota(len);
                 let len = u32::try_from(len).unwrap_or_else(|_| too_many_refs());
-                a.push(Op::Sum { start: 0, len }, inputs, [0; 2])
+                a.push(sum_op(len), inputs, [0; 2])
             })),
         }
     }
@@ -706,12 +739,7 @@ impl Value {
         let pairs = u32::try_from(pairs).unwrap_or_else(|_| too_many_refs());
         Value::from_key(with(|a| {
             a.ensure_iota(inputs.len());
-            let op = Op::Dot {
-                start: 0,
-                pairs,
-                bias: true,
-            };
-            a.push(op, inputs, [0; 2])
+            a.push(dot_op(pairs), inputs, [0; 2])
         }))
     }
 
@@ -764,17 +792,15 @@ impl Value {
                 let n = &a.nodes[k];
                 (n.op, n.inputs.clone(), n.words)
             });
-            let operands: &[u32] = match op {
-                Op::Leaf => continue,
-                Op::Pow(..) => &words,
-                _ => &iota,
-            };
+            if matches!(op, Op::Leaf) {
+                continue;
+            }
             let mut pull = RecPull {
                 inputs: &inputs,
                 adjoint: &mut adjoint,
                 leads: &leads,
             };
-            op.pullback(operands, Rec(k), g, &mut pull);
+            op.pullback(operands(&op, &words, &iota), Rec(k), g, &mut pull);
         }
         let out = xs
             .iter()
@@ -1158,7 +1184,8 @@ impl Scalar for Rec {
         self.unary(Op::Ln(0))
     }
     fn powf(self, k: f64) -> Rec {
-        Rec::record(Op::Pow(0, 0), smallvec![self.0], op::exponent_words(k))
+        let (op, words) = pow_op(k);
+        Rec::record(op, smallvec![self.0], words)
     }
     fn pow_scalar(self, e: Rec) -> Rec {
         Rec::record(Op::PowVar(0, 1), smallvec![self.0, e.0], [0; 2])
