@@ -83,7 +83,10 @@ impl Node {
 ///
 /// All methods take `&self`: handles ([`Var`]) borrow the graph, and recording an op through
 /// them appends to it. A `Graph` can be moved to another thread (`Send`); its handles cannot,
-/// which the compiler checks.
+/// which the compiler checks. It is not `Sync`: sharing one graph between threads fails with
+/// ``error[E0277]: `RefCell<Tape>` cannot be shared between threads safely``; use one graph per
+/// thread and combine plain numbers (`examples/threads.rs`; compile-fail examples in
+/// [`guarantees`](crate::guarantees)).
 ///
 /// ```
 /// use scalargrad::Graph;
@@ -137,6 +140,8 @@ pub struct Mark {
     /// Generation of the last node before the mark: if that node was freed and re-created,
     /// the mark predates a rewind to an earlier mark and no longer describes this graph.
     last_gen: u32,
+    /// Custom ops registered before the mark (those after it are freed with its nodes).
+    customs: u32,
 }
 
 /// The arena's storage.
@@ -160,6 +165,8 @@ pub(crate) struct Tape {
     pub(crate) interrupted: bool,
     /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
     pub(crate) adjoint: Vec<f64>,
+    /// Leaves set under recorded nodes (see `versions`).
+    pub(crate) versions: crate::versions::Versions,
 }
 
 impl Tape {
@@ -366,7 +373,7 @@ impl Tape {
 
     pub(crate) fn op_name(&self, op: Op) -> &str {
         match op {
-            Op::Custom(_, f) => self.customs[f as usize].name(),
+            Op::Custom(_, f) | Op::CustomN { f, .. } => self.customs[f as usize].name(),
             _ => op.name(),
         }
     }
@@ -554,6 +561,7 @@ impl Graph {
             operands,
             graph: self.id,
             last_gen: t.len().checked_sub(1).map_or(0, |p| t.nodes[p].gen()),
+            customs: t.customs.len() as u32,
         }
     }
 
@@ -623,12 +631,21 @@ impl Graph {
     /// let w = g.var(3.0);
     /// let escaped = g.scope(|| w * w); // error: a handle would outlive its node
     /// ```
+    ///
+    /// # Compile errors
+    /// Returning a handle (or anything holding one, like a `Vec<Var>`) from the closure fails
+    /// with ``error[E0597]: `g` does not live long enough … argument requires that `g` is
+    /// borrowed for `'static` ``. The `'static` bound is what stops a handle to a freed node from
+    /// leaving the step: return its `.value()` or `.grad()` instead, or create what must
+    /// survive the step before calling `scope`. The other compile errors handles cause are
+    /// listed, with compile-fail examples, in [`guarantees`](crate::guarantees).
     pub fn scope<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
         let _rewind = RewindOnDrop(self, self.mark());
         f()
     }
 
-    /// Frees every node. Every handle of this graph becomes stale.
+    /// Frees every node. Every handle of this graph becomes stale; custom ops stay
+    /// registered.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
@@ -644,6 +661,7 @@ impl Graph {
             operands: 0,
             graph: self.id,
             last_gen: 0,
+            customs: u32::MAX, // custom ops stay registered
         })
     }
 
@@ -690,6 +708,7 @@ impl Graph {
                 }
             }
         }
+        t.versions.clear();
         if let Some((op, value)) = first_bad {
             // the first op that made finite inputs non-finite: this panics
             t.report_forward_anomaly(op, value, Location::caller());
@@ -775,11 +794,11 @@ impl Graph {
     /// assert_eq!(x.grad(), 12.0);
     /// ```
     pub fn custom<F: UnaryFn>(&self, f: F) -> CustomOp<'_> {
-        let mut t = self.tape_mut();
-        t.customs.push(Arc::new(f));
+        let (index, gen) = self.tape_mut().customs.register(Arc::new(f));
         CustomOp {
             graph: self,
-            index: (t.customs.len() - 1) as u32,
+            index,
+            gen,
         }
     }
 
@@ -819,6 +838,8 @@ fn truncate(t: &mut Tape, mark: Mark) {
     t.len = keep;
     t.dirty = t.dirty.min(keep);
     t.operands.truncate(mark.operands as usize);
+    t.customs.truncate(mark.customs);
+    t.versions.rewound(keep);
 }
 
 /// Rewinds its graph to its mark when dropped, so a step that panics is freed too.

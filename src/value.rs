@@ -311,7 +311,7 @@ impl Arena {
                     nodes[k]
                         .inputs
                         .iter()
-                        .all(|c| pos.get(c).map_or(true, |&j| j < i))
+                        .all(|c| !matches!(pos.get(c), Some(&j) if j >= i))
                 })
             },
             "inputs come before the nodes that use them"
@@ -367,6 +367,9 @@ impl Pull<f64> for LocalPull<'_> {
         self.nodes[self.inputs[p as usize]].adj += d;
     }
     fn custom_derivative(&self, _: u32, _: f64, _: f64) -> f64 {
+        unreachable!("a Value never records a custom op")
+    }
+    fn custom_partial(&self, _: u32, _: usize, _: &[f64], _: f64) -> f64 {
         unreachable!("a Value never records a custom op")
     }
 }
@@ -660,6 +663,113 @@ impl Value {
     #[track_caller]
     pub fn relu(&self) -> Value {
         self.unary(Op::Relu(0))
+    }
+
+    /// `sin x`. Derivative `cos x`.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(0.7);
+    /// let y = x.sin();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (0.7_f64.sin(), 0.7_f64.cos()));
+    /// ```
+    #[track_caller]
+    pub fn sin(&self) -> Value {
+        self.unary(Op::Sin(0))
+    }
+
+    /// `cos x`. Derivative `−sin x`.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(0.7);
+    /// x.cos().backward();
+    /// assert_eq!(x.grad(), -(0.7_f64.sin()));
+    /// ```
+    #[track_caller]
+    pub fn cos(&self) -> Value {
+        self.unary(Op::Cos(0))
+    }
+
+    /// `√x`. Derivative `1/(2√x)` from the output (+inf at 0); NaN below 0.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(4.0);
+    /// let y = x.sqrt();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (2.0, 0.25));
+    /// ```
+    #[track_caller]
+    pub fn sqrt(&self) -> Value {
+        self.unary(Op::Sqrt(0))
+    }
+
+    /// `|x|`. Derivative `sign x`, 0 at 0 (as PyTorch).
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(-2.0);
+    /// let y = x.abs();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (2.0, -1.0));
+    /// ```
+    #[track_caller]
+    pub fn abs(&self) -> Value {
+        self.unary(Op::Abs(0))
+    }
+
+    /// The larger of two values (NaN if either is NaN). Derivative 1 for the larger, 0 for
+    /// the other; ½ each on a tie (as PyTorch's `maximum`).
+    ///
+    /// ```
+    /// use scalargrad::Value;
+    /// let (a, b) = (Value::new(1.0), Value::new(3.0));
+    /// let y = a.max(&b);
+    /// y.backward();
+    /// assert_eq!((y.data(), a.grad(), b.grad()), (3.0, 0.0, 1.0));
+    /// ```
+    #[track_caller]
+    pub fn max(&self, other: &Value) -> Value {
+        self.binary(other, Op::Max(0, 1))
+    }
+
+    /// The smaller of two values (NaN if either is NaN). Derivative 1 for the smaller, 0 for
+    /// the other; ½ each on a tie.
+    ///
+    /// ```
+    /// use scalargrad::Value;
+    /// let (a, b) = (Value::new(1.0), Value::new(3.0));
+    /// let y = a.min(&b);
+    /// y.backward();
+    /// assert_eq!((y.data(), a.grad(), b.grad()), (1.0, 1.0, 0.0));
+    /// ```
+    #[track_caller]
+    pub fn min(&self, other: &Value) -> Value {
+        self.binary(other, Op::Min(0, 1))
+    }
+
+    /// `ln(1 + x)`, exact for tiny `x`. Derivative `1/(1 + x)`.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(1e-20);
+    /// let y = x.log1p();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (1e-20, 1.0));
+    /// ```
+    #[track_caller]
+    pub fn log1p(&self) -> Value {
+        self.unary(Op::Log1p(0))
+    }
+
+    /// `ln(1 + eˣ)`, without overflow. Derivative `σ(x)`.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(0.0);
+    /// let y = x.softplus();
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (2f64.ln(), 0.5));
+    /// ```
+    #[track_caller]
+    pub fn softplus(&self) -> Value {
+        self.unary(Op::Softplus(0))
     }
 
     /// `x₀ + x₁ + …` as one node, summed left to right (bit-for-bit the chain of binary
@@ -1136,6 +1246,9 @@ impl Pull<Rec> for RecPull<'_> {
     fn custom_derivative(&self, _: u32, _: Rec, _: Rec) -> Rec {
         unreachable!("a Value never records a custom op")
     }
+    fn custom_partial(&self, _: u32, _: usize, _: &[Rec], _: Rec) -> Rec {
+        unreachable!("a Value never records a custom op")
+    }
 }
 
 /// `Rec ∘ Rec` and `Rec ∘ f64` for the rules.
@@ -1198,6 +1311,30 @@ impl Scalar for Rec {
     }
     fn relu(self) -> Rec {
         self.unary(Op::Relu(0))
+    }
+    fn abs(self) -> Rec {
+        self.unary(Op::Abs(0))
+    }
+    fn sin(self) -> Rec {
+        self.unary(Op::Sin(0))
+    }
+    fn cos(self) -> Rec {
+        self.unary(Op::Cos(0))
+    }
+    fn sqrt(self) -> Rec {
+        self.unary(Op::Sqrt(0))
+    }
+    fn log1p(self) -> Rec {
+        self.unary(Op::Log1p(0))
+    }
+    fn softplus(self) -> Rec {
+        self.unary(Op::Softplus(0))
+    }
+    fn max(self, other: Rec) -> Rec {
+        Rec::record(Op::Max(0, 1), smallvec![self.0, other.0], [0; 2])
+    }
+    fn min(self, other: Rec) -> Rec {
+        Rec::record(Op::Min(0, 1), smallvec![self.0, other.0], [0; 2])
     }
 }
 

@@ -265,6 +265,61 @@ impl PyValue {
         Ok(PyValue { v: self.v.ln() })
     }
 
+    /// `sin x`.
+    fn sin(&self) -> PyValue {
+        PyValue { v: self.v.sin() }
+    }
+    /// `cos x`.
+    fn cos(&self) -> PyValue {
+        PyValue { v: self.v.cos() }
+    }
+    /// `√x`; `ValueError` for `x < 0` (as `math.sqrt`).
+    fn sqrt(&self) -> PyResult<PyValue> {
+        let x = self.v.data();
+        if x < 0.0 {
+            return Err(PyValueError::new_err(format!(
+                "math domain error: sqrt of {x} (sqrt needs x >= 0)"
+            )));
+        }
+        Ok(PyValue { v: self.v.sqrt() })
+    }
+    /// `abs(v)`: `|x|`, derivative `sign x` (0 at 0).
+    fn __abs__(&self) -> PyValue {
+        PyValue { v: self.v.abs() }
+    }
+    /// `ln(1 + x)`, exact for tiny `x`; `ValueError` for `x <= -1` (as `math.log1p`).
+    fn log1p(&self) -> PyResult<PyValue> {
+        let x = self.v.data();
+        if x <= -1.0 {
+            return Err(PyValueError::new_err(format!(
+                "math domain error: log1p of {x} (log1p needs x > -1)"
+            )));
+        }
+        Ok(PyValue { v: self.v.log1p() })
+    }
+    /// `ln(1 + e ** x)`, without overflow.
+    fn softplus(&self) -> PyValue {
+        PyValue {
+            v: self.v.softplus(),
+        }
+    }
+    /// The larger of this and `other` (a Value or a number); on a tie each gets half the
+    /// gradient.
+    fn max(&self, other: &Bound<'_, PyAny>) -> PyResult<PyValue> {
+        let other = value_operand(other, "max")?;
+        Ok(PyValue {
+            v: self.v.max(&other),
+        })
+    }
+    /// The smaller of this and `other` (a Value or a number); on a tie each gets half the
+    /// gradient.
+    fn min(&self, other: &Bound<'_, PyAny>) -> PyResult<PyValue> {
+        let other = value_operand(other, "min")?;
+        Ok(PyValue {
+            v: self.v.min(&other),
+        })
+    }
+
     /// Adds `d self / d n` to the `grad` of every `n` this value was computed from; the
     /// root is seeded with 1. No recursion limit; two calls add exactly twice.
     fn backward(&self) {
@@ -282,6 +337,18 @@ impl PyValue {
         let data = PyFloat::new(py, me.v.data()).repr()?;
         let grad = PyFloat::new(py, me.v.grad()).repr()?;
         Ok(format!("Value(data={data}, grad={grad})"))
+    }
+}
+
+/// `other` as a `Value` (a number becomes a constant), or `TypeError` naming `what`.
+fn value_operand(other: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+    match operand(other)? {
+        Some(Operand::Value(v)) => Ok(v),
+        Some(Operand::Number(x)) => Ok(Value::constant(x)),
+        None => Err(PyTypeError::new_err(format!(
+            "Value.{what} takes a Value or a number, not {}",
+            other.get_type().name()?
+        ))),
     }
 }
 

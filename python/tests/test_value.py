@@ -85,6 +85,14 @@ UNARY = [
     ("rdiv", lambda v: 3 / v, lambda x: 3 / x, [0.5, -2.0]),
     ("sub", lambda v: v - 3, lambda x: x - 3, [1.0]),
     ("div", lambda v: v / 4, lambda x: x / 4, [1.0]),
+    ("sin", lambda v: v.sin(), math.sin, [-1.0, 0.4]),
+    ("cos", lambda v: v.cos(), math.cos, [-1.0, 0.4]),
+    ("sqrt", lambda v: v.sqrt(), math.sqrt, [0.3, 4.0]),
+    ("abs", lambda v: abs(v), abs, [-2.0, 0.5]),
+    ("log1p", lambda v: v.log1p(), math.log1p, [-0.5, 1e-3, 3.0]),
+    ("softplus", lambda v: v.softplus(), lambda x: max(x, 0) + math.log1p(math.exp(-abs(x))), [-3.0, 0.0, 2.0]),
+    ("max", lambda v: v.max(0.5), lambda x: max(x, 0.5), [-1.0, 2.0]),
+    ("min", lambda v: v.min(Value(0.5)), lambda x: min(x, 0.5), [-1.0, 2.0]),
 ]
 
 
@@ -208,6 +216,12 @@ def test_invalid_values_raise_value_error():
         Value(-8.0) ** (1 / 3)  # complex in Python floats
     with pytest.raises(ValueError):
         Value(10**400)
+    with pytest.raises(ValueError):
+        Value(-1.0).sqrt()
+    with pytest.raises(ValueError):
+        Value(-1.0).log1p()
+    with pytest.raises(TypeError):
+        Value(1.0).max("a")
     with pytest.raises(ZeroDivisionError):
         Value(1.0) / 0
     with pytest.raises(ZeroDivisionError):
