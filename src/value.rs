@@ -772,8 +772,9 @@ impl Value {
         self.unary(Op::Softplus(0))
     }
 
-    /// `x₀ + x₁ + …` as one node, summed left to right (bit-for-bit the chain of binary
-    /// `+`). Derivative 1 for each. An empty sum is a constant 0; one term is that term.
+    /// `x₀ + x₁ + …` as one node, summed left to right (the value is bit-for-bit the chain
+    /// of binary `+`; the gradients too when no `Value` appears twice). Derivative 1 for
+    /// each. An empty sum is a constant 0; one term is that term.
     ///
     /// ```
     /// use scalargrad::Value;
@@ -802,7 +803,8 @@ impl Value {
     }
 
     /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to
-    /// right from `b` (micrograd's order: bit-for-bit the element-by-element graph).
+    /// right from `b` (micrograd's order: the value is bit-for-bit the element-by-element
+    /// graph's, and the gradients too when no `Value` appears twice).
     /// Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
     ///
     /// # Panics
