@@ -247,3 +247,25 @@ def test_to_dot():
     # a, b -> *; * and the constant 1 -> +; + -> relu
     assert dot.count("->") == 5
     assert "relu" in dot and "data -5.0000" in dot
+
+
+def test_another_thread_gets_an_exception_not_a_crash():
+    import threading
+
+    x = Value(1.0)
+    seen = []
+
+    def touch():
+        try:
+            x.data
+        except BaseException as e:  # PyO3's PanicException derives from BaseException
+            seen.append(type(e).__name__)
+        y = Value(2.0)  # each thread has its own arena
+        (y * y).backward()
+        seen.append(y.grad)
+
+    t = threading.Thread(target=touch)
+    t.start()
+    t.join()
+    assert seen == ["PanicException", 4.0]
+    assert x.data == 1.0
