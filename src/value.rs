@@ -21,7 +21,9 @@
 //!   slots in free-list order scattered later graphs and made W2 up to 8× slower after a few
 //!   rounds). A [`Value`] holds a generational key; nodes are freed in any order, their
 //!   slots reused, and a key whose node is gone is detected (panic with a sentence), never
-//!   read as another node. Because the arena is per thread,
+//!   read as another node. When a thread's last node is freed, no key can be outstanding,
+//!   and the arena starts afresh (slots handed out in order again). Because the arena is per
+//!   thread,
 //!   `Value` is neither `Send` nor `Sync`:
 //!
 //!   ```compile_fail
@@ -261,6 +263,12 @@ impl Arena {
             }
         }
         self.free = work;
+        if self.nodes.is_empty() && self.scope.is_empty() {
+            // No node is alive, so no key is either (every handle holds its node): start a
+            // fresh map, whose slots are handed out in order again (after many frees the
+            // free list hands them out scattered, and every lookup misses the cache).
+            self.nodes = SlotMap::with_capacity_and_key(self.nodes.capacity());
+        }
     }
 
     /// Fills `order` with the tracked nodes `root` was computed from, inputs before the
