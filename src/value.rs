@@ -5,14 +5,16 @@
 //! |---|---|---|
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
-//! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training, higher-order derivatives |
-//! | W2 chain, record + backward | ~110 ns/node | ~9 ns/node |
-//! | W3 wide, record + backward | ~95 ns/node | ~7 ns/node |
+//! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training (`mark`/`rewind`, `recompute`, fused layers), custom ops |
+//! | W2 chain, record + backward | 183 ns/node | 29 ns/node |
+//! | W3 wide, record + backward | 220 ns/node | 26 ns/node |
 //!
-//! (Medians from `cargo bench --bench value` and `cargo bench --bench w2_chain --bench w3_wide`
-//! in one session at N = 10⁵; see README "Performance". Each `Value` op is a thread-local
-//! lookup, a slotmap insert and reference-count updates; each `Graph` op one append to a dense
-//! tape.)
+//! (Medians of `cargo bench --bench value`, which times both on the workloads of
+//! `benches/WORKLOADS.md` at N = 10⁵ in one run, on a shared 2-core machine; see the README
+//! section "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
+//! updates on 88-byte nodes, and `backward` first searches the graph for a topological
+//! order; a `Graph` op is one append to a dense tape whose creation order is already
+//! topological.)
 //!
 //! # Design
 //! - **Arena.** Nodes live in a per-thread [`slotmap`] arena (a `DenseSlotMap`: the nodes
@@ -1351,6 +1353,12 @@ impl Scalar for Rec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_size() {
+        // the figure the module docs quote (slotmap adds a slot index and version per node)
+        assert_eq!(std::mem::size_of::<Node>(), 88);
+    }
 
     #[test]
     fn a_stale_key_panics_with_a_sentence() {
