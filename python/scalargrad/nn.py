@@ -40,6 +40,9 @@ class Neuron(Module):
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
 
+_NEURON_CALL = Neuron.__call__
+
+
 class Layer(Module):
     def __init__(self, nin, nout, **kwargs):
         if not isinstance(nout, int) or isinstance(nout, bool) or nout < 1:
@@ -47,8 +50,12 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x):
-        # micrograd's [n(x) for n in self.neurons], with x converted once
-        return _layer(self.neurons, x)
+        neurons = self.neurons
+        if all(type(n).__call__ is _NEURON_CALL for n in neurons):
+            # micrograd's [n(x) for n in self.neurons] in one Rust call, x converted once
+            return _layer(neurons, x)
+        out = [n(x) for n in neurons]  # a Neuron subclass with its own __call__
+        return out[0] if len(out) == 1 else out
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]

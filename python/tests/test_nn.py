@@ -1,6 +1,7 @@
 """scalargrad.nn: micrograd's classes, its initialisation order and its demo's numbers."""
 
 import gc
+import math
 import random
 import resource
 
@@ -127,3 +128,17 @@ def test_memory_is_flat_over_ten_thousand_demo_steps():
     assert live_nodes() == base
     growth_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_start
     assert growth_kib < 8 * 1024, f"peak RSS grew by {growth_kib} KiB"
+
+
+def test_a_neuron_subclass_with_its_own_call_is_used():
+    class TanhNeuron(Neuron):
+        def __call__(self, x):
+            return sum((wi * xi for wi, xi in zip(self.w, x)), self.b).tanh()
+
+    random.seed(5)
+    layer = Layer(2, 3)
+    layer.neurons[1] = TanhNeuron(2)
+    out = layer([0.5, -1.0])
+    n = layer.neurons[1]
+    want = math.tanh(n.b.data + n.w[0].data * 0.5 + n.w[1].data * -1.0)
+    assert out[1].data == pytest.approx(want, rel=1e-15)
