@@ -8,7 +8,7 @@ A neuron's forward pass is one Rust node (``b + w0*x0 + w1*x1 + ...``, micrograd
 
 import random
 
-from ._core import Value, layer as _layer, neuron as _neuron
+from ._core import Value, layer as _layer, mlp as _mlp, neuron as _neuron
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
@@ -64,13 +64,24 @@ class Layer(Module):
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
 
+_LAYER_CALL = Layer.__call__
+
+
 class MLP(Module):
     def __init__(self, nin, nouts):
         sz = [nin] + list(nouts)
         self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
 
     def __call__(self, x):
-        for layer in self.layers:
+        layers = self.layers
+        if layers and all(
+            type(layer).__call__ is _LAYER_CALL
+            and all(type(n).__call__ is _NEURON_CALL for n in layer.neurons)
+            for layer in layers
+        ):
+            # micrograd's layer-by-layer loop in one Rust call: hidden values stay in Rust
+            return _mlp(layers, x)
+        for layer in layers:  # a subclass with its own __call__ somewhere
             x = layer(x)
         return x
 

@@ -372,6 +372,37 @@ fn neuron(
 fn layer(py: Python<'_>, neurons: &Bound<'_, PyList>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let xs = inputs(x)?;
     let xs: Vec<&Value> = xs.iter().map(Input::get).collect();
+    let out = layer_values(py, neurons, &xs)?;
+    wrap_outputs(py, out)
+}
+
+/// A whole network's output on one input `x`: `layers` are objects with micrograd's
+/// `neurons`, each neuron with `w`, `b`, `nonlin`. The hidden layers' outputs stay in Rust
+/// (no Python object per hidden value); the result is a list, or the one `Value` of a
+/// one-output network.
+#[pyfunction]
+fn mlp(py: Python<'_>, layers: &Bound<'_, PyList>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let xs = inputs(x)?;
+    let mut cur: Vec<Value> = xs.iter().map(|i| i.get().clone()).collect();
+    drop(xs);
+    for layer in layers.iter() {
+        let neurons = layer.getattr(intern!(py, "neurons"))?;
+        let neurons = neurons
+            .cast::<PyList>()
+            .map_err(|_| PyTypeError::new_err("a Layer's neurons must be a list"))?;
+        let refs: Vec<&Value> = cur.iter().collect();
+        let next = layer_values(py, neurons, &refs)?;
+        cur = next;
+    }
+    wrap_outputs(py, cur)
+}
+
+/// Each neuron of `neurons` on the input `xs`.
+fn layer_values(
+    py: Python<'_>,
+    neurons: &Bound<'_, PyList>,
+    xs: &[&Value],
+) -> PyResult<Vec<Value>> {
     let mut out = Vec::with_capacity(neurons.len());
     for n in neurons.iter() {
         let b = n.getattr(intern!(py, "b"))?;
@@ -384,15 +415,20 @@ fn layer(py: Python<'_>, neurons: &Bound<'_, PyList>, x: &Bound<'_, PyAny>) -> P
             .cast::<PyList>()
             .map_err(|_| PyTypeError::new_err("a Neuron's weights must be a list of Values"))?;
         let nonlin = n.getattr(intern!(py, "nonlin"))?.is_truthy()?;
-        out.push(neuron_out(&b.v, w, &xs, nonlin)?);
+        out.push(neuron_out(&b.v, w, xs, nonlin)?.v);
     }
+    Ok(out)
+}
+
+/// A list of `Value`s, or the one `Value` if there is one (micrograd's layer convention).
+fn wrap_outputs(py: Python<'_>, mut out: Vec<Value>) -> PyResult<Py<PyAny>> {
     if out.len() == 1 {
         let v = out.pop().expect("one output");
-        return Ok(Py::new(py, v)?.into_any());
+        return Ok(Py::new(py, PyValue { v })?.into_any());
     }
     let objs = out
         .into_iter()
-        .map(|v| Py::new(py, v))
+        .map(|v| Py::new(py, PyValue { v }))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(PyList::new(py, objs)?.into_any().unbind())
 }
@@ -471,6 +507,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyValue>()?;
     m.add_function(wrap_pyfunction!(neuron, m)?)?;
     m.add_function(wrap_pyfunction!(layer, m)?)?;
+    m.add_function(wrap_pyfunction!(mlp, m)?)?;
     m.add_function(wrap_pyfunction!(live_nodes, m)?)?;
     Ok(())
 }

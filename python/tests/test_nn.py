@@ -142,3 +142,15 @@ def test_a_neuron_subclass_with_its_own_call_is_used():
     n = layer.neurons[1]
     want = math.tanh(n.b.data + n.w[0].data * 0.5 + n.w[1].data * -1.0)
     assert out[1].data == pytest.approx(want, rel=1e-15)
+
+    # and inside an MLP, which then runs layer by layer
+    random.seed(6)
+    model = MLP(2, [3, 1])
+    model.layers[0].neurons[2] = TanhNeuron(2)
+    n = model.layers[0].neurons[2]
+    h = [nn([0.5, -1.0]).data for nn in model.layers[0].neurons]
+    out = model([0.5, -1.0])
+    last = model.layers[1].neurons[0]
+    want = last.b.data + sum(w.data * hi for w, hi in zip(last.w, h))
+    assert out.data == pytest.approx(want, rel=1e-12)
+    assert h[2] == pytest.approx(math.tanh(n.b.data + n.w[0].data * 0.5 - n.w[1].data), rel=1e-15)
