@@ -8,4 +8,6 @@ to ``scalargrad`` in the imports is the only edit a micrograd program needs.
 from .engine import Value
 from . import nn
 
+__version__ = "0.1.0"
+
 __all__ = ["Value", "nn"]
