@@ -1,12 +1,13 @@
 //! `scalargrad._core`: the Python face of [`scalargrad::Value`].
 //!
 //! The Python package re-exports [`PyValue`] as `scalargrad.engine.Value` and builds
-//! `scalargrad.nn` (in Python, for micrograd's initialisation order) on [`neuron`].
+//! `scalargrad.nn` (in Python, for micrograd's initialisation order) on [`neuron`], [`layer`]
+//! and [`mlp`], which compute a neuron, a layer or a whole network in one call.
 //!
 //! Errors follow Python's float arithmetic: a bad operand returns `NotImplemented` (so Python
 //! raises `TypeError`), `x / 0` and `0 ** -1` raise `ZeroDivisionError`, a result Python's
-//! floats would make complex (`(-8) ** (1/3)`) or a `log` outside its domain raise
-//! `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
+//! floats would make complex (`(-8) ** (1/3)`), and `log`, `log1p` or `sqrt` outside their
+//! domains (as `math.log`, `math.log1p`, `math.sqrt`) raise `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
 //! Python exception; nothing aborts the interpreter.
 
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError, PyZeroDivisionError};
