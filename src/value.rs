@@ -214,19 +214,19 @@ impl Arena {
     #[track_caller]
     fn push(&mut self, op: Op, inputs: SmallVec<[Key; 2]>, words: [u32; 2]) -> Key {
         let mut tracked = false;
+        // The inputs' values by input number: one lookup per input for all three needs.
+        let mut values: SmallVec<[f64; 4]> = SmallVec::with_capacity(inputs.len());
         for &k in &inputs {
             let n = self.node_mut(k);
             n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
             tracked |= n.tracked;
+            values.push(n.value);
         }
-        let value = {
-            let nodes = &self.nodes;
-            op.eval(
-                |p| nodes[inputs[p as usize]].value,
-                operands(&op, &words, &self.iota),
-                &[],
-            )
-        };
+        let value = op.eval(
+            |p| values[p as usize],
+            operands(&op, &words, &self.iota),
+            &[],
+        );
         self.nodes.insert(Node {
             value,
             grad: 0.0,
