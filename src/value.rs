@@ -6,8 +6,8 @@
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
 //! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training (`mark`/`rewind`, `recompute`, fused layers), custom ops |
-//! | W2 chain, record + backward | 183 ns/node | 29 ns/node |
-//! | W3 wide, record + backward | 220 ns/node | 26 ns/node |
+//! | W2 chain, record + backward | 187 ns/node | 22.5 ns/node |
+//! | W3 wide, record + backward | 172 ns/node | 16.8 ns/node |
 //!
 //! (Medians of `cargo bench --bench value`, which times both on the workloads of
 //! `benches/WORKLOADS.md` at N = 10⁵ in one run, on a shared 2-core machine; see the README
