@@ -508,3 +508,22 @@ fn new_ops_equal_graph_to_second_order() {
         .remove(0);
     assert_eq!(s2.data(), -(0.6f64.sin()));
 }
+
+/// W3 of benches/WORKLOADS.md at N = 10⁵: the published checksums, exactly.
+#[test]
+fn w3_wide_checksums() {
+    let n = 100_000;
+    let (mut as_, mut bs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut acc = Value::constant(0.0);
+    for i in 0..n {
+        let a = Value::new((i % 10) as f64 * 0.1);
+        let b = Value::new(1.0 - (i % 3) as f64 * 0.2);
+        acc = if i == 0 { &a * &b } else { acc + &a * &b };
+        as_.push(a);
+        bs.push(b);
+    }
+    acc.backward();
+    assert_eq!(acc.data(), 36000.060000010635);
+    assert_eq!(as_.iter().map(Value::grad).sum::<f64>(), 80000.20000005729);
+    assert_eq!(bs.iter().map(Value::grad).sum::<f64>(), 45000.0);
+}
