@@ -40,6 +40,8 @@
 //! - [`guarantees`]: the misuse the compiler rejects (compile-fail examples).
 //! - `testing` (cargo feature `proptest`): strategies, random programs and assertions for
 //!   property-testing derivatives with proptest.
+//! - [`value`]: [`Value`], a handle that owns its node (micrograd-style: no graph object, no
+//!   lifetime), on the same rules; what the Python package is built on.
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
@@ -81,6 +83,7 @@ pub mod scalar;
 pub mod svg;
 #[cfg(feature = "proptest")]
 pub mod testing;
+pub mod value;
 mod var;
 pub mod versions;
 
@@ -89,6 +92,7 @@ pub use dot::Dot;
 pub use graph::{Graph, Mark, NonFinite};
 pub use scalar::Scalar;
 pub use svg::Svg;
+pub use value::Value;
 pub use var::Var;
 
 #[doc = include_str!("../README.md")]

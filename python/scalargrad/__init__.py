@@ -1,0 +1,13 @@
+"""scalargrad: a drop-in micrograd at Rust speed.
+
+``from scalargrad import Value``, ``from scalargrad.engine import Value`` and
+``from scalargrad.nn import Neuron, Layer, MLP`` are micrograd's names: changing ``micrograd``
+to ``scalargrad`` in the imports is the only edit a micrograd program needs.
+"""
+
+from .engine import Value
+from . import nn
+
+__version__ = "0.1.0"
+
+__all__ = ["Value", "nn"]
