@@ -62,10 +62,9 @@ impl Graph {
             if !reached[i] {
                 continue;
             }
-            let node = t.nodes[i];
-            let op = node.op;
+            let op = t.op(i);
             let kind = match op {
-                crate::op::Op::Leaf if node.tracked() => "var".to_owned(),
+                crate::op::Op::Leaf if t.tracked(i) => "var".to_owned(),
                 crate::op::Op::Leaf => "const".to_owned(),
                 _ => escape(t.op_name(op)),
             };
@@ -76,8 +75,8 @@ impl Graph {
             let _ = writeln!(
                 text,
                 "  n{i} [label=\"{label} | value {} | grad {}\"];",
-                short(node.value),
-                short(node.grad)
+                short(t.values[i]),
+                short(t.grads[i])
             );
             op.for_each_input(&t.operands, |p| {
                 reached[p as usize] = true;

@@ -5,7 +5,8 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use crate::custom::CustomOp;
 use crate::graph::{Graph, NodeId};
-use crate::op::{self, Op};
+use crate::tape::{Tape, TRACKED};
+use crate::op::{Op, Span, Wants};
 
 /// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -77,7 +78,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn value(self) -> f64 {
-        self.graph.tape().node(self.id).value
+        let t = self.graph.tape();
+        t.values[t.pos(self.id) as usize]
     }
 
     /// The gradient accumulated into this node by every [`Var::backward`] since the last
@@ -96,7 +98,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn grad(self) -> f64 {
-        self.graph.tape().node(self.id).grad
+        let t = self.graph.tape();
+        t.grads[t.pos(self.id) as usize]
     }
 
     /// Whether this node depends on a [`Graph::var`] leaf (and so receives gradients).
@@ -110,7 +113,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn is_tracked(self) -> bool {
-        self.graph.tape().node(self.id).tracked()
+        let t = self.graph.tape();
+        t.tracked(t.pos(self.id) as usize)
     }
 
     /// Sets a leaf's value, as an optimizer step does. Nodes computed from it keep their old
@@ -131,13 +135,13 @@ impl<'g> Var<'g> {
     pub fn set_value(self, value: f64) {
         let mut t = self.graph.tape_mut();
         let p = t.pos(self.id) as usize;
-        let op = t.nodes[p].op;
-        assert!(
-            op == Op::Leaf,
-            "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, an \
-             op's value is computed from its inputs",
-            t.op_name(op)
-        );
+        if !t.is_leaf(p) {
+            panic!(
+                "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, \
+                 an op's value is computed from its inputs",
+                t.op_name(t.op(p))
+            );
+        }
         if t.anomaly && !value.is_finite() {
             panic!(
                 "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
@@ -145,7 +149,7 @@ impl<'g> Var<'g> {
                 std::panic::Location::caller()
             );
         }
-        t.nodes[p].value = value;
+        t.values[p] = value;
     }
 
     /// Gives the node a label that [`Graph::to_dot`] shows (`"apple"`, `"tax"`, …).
@@ -215,10 +219,7 @@ impl<'g> Var<'g> {
     pub fn pow(self, k: f64) -> Self {
         let mut t = self.graph.tape_mut();
         let a = t.pos(self.id);
-        t.reserve_operands(2);
-        let at = t.operands.len() as u32;
-        t.operands.extend_from_slice(&op::exponent_words(k));
-        let id = t.push_op(Op::Pow(a, at));
+        let id = t.push_op(Op::Pow(a, k));
         Var::new(self.graph, id)
     }
 
@@ -338,34 +339,42 @@ impl fmt::Debug for Var<'_> {
         let t = self.graph.tape();
         match t.try_pos(self.id) {
             Some(p) => {
-                let n = &t.nodes[p as usize];
-                write!(f, "Var({} = {}, grad {})", t.op_name(n.op), n.value, n.grad)
+                let p = p as usize;
+                let op = t.op_name(t.op(p));
+                write!(f, "Var({} = {}, grad {})", op, t.values[p], t.grads[p])
             }
             None => write!(f, "Var(freed)"),
         }
     }
 }
 
-/// Records an n-ary op over the inputs `[head,] a₀, b₀, a₁, b₁, …` (or `a₀, a₁, …`).
+/// The positions of `vs` as a [`Span`] (a run if they are consecutive, else a list
+/// appended to the operand table), and whether all and whether any of them is tracked.
+///
+/// # Panics
+/// If a handle is from another graph or freed (the operand table left as it was).
 #[inline(always)]
 #[track_caller]
-fn nary<'g>(
-    graph: &'g Graph,
-    (head, a, b): (Option<Var<'g>>, &[Var<'g>], Option<&[Var<'g>]>),
-    op: impl FnOnce(u32) -> Op,
-) -> Var<'g> {
-    let mut t = graph.tape_mut();
-    match t.push_operands(graph, head, a, b) {
-        Ok((start, tracked)) => {
-            let id = t.push_op_tracked(op(start), tracked);
-            Var::new(graph, id)
+fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
+    let (mut all, mut any, mut run) = (true, false, true);
+    let first = vs[0].id.pos;
+    for (i, v) in vs.iter().enumerate() {
+        if !std::ptr::eq(graph, v.graph) || !t.is_live_fast(v.id) {
+            graph.check_same(*v);
+            t.pos(v.id); // panics if freed; a live handle on the slow path goes on
         }
-        Err(v) => {
-            graph.check_same(v);
-            t.pos(v.id());
-            unreachable!("a handle that push_operands rejects is foreign or freed")
-        }
+        let tracked = t.words[v.id.pos as usize] & TRACKED != 0;
+        all &= tracked;
+        any |= tracked;
+        run &= v.id.pos == first.wrapping_add(i as u32);
     }
+    if run {
+        return (Span::Run(first), all, any);
+    }
+    t.reserve_operands(vs.len());
+    let start = t.operands.len() as u32;
+    t.operands.extend(vs.iter().map(|v| v.id.pos));
+    (Span::List(start), all, any)
 }
 
 impl Graph {
@@ -392,8 +401,11 @@ impl Graph {
             xs[0].pos(); // panics if freed, like every other path
             return xs[0];
         }
-        let len = u32::try_from(xs.len()).unwrap_or(u32::MAX);
-        nary(self, (None, xs, None), |start| Op::Sum { start, len })
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let (xs, _, tracked) = span_of(self, &mut t, xs);
+        let id = t.push_op_tracked(Op::Sum { xs, len }, tracked);
+        Var::new(self, id)
     }
 
     /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
@@ -456,9 +468,26 @@ impl Graph {
             }
             Some(_) => {}
         }
-        let (pairs, bias) = (u32::try_from(w.len()).unwrap_or(u32::MAX), b.is_some());
-        let op = |start| Op::Dot { start, pairs, bias };
-        nary(self, (b, w, Some(x)), op)
+        let len = u32::try_from(w.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let bias = b.map(|b| {
+            self.check_same(b);
+            t.pos(b.id)
+        });
+        // (a panic on a bad `x` may leave `w`'s list in the operand table, unused)
+        let (w, w_all, w_any) = span_of(self, &mut t, w);
+        let (x, x_all, x_any) = span_of(self, &mut t, x);
+        let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
+        let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
+        let op = Op::Dot {
+            w,
+            x,
+            len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, tracked);
+        Var::new(self, id)
     }
 }
 
@@ -521,4 +550,10 @@ impl<'g> Neg for Var<'g> {
     fn neg(self) -> Var<'g> {
         self.unary(Op::Neg)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_terms() -> ! {
+    panic!("scalargrad: an n-ary op takes at most 4,294,967,295 terms")
 }
