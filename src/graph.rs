@@ -100,7 +100,6 @@ pub struct Mark {
     epoch: u32,
 }
 
-
 #[cold]
 #[inline(never)]
 #[track_caller]
@@ -275,7 +274,11 @@ impl Graph {
         if let Err(problem) = self.check_mark(&t, mark) {
             panic!("scalargrad: Graph::rewind {problem}");
         }
-        t.truncate(mark.nodes as usize, mark.far as usize, mark.operands as usize);
+        t.truncate(
+            mark.nodes as usize,
+            mark.far as usize,
+            mark.operands as usize,
+        );
     }
 
     /// Whether `mark` describes this graph's history (see [`Graph::rewind`]'s panics).

@@ -61,7 +61,10 @@ pub(crate) enum Op {
     /// Input position and index into the graph's table of custom ops.
     Custom(u32, u32),
     /// `len` inputs, summed left to right.
-    Sum { xs: Span, len: u32 },
+    Sum {
+        xs: Span,
+        len: u32,
+    },
     /// `[b] + w₀x₀ + w₁x₁ + …` over `len` pairs; `wants` says which inputs want a gradient
     /// (see [`Wants`]), so the reverse pass over runs needs no per-input test.
     Dot {

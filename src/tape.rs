@@ -376,7 +376,11 @@ impl Tape {
         self.grads.truncate(keep);
         self.words.truncate(keep);
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
-        while self.cuts.last().is_some_and(|&(_, len)| len as usize >= keep) {
+        while self
+            .cuts
+            .last()
+            .is_some_and(|&(_, len)| len as usize >= keep)
+        {
             self.cuts.pop();
         }
         self.cuts.push((self.epoch, keep as u32));

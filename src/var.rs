@@ -5,8 +5,8 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use crate::custom::CustomOp;
 use crate::graph::{Graph, NodeId};
-use crate::tape::{Tape, TRACKED};
 use crate::op::{Op, Span, Wants};
+use crate::tape::{Tape, TRACKED};
 
 /// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
 ///
