@@ -7,7 +7,7 @@
 //! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
 
 use crate::op::{Op, Pull, Seq, Wants, TAG_LEAF, TAG_MASK};
-use crate::tape::{op_at, Tape, REACHED, TRACKED};
+use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
 
 impl<'g> Var<'g> {
@@ -134,11 +134,13 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             }
             continue;
         }
-        let op = op_at(pull.words, far, i);
-        op.pullback(operands, pull.values[i], g, &mut pull);
-        if ANOMALY && pull.non_finite {
-            report_backward_anomaly(&op, i, g, pull.values, operands, customs);
-        }
+        let y = pull.values[i];
+        crate::op::with_op!(word, i as u32, far, |op| {
+            op.pullback(operands, y, g, &mut pull);
+            if ANOMALY && pull.non_finite {
+                report_backward_anomaly(&op, i, g, pull.values, operands, customs);
+            }
+        });
     }
 }
 

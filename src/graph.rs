@@ -384,18 +384,19 @@ impl Graph {
             if words[i] & crate::op::TAG_MASK == crate::op::TAG_LEAF {
                 continue;
             }
-            let op = crate::tape::op_at(words, far, i);
-            let value = op.eval(values, operands, customs);
-            values[i] = value;
-            if anomaly && !value.is_finite() && first_bad.is_none() {
-                let mut finite_inputs = true;
-                op.for_each_input(operands, |p| {
-                    finite_inputs &= values[p as usize].is_finite()
-                });
-                if finite_inputs {
-                    first_bad = Some((op, value));
+            crate::op::with_op!(words[i], i as u32, far, |op| {
+                let value = op.eval(values, operands, customs);
+                values[i] = value;
+                if anomaly && !value.is_finite() && first_bad.is_none() {
+                    let mut finite_inputs = true;
+                    op.for_each_input(operands, |p| {
+                        finite_inputs &= values[p as usize].is_finite()
+                    });
+                    if finite_inputs {
+                        first_bad = Some((op, value));
+                    }
                 }
-            }
+            });
         }
         if let Some((op, value)) = first_bad {
             // the first op that made finite inputs non-finite: this panics

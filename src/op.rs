@@ -173,8 +173,10 @@ pub(crate) trait Pull<S: Scalar> {
 
 /// Tape-word tags (see `tape`): 0 is a leaf, 1 an op kept whole in the side table; the ops
 /// listed here pack into the word itself, with their inputs as distances back from the node.
+/// Also defines `with_op!`, which decodes a word and runs code on the op *per tag*, so that
+/// the op's rule is inlined with its variant known (one dispatch, not decode then match).
 macro_rules! packed_ops {
-    (binary: $($B:ident = $bt:literal),*; unary: $($U:ident = $ut:literal),* $(,)?) => {
+    ($d:tt binary: $($B:ident = $bt:literal),*; unary: $($U:ident = $ut:literal),* $(,)?) => {
         impl Op {
             /// The op as a tape word: its tag in the low [`TAG_BITS`] bits and its inputs as
             /// distances back from `pos` in two [`DELTA_BITS`]-bit fields above the flags;
@@ -193,19 +195,38 @@ macro_rules! packed_ops {
                 }
             }
 
-            /// The op of a packed word at `pos` (not [`TAG_FAR`]).
-            #[inline(always)]
-            pub(crate) fn unpack(word: u64, pos: u32) -> Op {
-                let a = pos - ((word >> A_SHIFT) as u32 & DELTA_MAX);
-                let b = pos - ((word >> B_SHIFT) as u32 & DELTA_MAX);
-                match word & TAG_MASK {
-                    TAG_LEAF => Op::Leaf,
-                    $($bt => Op::$B(a, b),)*
-                    $($ut => Op::$U(a),)*
+        }
+
+        /// `with_op!(word, pos, far, |op| body)`: `body` with `op` bound to the op of the
+        /// tape word `word` at position `pos` (`far`: the side table), expanded once per tag.
+        macro_rules! with_op {
+            ($d word:expr, $d pos:expr, $d far:expr, |$d op:ident| $d body:expr) => {{
+                let (word, pos): (u64, u32) = ($d word, $d pos);
+                let a = pos.wrapping_sub((word >> $crate::op::A_SHIFT) as u32 & $crate::op::DELTA_MAX);
+                let b = pos.wrapping_sub((word >> $crate::op::B_SHIFT) as u32 & $crate::op::DELTA_MAX);
+                let _ = (a, b);
+                match word & $crate::op::TAG_MASK {
+                    $crate::op::TAG_LEAF => {
+                        let $d op = $crate::op::Op::Leaf;
+                        $d body
+                    }
+                    $crate::op::TAG_FAR => {
+                        let $d op: $crate::op::Op = $d far[(word >> $crate::tape::FAR_SHIFT) as usize];
+                        $d body
+                    }
+                    $($bt => {
+                        let $d op = $crate::op::Op::$B(a, b);
+                        $d body
+                    })*
+                    $($ut => {
+                        let $d op = $crate::op::Op::$U(a);
+                        $d body
+                    })*
                     _ => unreachable!("a tape word with an unknown tag"),
                 }
-            }
+            }};
         }
+        pub(crate) use with_op;
     };
 }
 
@@ -223,7 +244,7 @@ pub(crate) const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;
 pub(crate) const DELTA_MAX: u32 = (1 << DELTA_BITS) - 1;
 
 packed_ops! {
-    binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6;
+    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6;
     unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12,
 }
 

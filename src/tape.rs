@@ -82,7 +82,7 @@ pub(crate) struct NodeId {
 pub(crate) const TRACKED: u64 = 1 << 6;
 /// Word flag: the running reverse pass has given this node a share (scratch flag).
 pub(crate) const REACHED: u64 = 1 << 7;
-const FAR_SHIFT: u32 = 8;
+pub(crate) const FAR_SHIFT: u32 = 8;
 
 /// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
 pub const SPARE_CAP_BYTES: usize = 512 << 20;
@@ -423,12 +423,7 @@ impl Tape {
 /// The op of the node at `pos`, from its word (and the side table).
 #[inline(always)]
 pub(crate) fn op_at(words: &[u64], far: &[Op], pos: usize) -> Op {
-    let word = words[pos];
-    if word & TAG_MASK == TAG_FAR {
-        far[(word >> FAR_SHIFT) as usize]
-    } else {
-        Op::unpack(word, pos as u32)
-    }
+    crate::op::with_op!(words[pos], pos as u32, far, |op| op)
 }
 
 #[cold]

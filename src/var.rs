@@ -356,18 +356,23 @@ impl fmt::Debug for Var<'_> {
 #[inline(always)]
 #[track_caller]
 fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
-    let (mut all, mut any, mut run) = (true, false, true);
+    // Checks first (a tight loop that only branches out on trouble), then one branch-free
+    // pass: the AND and OR of the words give "all tracked" and "any tracked".
+    if !vs
+        .iter()
+        .all(|v| std::ptr::eq(graph, v.graph) && t.is_live_fast(v.id))
+    {
+        check_each(graph, t, vs);
+    }
     let first = vs[0].id.pos;
+    let (mut and, mut or, mut run) = (u64::MAX, 0, true);
     for (i, v) in vs.iter().enumerate() {
-        if !std::ptr::eq(graph, v.graph) || !t.is_live_fast(v.id) {
-            graph.check_same(*v);
-            t.pos(v.id); // panics if freed; a live handle on the slow path goes on
-        }
-        let tracked = t.words[v.id.pos as usize] & TRACKED != 0;
-        all &= tracked;
-        any |= tracked;
+        let word = t.words[v.id.pos as usize];
+        and &= word;
+        or |= word;
         run &= v.id.pos == first.wrapping_add(i as u32);
     }
+    let (all, any) = (and & TRACKED != 0, or & TRACKED != 0);
     if run {
         return (Span::Run(first), all, any);
     }
@@ -375,6 +380,17 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     let start = t.operands.len() as u32;
     t.operands.extend(vs.iter().map(|v| v.id.pos));
     (Span::List(start), all, any)
+}
+
+/// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn check_each<'g>(graph: &'g Graph, t: &Tape, vs: &[Var<'g>]) {
+    for v in vs {
+        graph.check_same(*v);
+        t.pos(v.id);
+    }
 }
 
 impl Graph {
