@@ -453,7 +453,7 @@ impl Graph {
         let bad = t
             .values
             .iter()
-            .zip(&t.grads)
+            .zip(t.grads.iter())
             .position(|(v, g)| !v.is_finite() || !g.is_finite());
         match bad {
             None => Ok(()),
