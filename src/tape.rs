@@ -120,7 +120,7 @@ impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
         self.truncate(0);
     }
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.0.reserve(PAD + n);
+        self.0.reserve_exact(PAD + n);
     }
     fn capacity(&self) -> usize {
         self.0.capacity()
@@ -350,8 +350,8 @@ impl Tape {
     #[inline(always)]
     fn push(&mut self, word: u64, value: f64) -> NodeId {
         let pos = self.len();
-        if pos >= u32::MAX as usize {
-            too_many();
+        if pos == self.values.capacity() {
+            self.grow();
         }
         self.values.push(value);
         self.grads.push(0.0);
@@ -360,6 +360,22 @@ impl Tape {
             pos: pos as u32,
             epoch: self.epoch,
         }
+    }
+
+    /// Makes room for 3× the current nodes more (at least 1,024) in all three arrays at
+    /// once: growing 4× instead of 2× copies a third as much and faults in fewer fresh
+    /// pages on the way to a big graph (pages reserved but not written cost no memory).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let len = self.len();
+        if len >= u32::MAX as usize {
+            too_many();
+        }
+        let more = (3 * len).max(1024).min(u32::MAX as usize - len);
+        self.values.reserve_exact(more);
+        self.grads.reserve(more);
+        self.words.reserve(more);
     }
 
     /// Appends an op node: computes its value with the op's forward rule and whether it is
