@@ -382,6 +382,89 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     (Span::List(start), all, any)
 }
 
+/// Inputs of dot products checked once for several (a layer's inputs, shared by its
+/// neurons): where they are and whether all / any of them is tracked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Inputs<'g> {
+    graph: &'g Graph,
+    span: Span,
+    len: u32,
+    all: bool,
+    any: bool,
+}
+
+impl Graph {
+    /// Checks `xs` once for [`Graph::affine_run`].
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    #[track_caller]
+    pub(crate) fn inputs<'g>(&'g self, xs: &[Var<'g>]) -> Inputs<'g> {
+        assert!(!xs.is_empty(), "scalargrad: dot product of no terms");
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let (span, all, any) = span_of(self, &mut self.tape_mut(), xs);
+        Inputs {
+            graph: self,
+            span,
+            len,
+            all,
+            any,
+        }
+    }
+
+    /// [`Graph::affine`] (or [`Graph::dot`] without `b`) for a neuron: `w` are leaves
+    /// created one after another by [`Graph::var`] (a run of tracked positions), `x` checked
+    /// by [`Graph::inputs`]. Only `w`'s last handle is checked: a rewind that freed any of
+    /// the run freed its last one too.
+    ///
+    /// # Panics
+    /// If the lengths differ, or a handle is foreign or freed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn affine_run<'g>(
+        &'g self,
+        b: Option<Var<'g>>,
+        w: &[Var<'g>],
+        x: Inputs<'g>,
+    ) -> Var<'g> {
+        if !std::ptr::eq(self, x.graph) {
+            self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
+        }
+        assert_eq!(
+            w.len(),
+            x.len as usize,
+            "scalargrad: dot of {} weights with {} inputs",
+            w.len(),
+            x.len
+        );
+        let mut t = self.tape_mut();
+        let last = w[w.len() - 1];
+        if !std::ptr::eq(self, last.graph) || !t.is_live_fast(last.id) {
+            check_each(self, &t, &[last]);
+        }
+        debug_assert!(w
+            .iter()
+            .enumerate()
+            .all(|(i, v)| v.id.pos == w[0].id.pos + i as u32 && t.tracked(v.id.pos as usize)));
+        let bias = b.map(|b| {
+            if !std::ptr::eq(self, b.graph) || !t.is_live_fast(b.id) {
+                check_each(self, &t, &[b]);
+            }
+            b.id.pos
+        });
+        let wants = Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true));
+        let op = Op::Dot {
+            w: Span::Run(w[0].id.pos),
+            x: x.span,
+            len: x.len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, true);
+        Var::new(self, id)
+    }
+}
+
 /// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
 #[cold]
 #[inline(never)]

@@ -136,8 +136,17 @@ impl<'g> Layer<'g> {
             // consecutive positions, so the next layer's neurons read them as one run (a
             // contiguous dot product forward and `axpy` backward; see `tape`).
             Fusion::Fused => {
-                let mut out: Vec<Var<'g>> =
-                    self.neurons.iter().map(|n| n.pre_activation(x)).collect();
+                // the inputs are checked once for all neurons
+                let mut out: Vec<Var<'g>> = match x.first() {
+                    Some(x0) if x.len() == self.nin() => {
+                        let xs = x0.graph().inputs(x);
+                        self.neurons
+                            .iter()
+                            .map(|n| n.pre_activation_of(xs))
+                            .collect()
+                    }
+                    _ => self.neurons.iter().map(|n| n.pre_activation(x)).collect(),
+                };
                 for (y, n) in out.iter_mut().zip(&self.neurons) {
                     *y = n.activation().apply(*y);
                 }
