@@ -3,7 +3,7 @@
 //! An op node stores the *positions* of its inputs on the tape (see [`tape`](crate::tape)),
 //! so the reverse pass reads inputs from dense arrays with no lookups. Inputs always sit at
 //! lower positions than the node itself: creation order is a topological order. On the tape
-//! the common ops are packed into one 8-byte word (see [`Op::pack`]); the rest sit whole in
+//! the common ops are packed into one 8-byte word (see `Op::pack`); the rest sit whole in
 //! a side table.
 //!
 //! Each rule pair below reads `forward` then `pullback`: the pullback receives the upstream
@@ -31,7 +31,7 @@
 //!
 //! The n-ary `Sum` and `Dot` round exactly like the chain of binary nodes they replace, so
 //! their values and gradients are bit-for-bit those of the element-by-element graph. Their
-//! inputs are [`Span`]s: a run of consecutive tape positions (a neuron's weights, a layer's
+//! inputs are `Span`s: a run of consecutive tape positions (a neuron's weights, a layer's
 //! outputs) or a list in the operand table. Over runs, the forward rule is a loop over two
 //! slices and the reverse pass two `axpy` loops the compiler vectorises.
 

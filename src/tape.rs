@@ -10,7 +10,7 @@
 //! - `words`: the op in 8 bytes. The low 6 bits are a tag, then two flags (`TRACKED`: the
 //!   node depends on a [`Graph::var`](crate::Graph::var) leaf; `REACHED`: the running reverse
 //!   pass gave it a share), then up to two inputs as *distances back* from `p`, 28 bits each
-//!   (see [`Op::pack`]). Leaves and the common unary and binary ops fit; an op that does not
+//!   (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
 //!   (n-ary `sum`/`dot`, `pow`'s constant exponent, custom ops, an input more than 2²⁸
 //!   positions back) is stored whole in the side table `far`, and its word holds the index.
 //!

@@ -17,7 +17,8 @@ use crate::tape::{Tape, TRACKED};
 /// # Panics
 /// Every method and operator panics with a message saying so if a handle belongs to another
 /// graph than the one it is combined with, or points to a node that was freed by
-/// [`Graph::rewind`]. A handle never reads another node's data: keys are generational.
+/// [`Graph::rewind`]. A handle never reads another node's data: it is checked against the
+/// graph's rewinds (see [`tape`](crate::tape)).
 ///
 /// ```
 /// use scalargrad::Graph;
