@@ -11,6 +11,8 @@
 //! At the end the example draws the decision boundary with the data points (SVG).
 //!
 //! Run: `cargo run --release --example moons [-- --steps N --random-init --seed S --out PATH]`
+//! (the picture goes to `target/moons.svg` unless `--out` says otherwise; `docs/moons.svg`,
+//! the one the README shows, is only rewritten by `--out docs/moons.svg`).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -26,8 +28,9 @@ use scalargrad::Graph;
 /// micrograd's two-moons demo on scalargrad: MLP(2, [16, 16, 1]), hinge loss + L2, SGD.
 #[derive(Parser, Debug)]
 struct Args {
-    /// Number of SGD steps (the learning rate 1 − 0.9·k/100 turns negative past k = 111).
-    #[arg(long, default_value_t = moons::STEPS)]
+    /// Number of SGD steps, at most 112 (the learning rate 1 − 0.9·k/100 of step k turns
+    /// negative at k = 112).
+    #[arg(long, default_value_t = moons::STEPS, value_parser = parse_steps)]
     steps: usize,
     /// Seed for --random-init.
     #[arg(long, default_value_t = 1337)]
@@ -36,8 +39,26 @@ struct Args {
     #[arg(long)]
     random_init: bool,
     /// Where to write the decision-boundary picture (SVG).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/moons.svg"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/target/moons.svg"))]
     out: PathBuf,
+}
+
+/// `--steps`: a whole number of steps whose learning rates are all positive.
+fn parse_steps(arg: &str) -> Result<usize, String> {
+    use scalargrad::nn::optim::{LinearDecay, Schedule};
+    let steps: usize = arg
+        .parse()
+        .map_err(|_| format!("`{arg}` is not a whole number of steps"))?;
+    let schedule = LinearDecay::micrograd();
+    match (0..steps).find(|&k| schedule.rate(k) <= 0.0) {
+        Some(k) => Err(format!(
+            "{steps} steps would train with the learning rate 1 − 0.9·k/100 = {:.3} at step \
+             {k} (it is ≤ 0 from step {k} on, and a negative rate climbs the loss); use at \
+             most {k} steps",
+            schedule.rate(k)
+        )),
+        None => Ok(steps),
+    }
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -31,21 +31,50 @@ fn status_kb(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+const USAGE: &str = "usage: scale [chain|wide] [N ≥ 1] [reserve]";
+
+/// The command line: `[chain|wide] [N] [reserve]`, each checked, with the defaults above.
+fn parse_args(args: &[String]) -> Result<(&str, usize, bool), String> {
+    let workload = args.first().map_or("chain", String::as_str);
+    if workload != "chain" && workload != "wide" {
+        return Err(format!(
+            "unknown workload `{workload}`: use `chain` or `wide`"
+        ));
+    }
+    let n = match args.get(1) {
+        None => 2_000_000,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(format!("N must be a whole number ≥ 1, not `{s}`")),
+        },
+    };
+    let reserve = match args.get(2).map(String::as_str) {
+        None => false,
+        Some("reserve") => true,
+        Some(other) => return Err(format!("unknown option `{other}`: only `reserve`")),
+    };
+    if args.len() > 3 {
+        return Err(format!("unexpected argument `{}`", args[3]));
+    }
+    Ok((workload, n, reserve))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let workload = args.first().map(String::as_str).unwrap_or("chain");
-    let n: usize = args
-        .get(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2_000_000);
-    let reserve = args.iter().any(|a| a == "reserve");
+    let (workload, n, reserve) = match parse_args(&args) {
+        Ok(parsed) => parsed,
+        Err(problem) => {
+            eprintln!("scale: {problem}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
 
     let before = status_kb("VmHWM:");
     let t0 = Instant::now();
-    let expected_nodes = match workload {
-        "chain" => 5 * n + 1,
-        "wide" => 4 * n - 1,
-        other => panic!("unknown workload {other:?}: use `chain` or `wide`"),
+    let expected_nodes = if workload == "chain" {
+        5 * n + 1
+    } else {
+        4 * n - 1
     };
     let g = if reserve {
         Graph::with_capacity(expected_nodes)

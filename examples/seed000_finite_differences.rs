@@ -189,6 +189,7 @@ pub fn grads_format(grad: &[f64]) -> [String; 4] {
 }
 
 fn main() {
+    println!("(log lines quote the seed's Korean format: 예측 = prediction, 손실 = loss)");
     println!("== autograd: one forward + one backward pass per step ==");
     let exact = train_autograd();
     for line in &exact.log {

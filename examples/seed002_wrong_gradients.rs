@@ -338,6 +338,7 @@ pub fn train(gradients: fn(&Point) -> [f64; 8]) -> (Vec<LogLine>, Point) {
 }
 
 fn main() {
+    println!("(log lines quote the seed's Korean format: 예측 = prediction, 손실 = loss)");
     println!("== the seed's training, replayed with its own (partly wrong) gradients ==");
     let (log, _) = train(hand_gradients);
     for line in &log {

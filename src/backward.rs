@@ -40,6 +40,7 @@ impl<'g> Var<'g> {
     pub fn backward(self) {
         let mut t = self.graph().tape_mut();
         let root = t.pos(self.id());
+        crate::versions::check(&mut t, root as usize);
         reverse_pass(&mut t, root as usize);
     }
 }
@@ -155,7 +156,7 @@ fn report_backward_anomaly(
     customs: &crate::custom::CustomTable,
 ) {
     let name = match *op {
-        Op::Custom(_, f) => customs[f as usize].name(),
+        Op::Custom(_, f) | Op::CustomN { f, .. } => customs[f as usize].name(),
         _ => op.name(),
     };
     let mut inputs = Vec::new();
@@ -267,6 +268,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
             }
         }
     }
+    fn custom_partial(&self, index: u32, i: usize, xs: &[f64], y: f64) -> f64 {
+        self.customs[index as usize].partial_f64(i, xs, y)
+    }
 }
 
 impl Graph {
@@ -303,6 +307,7 @@ impl Graph {
             self.check_same(x);
         }
         let root = y.pos() as usize;
+        crate::versions::check(&mut self.tape_mut(), root);
         let leads = self.leads_to(root, xs);
         let mut adjoint: Vec<Option<Var<'g>>> = vec![None; root + 1];
         if y.is_tracked() && leads[root] {
@@ -314,7 +319,7 @@ impl Graph {
             let (op, out, local) = {
                 let t = self.tape();
                 let out = Var::new(self, t.id_at(i));
-                let mut local = Vec::new();
+                let mut local = smallvec::SmallVec::new();
                 let op = t.op(i).localize(&t.operands, &mut local);
                 (op, out, local)
             };
@@ -388,6 +393,9 @@ impl<'g> Pull<Var<'g>> for NodePull<'_, 'g> {
         });
     }
     fn custom_derivative(&self, index: u32, x: Var<'g>, y: Var<'g>) -> Var<'g> {
-        self.graph.custom_fn(index).derivative_var(x, y)
+        crate::custom::derivative_node(self.graph, index, x, y)
+    }
+    fn custom_partial(&self, index: u32, i: usize, xs: &[Var<'g>], y: Var<'g>) -> Var<'g> {
+        crate::custom::partial_node(self.graph, index, i, xs, y)
     }
 }

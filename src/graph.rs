@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::custom::{CustomOp, ErasedUnary, UnaryFn};
 pub(crate) use crate::tape::NodeId;
-use crate::tape::Tape;
+pub(crate) use crate::tape::Tape;
 pub use crate::tape::SPARE_CAP_BYTES;
 use crate::Var;
 
@@ -43,7 +43,10 @@ pub fn release_spare_buffers() {
 ///
 /// All methods take `&self`: handles ([`Var`]) borrow the graph, and recording an op through
 /// them appends to it. A `Graph` can be moved to another thread (`Send`); its handles cannot,
-/// which the compiler checks.
+/// which the compiler checks. It is not `Sync`: sharing one graph between threads fails with
+/// ``error[E0277]: `RefCell<Tape>` cannot be shared between threads safely``; use one graph per
+/// thread and combine plain numbers (`examples/threads.rs`; compile-fail examples in
+/// [`guarantees`](crate::guarantees)).
 ///
 /// ```
 /// use scalargrad::Graph;
@@ -98,6 +101,8 @@ pub struct Mark {
     /// The tape's epoch when it was taken: if a later rewind cut the tape below `nodes`, the
     /// mark no longer describes this graph (as a handle to its last node would be stale).
     epoch: u32,
+    /// Custom ops registered before the mark (those after it are freed with its nodes).
+    customs: u32,
 }
 
 #[cold]
@@ -251,6 +256,7 @@ impl Graph {
             operands,
             graph: self.id,
             epoch: t.epoch(),
+            customs: t.customs.len() as u32,
         }
     }
 
@@ -279,6 +285,7 @@ impl Graph {
             mark.far as usize,
             mark.operands as usize,
         );
+        t.customs.truncate(mark.customs);
     }
 
     /// Whether `mark` describes this graph's history (see [`Graph::rewind`]'s panics).
@@ -329,12 +336,21 @@ impl Graph {
     /// let w = g.var(3.0);
     /// let escaped = g.scope(|| w * w); // error: a handle would outlive its node
     /// ```
+    ///
+    /// # Compile errors
+    /// Returning a handle (or anything holding one, like a `Vec<Var>`) from the closure fails
+    /// with ``error[E0597]: `g` does not live long enough … argument requires that `g` is
+    /// borrowed for `'static` ``. The `'static` bound is what stops a handle to a freed node from
+    /// leaving the step: return its `.value()` or `.grad()` instead, or create what must
+    /// survive the step before calling `scope`. The other compile errors handles cause are
+    /// listed, with compile-fail examples, in [`guarantees`](crate::guarantees).
     pub fn scope<R: 'static>(&self, f: impl FnOnce() -> R) -> R {
         let _rewind = RewindOnDrop(self, self.mark());
         f()
     }
 
-    /// Frees every node. Every handle of this graph becomes stale.
+    /// Frees every node. Every handle of this graph becomes stale; custom ops stay
+    /// registered.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
@@ -351,6 +367,7 @@ impl Graph {
             operands: 0,
             graph: self.id,
             epoch: 0,
+            customs: u32::MAX, // custom ops stay registered
         })
     }
 
@@ -398,6 +415,7 @@ impl Graph {
                 }
             });
         }
+        t.versions.clear();
         if let Some((op, value)) = first_bad {
             // the first op that made finite inputs non-finite: this panics
             t.report_forward_anomaly(op, value, Location::caller());
@@ -484,11 +502,11 @@ impl Graph {
     /// assert_eq!(x.grad(), 12.0);
     /// ```
     pub fn custom<F: UnaryFn>(&self, f: F) -> CustomOp<'_> {
-        let mut t = self.tape_mut();
-        t.customs.push(Arc::new(f));
+        let (index, gen) = self.tape_mut().customs.register(Arc::new(f));
         CustomOp {
             graph: self,
-            index: (t.customs.len() - 1) as u32,
+            index,
+            gen,
         }
     }
 
@@ -529,6 +547,7 @@ impl Drop for RewindOnDrop<'_> {
             if self.0.check_mark(&t, self.1).is_ok() {
                 let m = self.1;
                 t.truncate(m.nodes as usize, m.far as usize, m.operands as usize);
+                t.customs.truncate(m.customs);
             }
         }
     }

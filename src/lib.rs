@@ -19,6 +19,7 @@
 //! assert!((count.grad() - 110.0).abs() < 1e-9);
 //! assert!((tax.grad() - 200.0).abs() < 1e-9);
 //! g.zero_grad();                   // every gradient back to 0
+//! assert_eq!(apple.grad(), 0.0);
 //! ```
 //!
 //! ## How it reads
@@ -28,12 +29,27 @@
 //! - [`scalar`]: the [`Scalar`] trait those rules are written over, so the same rule runs on
 //!   `f64` ([`Var::backward`]) and on handles ([`Graph::grad`], higher-order derivatives).
 //! - [`backward`]: the reverse pass, a backwards walk over the tape.
-//! - [`custom`]: user-defined unary ops ([`UnaryFn`]).
-//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks.
+//! - [`custom`]: user-defined ops of one input ([`UnaryFn`]) or several ([`NaryFn`]).
+//! - [`hessian`]: higher derivatives, Hessians and Hessian-vector products, from
+//!   [`Graph::grad`] applied to its own output.
+//! - [`versions`]: why `backward` after [`Var::set_value`] asks for [`Graph::recompute`].
+//! - [`nn`]: neurons, layers, MLPs, losses, optimizers and the moons data set, built from
+//!   the ops above.
+//! - [`dot`]: Graphviz pictures ([`Graph::to_dot`]). [`check`]: finite-difference checks,
+//!   first order ([`check::gradcheck`]) and second ([`check::gradgradcheck`]).
+//! - [`guarantees`]: the misuse the compiler rejects (compile-fail examples).
 //!
 //! ## Semantics
 //! - **Accumulation.** `backward` adds into `.grad()`: `x * x` gives `2x`, a node reached by
 //!   several paths sums them, two `backward` calls add twice, until [`Graph::zero_grad`].
+//! - **Zeroing: one operation, three scopes.** [`Graph::zero_grad`] sets every node's
+//!   gradient to 0; [`nn::zero_grad`] only the handles it is given (to keep another model's
+//!   gradients in the same graph); [`nn::Mlp::zero_grad`] is `nn::zero_grad` over the
+//!   network's parameters. In a training loop that rewinds each step, the parameters are the
+//!   only nodes left, so all three do the same; [`nn::train_step`] calls `nn::zero_grad`.
+//! - **Stale values.** [`Var::set_value`] changes a leaf, not the nodes recorded from it:
+//!   call [`Graph::recompute`] (or record again) before differentiating them; `backward` and
+//!   `grad` panic otherwise ([`versions`]).
 //! - **No recursion.** Creation order is a topological order (inputs are always created
 //!   before the ops that use them), so the reverse pass is one backwards walk of the tape
 //!   from the root. A 1,000,000-deep chain works.
@@ -62,8 +78,9 @@ pub mod op;
 pub mod scalar;
 pub mod tape;
 mod var;
+pub mod versions;
 
-pub use custom::{CustomOp, UnaryFn};
+pub use custom::{CustomOp, NaryFn, NaryOp, UnaryFn};
 pub use dot::Dot;
 pub use graph::{Graph, Mark, NonFinite};
 pub use scalar::Scalar;

@@ -25,17 +25,31 @@
 //! | `Sigmoid` | design, stability | `1/(1+e⁻ᵃ)` | y(1 − y) |
 //! | `Tanh` | stability: `(e²ᵃ−1)/(e²ᵃ+1)` overflows | `tanh a` | 1 − y² |
 //! | `Relu` | design | `a ≤ 0 ? 0 : a` | `a ≤ 0 ? 0 : 1` |
+//! | `Sin` | exactness (libm), higher order | `sin a` | cos a |
+//! | `Cos` | exactness (libm), higher order | `cos a` | −sin a |
+//! | `Sqrt` | exactness: `a^0.5` differs in the last bit | `√a` | 1/(2y) (+inf at 0, as PyTorch) |
+//! | `Abs` | one node instead of three | `\|a\|` | sign a (0 at 0, as PyTorch) |
+//! | `Max` | one node instead of a `relu` chain | `a ≥ b ? a : b` (NaN if either is) | 1, 0; ½, ½ on a tie (as PyTorch) |
+//! | `Min` | one node instead of a `relu` chain | `a ≤ b ? a : b` (NaN if either is) | 1, 0; ½, ½ on a tie (as PyTorch) |
+//! | `Log1p` | stability: `ln(1 + a)` loses `a` below 1e-16 | `ln(1 + a)` | 1/(1 + a) |
+//! | `Softplus` | stability: `ln(1 + eᵃ)` overflows | `max(a, 0) + ln(1 + e^−\|a\|)` | σ(a) |
 //! | `Custom` | user-defined | [`UnaryFn::value`](crate::UnaryFn::value) | [`UnaryFn::derivative`](crate::UnaryFn::derivative) |
+//! | `CustomN` | user-defined, several inputs | [`NaryFn::value`](crate::NaryFn::value) | [`NaryFn::partial`](crate::NaryFn::partial) |
 //! | `Sum` | speed: one node for n − 1 adds | `x₀ + x₁ + …` (left to right) | 1 each |
 //! | `Dot` | speed: one node for a neuron | `[b] + w₀x₀ + w₁x₁ + …` (left to right) | 1, xᵢ, wᵢ |
 //!
 //! The n-ary `Sum` and `Dot` round exactly like the chain of binary nodes they replace, so
-//! their values and gradients are bit-for-bit those of the element-by-element graph. Their
+//! their values are bit-for-bit those of the element-by-element graph, and so are the
+//! gradients when each handle appears once among a node's inputs (as in a neuron). A handle
+//! repeated inside one `Dot` collects its shares in the opposite order from the chain's, which
+//! can change the last bit once it appears three or more times (`tests/fused_bits.rs`). Their
 //! inputs are `Span`s: a run of consecutive tape positions (a neuron's weights, a layer's
 //! outputs) or a list in the operand table. Over runs, the forward rule is a loop over two
 //! slices and the reverse pass two `axpy` loops the compiler vectorises.
 
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use crate::custom::ErasedUnary;
 use crate::scalar::{self, Scalar};
@@ -60,6 +74,19 @@ pub(crate) enum Op {
     Relu(u32),
     /// Input position and index into the graph's table of custom ops.
     Custom(u32, u32),
+    Sin(u32),
+    Cos(u32),
+    Sqrt(u32),
+    Abs(u32),
+    Max(u32, u32),
+    Min(u32, u32),
+    Log1p(u32),
+    Softplus(u32),
+    /// `operands[start]` = n, then the n input positions; `f` indexes the custom-op table.
+    CustomN {
+        start: u32,
+        f: u32,
+    },
     /// `len` inputs, summed left to right.
     Sum {
         xs: Span,
@@ -152,6 +179,8 @@ pub(crate) trait Pull<S: Scalar> {
     fn give(&mut self, p: u32, d: S);
     /// `f'(x)` of custom op number `index`, given input `x` and output `y`.
     fn custom_derivative(&self, index: u32, x: S, y: S) -> S;
+    /// `∂f/∂xᵢ` of n-ary custom op number `index`, given its inputs `xs` and output `y`.
+    fn custom_partial(&self, index: u32, i: usize, xs: &[S], y: S) -> S;
     /// A dot product's shares: `g·xᵢ` to each `wᵢ`, `g·wᵢ` to each `xᵢ`, pair by pair. A pass
     /// on numbers overrides this with two contiguous loops over runs (same sums, same order
     /// per input: see `backward`).
@@ -244,8 +273,9 @@ pub(crate) const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;
 pub(crate) const DELTA_MAX: u32 = (1 << DELTA_BITS) - 1;
 
 packed_ops! {
-    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6;
-    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12,
+    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
+    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12, Sin = 15, Cos = 16,
+        Sqrt = 17, Abs = 18, Log1p = 19, Softplus = 20,
 }
 
 impl Op {
@@ -266,6 +296,15 @@ impl Op {
             Op::Tanh(..) => "tanh",
             Op::Relu(..) => "relu",
             Op::Custom(..) => "custom",
+            Op::Sin(..) => "sin",
+            Op::Cos(..) => "cos",
+            Op::Sqrt(..) => "sqrt",
+            Op::Abs(..) => "abs",
+            Op::Max(..) => "max",
+            Op::Min(..) => "min",
+            Op::Log1p(..) => "log1p",
+            Op::Softplus(..) => "softplus",
+            Op::CustomN { .. } => "custom",
             Op::Sum { .. } => "sum",
             Op::Dot { .. } => "dot",
         }
@@ -276,7 +315,13 @@ impl Op {
     pub(crate) fn for_each_input(&self, operands: &[u32], mut f: impl FnMut(u32)) {
         match *self {
             Op::Leaf => {}
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::PowVar(a, b) => {
+            Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::PowVar(a, b)
+            | Op::Max(a, b)
+            | Op::Min(a, b) => {
                 f(a);
                 f(b)
             }
@@ -287,7 +332,14 @@ impl Op {
             | Op::Sigmoid(a)
             | Op::Tanh(a)
             | Op::Relu(a)
-            | Op::Custom(a, _) => f(a),
+            | Op::Custom(a, _)
+            | Op::Sin(a)
+            | Op::Cos(a)
+            | Op::Sqrt(a)
+            | Op::Abs(a)
+            | Op::Log1p(a)
+            | Op::Softplus(a) => f(a),
+            Op::CustomN { start, .. } => custom_inputs(operands, start).iter().for_each(|&p| f(p)),
             Op::Sum { xs, len } => {
                 let xs = Seq::new(operands, xs, len);
                 (0..xs.len()).for_each(|i| f(xs.at(i)))
@@ -309,7 +361,7 @@ impl Op {
 
     /// The op with its operand lists copied to the start of `local` (for a pass that records
     /// new nodes, and so appends to the graph's operand table, while it reads them).
-    pub(crate) fn localize(self, operands: &[u32], local: &mut Vec<u32>) -> Op {
+    pub(crate) fn localize(self, operands: &[u32], local: &mut SmallVec<[u32; 16]>) -> Op {
         let mut copy = |span: Span, len: u32| match span {
             Span::Run(_) => span,
             Span::List(start) => {
@@ -336,6 +388,7 @@ impl Op {
                 bias,
                 wants,
             },
+            op @ Op::CustomN { .. } => crate::custom::rebase(op, operands, local),
             op => op,
         }
     }
@@ -367,6 +420,21 @@ impl Op {
             Op::Tanh(a) => at(a).tanh(),
             Op::Relu(a) => scalar::relu(at(a)),
             Op::Custom(a, f) => customs[f as usize].value(at(a)),
+            Op::Sin(a) => at(a).sin(),
+            Op::Cos(a) => at(a).cos(),
+            Op::Sqrt(a) => at(a).sqrt(),
+            Op::Abs(a) => at(a).abs(),
+            Op::Max(a, b) => scalar::max(at(a), at(b)),
+            Op::Min(a, b) => scalar::min(at(a), at(b)),
+            Op::Log1p(a) => at(a).ln_1p(),
+            Op::Softplus(a) => scalar::softplus(at(a)),
+            Op::CustomN { start, f } => {
+                let xs: SmallVec<[f64; 8]> = custom_inputs(operands, start)
+                    .iter()
+                    .map(|&p| at(p))
+                    .collect();
+                customs[f as usize].value_n(&xs)
+            }
             Op::Sum { xs, len } => sum(values, Seq::new(operands, xs, len)),
             Op::Dot {
                 w, x, len, bias, ..
@@ -464,6 +532,68 @@ impl Op {
                     p.give(a, g * d);
                 }
             }
+            // y = sin a: ∂y/∂a = cos a
+            Op::Sin(a) => {
+                let va = p.input(a);
+                give(p, a, || g * va.cos());
+            }
+            // y = cos a: ∂y/∂a = −sin a
+            Op::Cos(a) => {
+                let va = p.input(a);
+                give(p, a, || -(g * va.sin()));
+            }
+            // y = √a: ∂y/∂a = 1/(2√a) = 1/(2y), from the output; +inf at a = 0 (as PyTorch)
+            Op::Sqrt(a) => give(p, a, || g / (y * 2.0)),
+            // y = |a|: ∂y/∂a = sign a, 0 at a = 0 (as PyTorch), NaN for NaN
+            Op::Abs(a) => {
+                let va = p.input(a);
+                give(p, a, || {
+                    let v = va.value();
+                    if v > 0.0 {
+                        g
+                    } else if v < 0.0 {
+                        -g
+                    } else if v == 0.0 {
+                        g.lift(0.0)
+                    } else {
+                        g * va // NaN
+                    }
+                });
+            }
+            // y = max(a, b): ∂y/∂a = 1 where a > b, ∂y/∂b = 1 where b > a; on a tie each gets
+            // ½ (as PyTorch's `maximum`); if either is NaN, both get NaN (y is NaN)
+            Op::Max(a, b) => {
+                let (va, vb) = (p.input(a).value(), p.input(b).value());
+                pick(p, a, b, g, y, va.partial_cmp(&vb));
+            }
+            // y = min(a, b): the same with the roles swapped
+            Op::Min(a, b) => {
+                let (va, vb) = (p.input(a).value(), p.input(b).value());
+                pick(p, a, b, g, y, vb.partial_cmp(&va));
+            }
+            // y = ln(1 + a): ∂y/∂a = 1/(1 + a)
+            Op::Log1p(a) => {
+                let va = p.input(a);
+                give(p, a, || g / (va + 1.0));
+            }
+            // y = softplus a = ln(1 + eᵃ): ∂y/∂a = σ(a)
+            Op::Softplus(a) => {
+                let va = p.input(a);
+                give(p, a, || g * va.sigmoid());
+            }
+            // y = f(x₀, x₁, …): ∂y/∂xᵢ supplied by the user's NaryFn
+            Op::CustomN { start, f } => {
+                let inputs = custom_inputs(operands, start);
+                if inputs.iter().any(|&x| p.wants(x)) {
+                    let xs: SmallVec<[S; 8]> = inputs.iter().map(|&x| p.input(x)).collect();
+                    for (i, &x) in inputs.iter().enumerate() {
+                        if p.wants(x) {
+                            let d = p.custom_partial(f, i, &xs, y);
+                            p.give(x, g * d);
+                        }
+                    }
+                }
+            }
             // y = Σ xᵢ: ∂y/∂xᵢ = 1
             Op::Sum { xs, len } => {
                 let xs = Seq::new(operands, xs, len);
@@ -526,6 +656,40 @@ fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> f64 {
         }
     }
     acc
+}
+
+/// The pullback of `max` (and of `min`, with `order` reversed): `order` compares the kept
+/// input `a` with `b`. The winner gets `g`, a tie gives each `g/2`, NaN gives each `g·y`
+/// (NaN).
+#[inline(always)]
+fn pick<S: Scalar, P: Pull<S>>(
+    p: &mut P,
+    a: u32,
+    b: u32,
+    g: S,
+    y: S,
+    order: Option<std::cmp::Ordering>,
+) {
+    use std::cmp::Ordering::*;
+    match order {
+        Some(Greater) => give(p, a, || g),
+        Some(Less) => give(p, b, || g),
+        Some(Equal) => {
+            give(p, a, || g * 0.5);
+            give(p, b, || g * 0.5);
+        }
+        None => {
+            give(p, a, || g * y);
+            give(p, b, || g * y);
+        }
+    }
+}
+
+/// The input positions of an [`Op::CustomN`] whose count sits at `operands[start]`.
+#[inline(always)]
+pub(crate) fn custom_inputs(operands: &[u32], start: u32) -> &[u32] {
+    let n = operands[start as usize];
+    span(operands, start + 1, n)
 }
 
 /// Gives `d()` to input `to` if it wants a gradient; `d` is not evaluated otherwise, so no

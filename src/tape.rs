@@ -197,6 +197,8 @@ pub(crate) struct Tape {
     pub(crate) interrupted: bool,
     /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
     pub(crate) adjoint: Vec<f64>,
+    /// Leaves set under recorded nodes (see `versions`).
+    pub(crate) versions: crate::versions::Versions,
     /// The number of cuts so far: the epoch of new handles.
     epoch: u32,
     /// `(epoch, length)` of the cuts that can still make a handle stale; both increase.
@@ -227,6 +229,7 @@ impl Default for Tape {
             leaf_prefix: 0,
             interrupted: false,
             adjoint: Vec::new(),
+            versions: Default::default(),
             epoch: 0,
             cuts: Vec::new(),
             last_cut: 0,
@@ -445,6 +448,7 @@ impl Tape {
         self.operands.truncate(operands);
         self.dirty = self.dirty.min(keep);
         self.leaf_prefix = self.leaf_prefix.min(keep);
+        self.versions.rewound(keep);
         if keep >= self.len() {
             return;
         }
@@ -482,7 +486,7 @@ impl Tape {
 
     pub(crate) fn op_name(&self, op: Op) -> &str {
         match op {
-            Op::Custom(_, f) => self.customs[f as usize].name(),
+            Op::Custom(_, f) | Op::CustomN { f, .. } => self.customs[f as usize].name(),
             _ => op.name(),
         }
     }

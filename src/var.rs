@@ -20,6 +20,20 @@ use crate::tape::{Tape, TRACKED};
 /// [`Graph::rewind`]. A handle never reads another node's data: it is checked against the
 /// graph's rewinds (see [`tape`](crate::tape)).
 ///
+/// # Compile errors
+/// A handle borrows its graph (`Var<'g>` holds `&'g Graph`), so the compiler rejects:
+/// - a handle that outlives its graph: ``error[E0597]: `g` does not live long enough``: keep
+///   the graph in an outer scope, or keep numbers (`.value()`) instead of handles;
+/// - dropping or moving the graph while a handle is in use: ``error[E0505]: cannot move out
+///   of `g` because it is borrowed``;
+/// - a handle sent to another thread: ``error[E0277]: `Graph` cannot be shared between
+///   threads safely`` (required for `&Graph` to be `Send`): send numbers, or move the graph
+///   with no handle alive;
+/// - a struct holding a `Graph` and handles into it (it would borrow from itself): keep the
+///   parameters as numbers and bind them each step, as `examples/trainer.rs` does.
+///
+/// Each has a compile-fail example in [`guarantees`](crate::guarantees).
+///
 /// ```
 /// use scalargrad::Graph;
 ///
@@ -151,6 +165,8 @@ impl<'g> Var<'g> {
             );
         }
         t.values[p] = value;
+        let len = t.len();
+        t.versions.on_set(p, len);
     }
 
     /// Gives the node a label that [`Graph::to_dot`] shows (`"apple"`, `"tax"`, …).
@@ -214,10 +230,12 @@ impl<'g> Var<'g> {
     /// y.backward();
     /// assert_eq!((y.value(), x.grad()), (8.0, 3.0));
     /// assert!(g.var(-8.0).pow(1.0 / 3.0).value().is_nan());
+    /// assert_eq!(x.pow(2).value(), 16.0); // integer literals too (any `Into<f64>`)
     /// ```
     #[inline]
     #[track_caller]
-    pub fn pow(self, k: f64) -> Self {
+    pub fn pow(self, k: impl Into<f64>) -> Self {
+        let k: f64 = k.into();
         let mut t = self.graph.tape_mut();
         let a = t.pos(self.id);
         let id = t.push_op(Op::Pow(a, k));
@@ -335,14 +353,26 @@ impl<'g> Var<'g> {
     }
 }
 
+/// `Debug` shows the node's label (from [`Var::named`]), op, value and gradient.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let apple = g.var(100.0).named("apple");
+/// assert_eq!(format!("{apple:?}"), r#"Var("apple": leaf = 100, grad 0)"#);
+/// assert_eq!(format!("{:?}", apple * 2.0), "Var(* = 200, grad 0)");
+/// ```
 impl fmt::Debug for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.graph.tape();
         match t.try_pos(self.id) {
             Some(p) => {
                 let p = p as usize;
+                match t.names.get(&(p as u32)) {
+                    Some(name) => write!(f, "Var({name:?}: ")?,
+                    None => write!(f, "Var(")?,
+                }
                 let op = t.op_name(t.op(p));
-                write!(f, "Var({} = {}, grad {})", op, t.values[p], t.grads[p])
+                write!(f, "{} = {}, grad {})", op, t.values[p], t.grads[p])
             }
             None => write!(f, "Var(freed)"),
         }
@@ -531,7 +561,8 @@ impl Graph {
 
     /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
     /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
-    /// of the element-by-element graph. Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    /// of the element-by-element graph (the gradients when no handle repeats: see
+    /// [`op`]). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
     ///
     /// # Panics
     /// If the slices have different lengths, or a handle is foreign or freed.
@@ -656,4 +687,340 @@ impl<'g> Neg for Var<'g> {
 #[inline(never)]
 fn too_many_terms() -> ! {
     panic!("scalargrad: an n-ary op takes at most 4,294,967,295 terms")
+}
+
+/// The ops of issue 10: each a primitive whose rule in [`op`](crate::op) is written once over
+/// [`Scalar`](crate::Scalar), so every higher derivative follows.
+impl<'g> Var<'g> {
+    /// `sin x` (primitive). Derivative `cos x`, itself an op, so the second derivative is
+    /// `−sin x`.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.7);
+    /// let y = x.sin();
+    /// let d1 = g.grad(y, &[x])[0];
+    /// let d2 = g.grad(d1, &[x])[0];
+    /// assert_eq!((y.value(), d1.value()), (0.7_f64.sin(), 0.7_f64.cos()));
+    /// assert_eq!(d2.value(), -(0.7_f64.sin())); // −0.644…
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn sin(self) -> Self {
+        self.unary(Op::Sin)
+    }
+
+    /// `cos x` (primitive). Derivative `−sin x`.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.7);
+    /// let y = x.cos();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (0.7_f64.cos(), -(0.7_f64.sin())));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn cos(self) -> Self {
+        self.unary(Op::Cos)
+    }
+
+    /// `√x` (primitive: one correctly rounded operation, where `x.pow(0.5)` may differ in the
+    /// last bit). Derivative `1/(2√x)` from the output: +inf at 0 (as PyTorch); negative `x`
+    /// gives NaN (IEEE).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(4.0);
+    /// let y = x.sqrt();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (2.0, 0.25));
+    /// let z = g.var(0.0);
+    /// z.sqrt().backward();
+    /// assert_eq!(z.grad(), f64::INFINITY);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn sqrt(self) -> Self {
+        self.unary(Op::Sqrt)
+    }
+
+    /// `|x|` (primitive: one node). Derivative `sign x`, and 0 at 0 (as PyTorch).
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (a, b, c) = (g.var(-2.0), g.var(0.0), g.var(3.0));
+    /// (a.abs() + b.abs() + c.abs()).backward();
+    /// assert_eq!((a.grad(), b.grad(), c.grad()), (-1.0, 0.0, 1.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn abs(self) -> Self {
+        self.unary(Op::Abs)
+    }
+
+    /// `ln(1 + x)` (primitive for stability: exact where `1 + x` rounds to 1). Derivative
+    /// `1/(1 + x)`; −inf at −1, NaN below.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(1e-20);
+    /// let y = x.log1p();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (1e-20, 1.0));
+    /// assert_eq!((x + 1.0).ln().value(), 0.0); // the composed form loses it
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn log1p(self) -> Self {
+        self.unary(Op::Log1p)
+    }
+
+    /// softplus `ln(1 + eˣ)` (primitive for stability: computed as `max(x, 0) + ln(1 +
+    /// e^−|x|)`, never overflows). Derivative `σ(x)`. [`custom::Softplus`](crate::custom::Softplus)
+    /// computes the same numbers as a custom op.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(0.0);
+    /// let y = x.softplus();
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (2f64.ln(), 0.5));
+    /// assert_eq!(g.var(1000.0).softplus().value(), 1000.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn softplus(self) -> Self {
+        self.unary(Op::Softplus)
+    }
+
+    /// The larger of two values (primitive). Derivative 1 for the larger input, 0 for the
+    /// other; on a tie each gets ½ (as PyTorch's `maximum`). NaN if either input is NaN (and
+    /// both get a NaN gradient), unlike [`f64::max`].
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (a, b) = (g.var(1.0), g.var(2.0));
+    /// let y = a.max(b);
+    /// y.backward();
+    /// assert_eq!((y.value(), a.grad(), b.grad()), (2.0, 0.0, 1.0));
+    /// let (c, d) = (g.var(5.0), g.var(5.0));
+    /// c.max(d).backward();
+    /// assert_eq!((c.grad(), d.grad()), (0.5, 0.5)); // the tie rule
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn max(self, other: Self) -> Self {
+        self.binary(other, Op::Max)
+    }
+
+    /// The smaller of two values (primitive). Derivative 1 for the smaller input, 0 for the
+    /// other; on a tie each gets ½ (as PyTorch's `minimum`). NaN if either input is NaN.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (a, b) = (g.var(1.0), g.var(2.0));
+    /// let y = a.min(b);
+    /// y.backward();
+    /// assert_eq!((y.value(), a.grad(), b.grad()), (1.0, 1.0, 0.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn min(self, other: Self) -> Self {
+        self.binary(other, Op::Min)
+    }
+
+    /// `selfⁿ` for an integer exponent: the same node as [`Var::pow`] with `n as f64`.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// let y = x.powi(2);
+    /// y.backward();
+    /// assert_eq!((y.value(), x.grad()), (9.0, 6.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn powi(self, n: i32) -> Self {
+        self.pow(f64::from(n))
+    }
+
+    /// Same as [`Var::pow`] (the name [`Scalar::powf`](crate::Scalar::powf) has), so code
+    /// written for `f64` reads the same on handles.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// assert_eq!(g.var(2.0).powf(3.0).value(), 8.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn powf(self, k: f64) -> Self {
+        self.pow(k)
+    }
+
+    /// `sigmoid`, `tanh`, `exp`, `ln`, `relu`, `pow`, `pow_var` and these are all inherent:
+    /// no trait import is needed to call any op on a handle. `lift` is the one method of
+    /// [`Scalar`](crate::Scalar) that also has an inherent twin here: a constant in the same
+    /// graph.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(2.0);
+    /// let c = x.lift(3.0);
+    /// assert_eq!((c.value(), c.is_tracked()), (3.0, false));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn lift(self, c: f64) -> Self {
+        self.graph.constant(c)
+    }
+}
+
+/// `Display` prints the value as an `f64` would (so `{:.3}` works); a freed handle prints
+/// `<freed>`.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let loss = g.var(0.123456);
+/// assert_eq!(format!("{loss:.3}"), "0.123");
+/// assert_eq!(loss.to_string(), "0.123456");
+/// ```
+impl fmt::Display for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = {
+            let t = self.graph.tape();
+            t.try_pos(self.id).map(|p| t.values[p as usize])
+        };
+        match value {
+            Some(v) => fmt::Display::fmt(&v, f),
+            None => f.write_str("<freed>"),
+        }
+    }
+}
+
+/// `xs.iter().sum::<Var>()`: one [`Graph::sum`] node (bit-for-bit the chain of `+`).
+///
+/// # Panics
+/// On an empty iterator: there is no handle, so no graph to put a 0 in. Start from a constant
+/// instead: `xs.iter().fold(g.constant(0.0), |a, &b| a + b)`, or use [`Graph::sum`].
+///
+/// ```
+/// use scalargrad::{Graph, Var};
+/// let g = Graph::new();
+/// let xs: Vec<Var> = (1..=4).map(|i| g.var(i as f64)).collect();
+/// let s: Var = xs.iter().sum();
+/// s.backward();
+/// assert_eq!((s.value(), xs[0].grad()), (10.0, 1.0));
+/// ```
+///
+/// ```should_panic
+/// let none: Vec<scalargrad::Var> = Vec::new();
+/// let _: scalargrad::Var = none.into_iter().sum(); // panics: no graph to sum in
+/// ```
+impl<'g> std::iter::Sum for Var<'g> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = Var<'g>>>(iter: I) -> Self {
+        let xs: smallvec::SmallVec<[Var<'g>; 16]> = iter.collect();
+        match xs.first() {
+            Some(x) => x.graph.sum(&xs),
+            None => empty("sum"),
+        }
+    }
+}
+
+/// `xs.iter().sum::<Var>()` over references; see the owned form.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let xs = [g.var(1.0), g.var(2.0)];
+/// assert_eq!(xs.iter().sum::<scalargrad::Var>().value(), 3.0);
+/// ```
+impl<'a, 'g> std::iter::Sum<&'a Var<'g>> for Var<'g> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = &'a Var<'g>>>(iter: I) -> Self {
+        iter.copied().sum()
+    }
+}
+
+/// `xs.iter().product::<Var>()`: the chain of `*`, left to right.
+///
+/// # Panics
+/// On an empty iterator, as [`Sum`](std::iter::Sum) does: start from `g.constant(1.0)`.
+///
+/// ```
+/// use scalargrad::{Graph, Var};
+/// let g = Graph::new();
+/// let xs = [g.var(2.0), g.var(3.0), g.var(4.0)];
+/// let p: Var = xs.iter().product();
+/// p.backward();
+/// assert_eq!((p.value(), xs[0].grad()), (24.0, 12.0));
+/// ```
+impl<'g> std::iter::Product for Var<'g> {
+    #[track_caller]
+    fn product<I: Iterator<Item = Var<'g>>>(mut iter: I) -> Self {
+        match iter.next() {
+            Some(first) => iter.fold(first, |acc, x| acc * x),
+            None => empty("product"),
+        }
+    }
+}
+
+/// `xs.iter().product::<Var>()` over references; see the owned form.
+///
+/// ```
+/// let g = scalargrad::Graph::new();
+/// let xs = [g.var(2.0), g.var(5.0)];
+/// assert_eq!(xs.iter().product::<scalargrad::Var>().value(), 10.0);
+/// ```
+impl<'a, 'g> std::iter::Product<&'a Var<'g>> for Var<'g> {
+    #[track_caller]
+    fn product<I: Iterator<Item = &'a Var<'g>>>(iter: I) -> Self {
+        iter.copied().product()
+    }
+}
+
+#[cold]
+#[track_caller]
+fn empty(what: &str) -> ! {
+    panic!(
+        "scalargrad: the {what} of an empty iterator of Var has no graph to live in; start \
+         from a constant (`fold(g.constant(..), ..)`) or check for emptiness first"
+    )
+}
+
+/// `+ - * /` with an `i32` on either side, so integer literals work where floats are taken:
+/// `x * 3`, `3 + x`, `x /= 2`. The integer is converted exactly (`f64::from`).
+macro_rules! int_ops {
+    ($($Trait:ident $method:ident $Assign:ident $assign:ident;)*) => {$(
+        impl<'g> $Trait<i32> for Var<'g> {
+            type Output = Var<'g>;
+            #[inline]
+            #[track_caller]
+            fn $method(self, rhs: i32) -> Var<'g> {
+                $Trait::$method(self, f64::from(rhs))
+            }
+        }
+        impl<'g> $Trait<Var<'g>> for i32 {
+            type Output = Var<'g>;
+            #[inline]
+            #[track_caller]
+            fn $method(self, rhs: Var<'g>) -> Var<'g> {
+                $Trait::$method(f64::from(self), rhs)
+            }
+        }
+        impl<'g> $Assign<i32> for Var<'g> {
+            #[inline]
+            #[track_caller]
+            fn $assign(&mut self, rhs: i32) {
+                *self = $Trait::$method(*self, f64::from(rhs));
+            }
+        }
+    )*};
+}
+
+int_ops! {
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+    Div div DivAssign div_assign;
 }

@@ -263,6 +263,100 @@ fn relu_at_zero_infinity_and_nan() {
 }
 
 #[test]
+fn elementary_functions_at_zero_infinity_and_nan() {
+    // sin' = cos, cos' = −sin (−0 accumulated to +0 at 0), ±∞ → NaN
+    unary_rows(
+        "sin",
+        |x| x.sin(),
+        &[
+            (0.0, 0.0, 1.0),
+            (-0.0, -0.0, 1.0),
+            (INF, NAN, NAN),
+            (NAN, NAN, NAN),
+        ],
+    );
+    unary_rows(
+        "cos",
+        |x| x.cos(),
+        &[(0.0, 1.0, 0.0), (-INF, NAN, NAN), (NAN, NAN, NAN)],
+    );
+    // sqrt' = 1/(2y): +inf at +0, −inf at −0 (√−0 = −0), as PyTorch's grad / (2·result)
+    unary_rows(
+        "sqrt",
+        |x| x.sqrt(),
+        &[
+            (0.0, 0.0, INF),
+            (-0.0, -0.0, -INF),
+            (INF, INF, 0.0),
+            (-1.0, NAN, NAN),
+            (NAN, NAN, NAN),
+        ],
+    );
+    // abs' = sign, 0 at ±0 (PyTorch's sgn), NaN for NaN
+    unary_rows(
+        "abs",
+        |x| x.abs(),
+        &[
+            (0.0, 0.0, 0.0),
+            (-0.0, 0.0, 0.0),
+            (INF, INF, 1.0),
+            (-INF, INF, -1.0),
+            (NAN, NAN, NAN),
+        ],
+    );
+    // log1p' = 1/(1 + x) (PyTorch: grad / (self + 1)), even below −1 where the value is NaN
+    unary_rows(
+        "log1p",
+        |x| x.log1p(),
+        &[
+            (0.0, 0.0, 1.0),
+            (-0.0, -0.0, 1.0),
+            (-1.0, -INF, INF),
+            (-2.0, NAN, -1.0),
+            (INF, INF, 0.0),
+            (NAN, NAN, NAN),
+        ],
+    );
+    // softplus' = σ, no overflow either way
+    unary_rows(
+        "softplus",
+        |x| x.softplus(),
+        &[
+            (0.0, std::f64::consts::LN_2, 0.5),
+            (INF, INF, 1.0),
+            (-INF, 0.0, 0.0),
+            (-800.0, 0.0, 0.0),
+            (800.0, 800.0, 1.0),
+            (NAN, NAN, NAN),
+        ],
+    );
+    // max/min: the first input on a tie (so max(0, −0) = 0, max(−0, 0) = −0), ½ each;
+    // NaN on either side gives NaN and NaN gradients (unlike f64::max)
+    binary_rows(
+        "max",
+        |a, b| a.max(b),
+        &[
+            (1.0, 2.0, 2.0, 0.0, 1.0),
+            (0.0, -0.0, 0.0, 0.5, 0.5),
+            (-0.0, 0.0, -0.0, 0.5, 0.5),
+            (INF, INF, INF, 0.5, 0.5),
+            (NAN, 1.0, NAN, NAN, NAN),
+            (1.0, NAN, NAN, NAN, NAN),
+        ],
+    );
+    binary_rows(
+        "min",
+        |a, b| a.min(b),
+        &[
+            (1.0, 2.0, 1.0, 1.0, 0.0),
+            (-INF, 3.0, -INF, 1.0, 0.0),
+            (0.0, -0.0, 0.0, 0.5, 0.5),
+            (NAN, 1.0, NAN, NAN, NAN),
+        ],
+    );
+}
+
+#[test]
 fn fused_sum_dot_affine() {
     let g = Graph::new();
     let xs = [g.var(INF), g.var(-INF), g.var(1.0)];
@@ -325,6 +419,15 @@ fn nan_propagates_through_every_op() {
         .relu()
         .pow(2.0)
         .pow_var(g.constant(1.5));
+    y = y
+        .sin()
+        .cos()
+        .sqrt()
+        .abs()
+        .log1p()
+        .softplus()
+        .max(g.constant(0.0))
+        .min(g.constant(1.0));
     y = -g.sum(&[y, x]) + g.dot(&[y], &[x]);
     y.backward();
     assert!(y.value().is_nan());
@@ -584,7 +687,15 @@ mod properties {
         fn unary_ops_follow_their_f64_formulas(x in any_double(), k in any_double()) {
             let s = |x: f64| if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) };
             let relu = |x: f64| if x <= 0.0 { 0.0 } else { x };
-            let cases: [(&str, Unary, f64, f64); 7] = [
+            let sign = |x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else if x == 0.0 { 0.0 } else { NAN };
+            let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+            let cases: [(&str, Unary, f64, f64); 13] = [
+                ("sin", |v| v.sin(), x.sin(), x.cos()),
+                ("cos", |v| v.cos(), x.cos(), -x.sin()),
+                ("sqrt", |v| v.sqrt(), x.sqrt(), 1.0 / (x.sqrt() * 2.0)),
+                ("abs", |v| v.abs(), x.abs(), sign(x)),
+                ("log1p", |v| v.log1p(), x.ln_1p(), 1.0 / (x + 1.0)),
+                ("softplus", |v| v.softplus(), softplus(x), s(x)),
                 ("neg", |v| -v, -x, -1.0),
                 ("exp", |v| v.exp(), x.exp(), x.exp()),
                 ("ln", |v| v.ln(), x.ln(), 1.0 / x),
@@ -617,7 +728,14 @@ mod properties {
         fn binary_ops_follow_their_f64_formulas(a in any_double(), b in any_double()) {
             let pow_da = if a == 0.0 && b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };
             let pow_db = if a == 0.0 && b >= 0.0 { 0.0 } else { a.powf(b) * a.ln() };
-            let cases: [(&str, Binary, f64, f64, f64); 5] = [
+            let nan = a.is_nan() || b.is_nan();
+            let (hi, lo) = if nan { (NAN, NAN) } else if a >= b { (a, b) } else { (b, a) };
+            let lo = if nan { NAN } else if a <= b { a } else { lo };
+            // ∂max/∂a: 1 if a wins, ½ on a tie, NaN if either is NaN; the same for min
+            let share = |wins: bool, tie: bool| if nan { NAN } else if tie { 0.5 } else if wins { 1.0 } else { 0.0 };
+            let cases: [(&str, Binary, f64, f64, f64); 7] = [
+                ("max", |x, y| x.max(y), hi, share(a > b, a == b), share(b > a, a == b)),
+                ("min", |x, y| x.min(y), lo, share(a < b, a == b), share(b < a, a == b)),
                 ("+", |x, y| x + y, a + b, 1.0, 1.0),
                 ("-", |x, y| x - y, a - b, 1.0, -1.0),
                 ("*", |x, y| x * y, a * b, b, a),

@@ -1,0 +1,268 @@
+//! Custom ops: several inputs, a derivative that dropped out of the graph is caught (by
+//! `Graph::grad` and by `gradgradcheck`), and registration does not grow across steps.
+
+use std::panic::catch_unwind;
+
+use scalargrad::check::{gradcheck, gradgradcheck, Tolerance};
+use scalargrad::hessian::hessian;
+use scalargrad::{Graph, NaryFn, Scalar, UnaryFn};
+
+/// sin, its derivative lifted from a plain number: the trap.
+struct LiftedSin;
+
+impl UnaryFn for LiftedSin {
+    fn name(&self) -> &str {
+        "lifted_sin"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.sin()
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.lift(x.value().cos())
+    }
+}
+
+/// The same trap hidden behind a `+ x·0`, so the node looks tracked: only second-order
+/// checking can see it.
+struct DisguisedSin;
+
+impl UnaryFn for DisguisedSin {
+    fn name(&self) -> &str {
+        "disguised_sin"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.sin()
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.lift(x.value().cos()) + x * 0.0
+    }
+}
+
+/// sin written right.
+struct GoodSin;
+
+impl UnaryFn for GoodSin {
+    fn name(&self) -> &str {
+        "good_sin"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.sin()
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.cos()
+    }
+}
+
+/// A constant derivative (3x): lifting a constant is right and must not be flagged.
+struct Triple;
+
+impl UnaryFn for Triple {
+    fn name(&self) -> &str {
+        "triple"
+    }
+    fn value(&self, x: f64) -> f64 {
+        3.0 * x
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.lift(3.0)
+    }
+}
+
+/// A step-shaped derivative (relu), lifted: piecewise constant, so right.
+struct MyRelu;
+
+impl UnaryFn for MyRelu {
+    fn name(&self) -> &str {
+        "my_relu"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.max(0.0)
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.lift(if x.value() > 0.0 { 1.0 } else { 0.0 })
+    }
+}
+
+#[test]
+#[should_panic(expected = "custom op `lifted_sin` changes with its input")]
+fn grad_catches_a_lifted_derivative() {
+    let g = Graph::new();
+    let sin = g.custom(LiftedSin);
+    let x = g.var(0.7);
+    let _ = g.grad(sin.apply(x), &[x]);
+}
+
+#[test]
+fn hessian_of_a_lifted_derivative_panics_instead_of_returning_zero() {
+    let caught = catch_unwind(|| {
+        hessian(
+            |g, x| {
+                let sin = g.custom(LiftedSin);
+                sin.apply(x[0])
+            },
+            &[0.7],
+        )
+    });
+    assert!(caught.is_err(), "hessian returned {:?}", caught.ok());
+}
+
+#[test]
+fn first_order_of_a_lifted_derivative_still_works() {
+    // backward runs the rule on numbers: nothing is cut off there
+    let g = Graph::new();
+    let sin = g.custom(LiftedSin);
+    let x = g.var(0.7);
+    sin.apply(x).backward();
+    assert_eq!(x.grad(), 0.7_f64.cos());
+    let report = gradcheck(
+        |g, x| g.custom(LiftedSin).apply(x[0]),
+        &[0.7],
+        Tolerance::default(),
+    );
+    assert!(report.passed(), "first order cannot see it: {report}");
+}
+
+#[test]
+fn gradgradcheck_catches_a_disguised_lifted_derivative() {
+    let report = gradgradcheck(
+        |g, x| g.custom(DisguisedSin).apply(x[0]),
+        &[0.7],
+        Tolerance::default(),
+    );
+    assert!(!report.passed());
+    let h = report.inputs[0];
+    assert_eq!(h.analytic, 0.0);
+    assert!((h.numeric + 0.644).abs() < 1e-3, "{report}");
+    // and it panics when lifted openly
+    let lifted = catch_unwind(|| {
+        gradgradcheck(
+            |g, x| g.custom(LiftedSin).apply(x[0]),
+            &[0.7],
+            Tolerance::default(),
+        )
+    });
+    assert!(lifted.is_err());
+}
+
+#[test]
+fn a_derivative_written_over_scalar_passes_second_order() {
+    let report = gradgradcheck(
+        |g, x| g.custom(GoodSin).apply(x[0]),
+        &[0.7],
+        Tolerance::default(),
+    );
+    assert!(report.passed(), "{report}");
+    assert_eq!(
+        hessian(|g, x| g.custom(GoodSin).apply(x[0]), &[0.7]),
+        [[-(0.7_f64.sin())]]
+    );
+}
+
+#[test]
+fn constant_and_piecewise_constant_lifted_derivatives_are_accepted() {
+    let h = hessian(|g, x| g.custom(Triple).apply(x[0]), &[0.7]);
+    assert_eq!(h, [[0.0]]);
+    for x in [-1.0, 0.0, 1e-9, 2.0] {
+        let h = hessian(|g, x| g.custom(MyRelu).apply(x[0]), &[x]);
+        assert_eq!(h, [[0.0]]);
+    }
+}
+
+/// f(a, b, c) = a·b + sin(c)·b² with its partials over `Scalar`.
+struct Mixed;
+
+impl NaryFn for Mixed {
+    fn name(&self) -> &str {
+        "mixed"
+    }
+    fn arity(&self) -> usize {
+        3
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0] * x[1] + x[2].sin() * x[1] * x[1]
+    }
+    fn partial<S: Scalar>(&self, i: usize, x: &[S], _y: S) -> S {
+        match i {
+            0 => x[1],
+            1 => x[0] + x[2].sin() * x[1] * 2.0,
+            _ => x[2].cos() * x[1] * x[1],
+        }
+    }
+}
+
+fn mixed_builtin<S: Scalar>(x: &[S]) -> S {
+    x[0] * x[1] + x[2].sin() * x[1] * x[1]
+}
+
+#[test]
+fn nary_custom_op_matches_the_same_function_built_from_ops() {
+    let at = [0.4, -1.3, 2.1];
+    let first = gradcheck(
+        |g, x| g.custom_nary(Mixed).apply(x),
+        &at,
+        Tolerance::default(),
+    );
+    assert!(first.passed(), "{first}");
+    let second = gradgradcheck(
+        |g, x| g.custom_nary(Mixed).apply(x),
+        &at,
+        Tolerance::default(),
+    );
+    assert!(second.passed(), "{second}");
+    let custom = hessian(|g, x| g.custom_nary(Mixed).apply(x), &at);
+    let builtin = hessian(|_, x| mixed_builtin(x), &at);
+    for (r, s) in custom.iter().zip(&builtin) {
+        for (a, b) in r.iter().zip(s) {
+            assert!((a - b).abs() < 1e-14, "{custom:?} vs {builtin:?}");
+        }
+    }
+    // constants among the inputs get nothing, and recompute replays the op
+    let g = Graph::new();
+    let (a, b, c) = (g.var(0.4), g.constant(-1.3), g.var(2.1));
+    let y = g.custom_nary(Mixed).apply(&[a, b, c]);
+    a.set_value(1.0);
+    g.recompute();
+    assert_eq!(y.value(), mixed_builtin(&[1.0, -1.3, 2.1]));
+    y.backward();
+    assert_eq!((a.grad(), b.grad()), (-1.3, 0.0));
+}
+
+#[test]
+#[should_panic(expected = "takes 3 inputs, given 2")]
+fn nary_custom_op_checks_its_arity() {
+    let g = Graph::new();
+    g.custom_nary(Mixed).apply(&[g.var(1.0), g.var(2.0)]);
+}
+
+#[test]
+fn registering_in_every_step_does_not_grow_the_graph() {
+    let g = Graph::new();
+    let w = g.var(0.3);
+    let kept = g.custom(GoodSin);
+    let mark = g.mark();
+    for step in 0..5_000_000u32 {
+        let sin = g.custom(GoodSin);
+        let cube = g.custom_nary(Mixed);
+        if step % 1_000_000 == 0 {
+            let y = sin.apply(w) + cube.apply(&[w, w, w]) + kept.apply(w);
+            y.backward();
+        }
+        g.rewind(mark);
+    }
+    assert_eq!(g.len(), 1);
+    // one table entry survives: the one registered before the mark
+    assert!(format!("{g:?}").contains("custom_ops: 1"), "{g:?}");
+    assert_eq!(kept.apply(w).value(), 0.3_f64.sin());
+}
+
+#[test]
+#[should_panic(expected = "registered after a mark and freed")]
+fn a_custom_op_freed_by_a_rewind_panics_when_applied() {
+    let g = Graph::new();
+    let x = g.var(1.0);
+    let mark = g.mark();
+    let sin = g.custom(GoodSin);
+    g.rewind(mark);
+    let _triple = g.custom(Triple); // takes the freed slot
+    sin.apply(x);
+}
