@@ -266,3 +266,47 @@ fn a_custom_op_freed_by_a_rewind_panics_when_applied() {
     let _triple = g.custom(Triple); // takes the freed slot
     sin.apply(x);
 }
+
+/// a·sin(b), its partial in b lifted from numbers (wrong), its partial in a = sin b written
+/// right: the check names the lifted partial only.
+struct HalfLifted;
+
+impl NaryFn for HalfLifted {
+    fn name(&self) -> &str {
+        "half_lifted"
+    }
+    fn arity(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0] * x[1].sin()
+    }
+    fn partial<S: Scalar>(&self, i: usize, x: &[S], _y: S) -> S {
+        if i == 0 {
+            x[1].sin()
+        } else {
+            x[0].lift(x[0].value() * x[1].value().cos())
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "partial derivative 1 of custom op `half_lifted`")]
+fn grad_catches_a_lifted_partial_derivative() {
+    let g = Graph::new();
+    let (a, b) = (g.var(2.0), g.var(0.7));
+    let y = g.custom_nary(HalfLifted).apply(&[a, b]);
+    let _ = g.grad(y, &[a, b]);
+}
+
+#[test]
+fn a_partial_that_depends_only_on_constant_inputs_is_accepted() {
+    // with `b` a constant, ∂/∂a = sin b is a constant node and right: the check moves only
+    // the tracked inputs, and sin b does not change with `a`
+    let g = Graph::new();
+    let (a, b) = (g.var(2.0), g.constant(0.7));
+    let y = g.custom_nary(HalfLifted).apply(&[a, b]);
+    let da = g.grad(y, &[a])[0];
+    assert_eq!(da.value(), 0.7_f64.sin());
+    assert_eq!(g.grad(da, &[a])[0].value(), 0.0);
+}
