@@ -562,7 +562,7 @@ impl Graph {
     /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
     /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
     /// of the element-by-element graph (the gradients when no handle repeats: see
-    /// [`op`]). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    /// [`op`](crate::op)). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
     ///
     /// # Panics
     /// If the slices have different lengths, or a handle is foreign or freed.
