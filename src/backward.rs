@@ -104,8 +104,8 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     adjoint.resize(split, 0.0);
     let mut pull = NumberPull::<ANOMALY, SCRATCH> {
         values: &values[..=root],
-        grads: &mut grads[..=root],
-        words: &mut words[..=root],
+        grads: &mut (**grads)[..=root],
+        words: &mut (**words)[..=root],
         adjoint,
         split,
         customs,

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::custom::{CustomOp, ErasedUnary, UnaryFn};
+use crate::op::Op;
 pub(crate) use crate::tape::NodeId;
 pub(crate) use crate::tape::Tape;
 pub use crate::tape::SPARE_CAP_BYTES;
@@ -396,12 +397,15 @@ impl Graph {
             customs,
             ..
         } = &mut *t;
+        let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
+        let values = &mut values[..words.len()];
         let mut first_bad = None;
         for i in 0..values.len() {
-            if words[i] & crate::op::TAG_MASK == crate::op::TAG_LEAF {
+            let word = words[i];
+            if word & crate::op::TAG_MASK == crate::op::TAG_LEAF {
                 continue;
             }
-            crate::op::with_op!(words[i], i as u32, far, |op| {
+            crate::op::with_op!(word, i as u32, far, |op| {
                 let value = op.eval(values, operands, customs);
                 values[i] = value;
                 if anomaly && !value.is_finite() && first_bad.is_none() {

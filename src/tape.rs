@@ -99,28 +99,23 @@ pub(crate) struct Padded<T, const PAD: usize>(Vec<T>);
 
 impl<T: Copy + Default, const PAD: usize> Default for Padded<T, PAD> {
     fn default() -> Self {
-        Padded(Vec::new())
+        Padded(vec![T::default(); PAD])
     }
 }
 
 impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
     #[inline(always)]
     pub(crate) fn push(&mut self, x: T) {
-        if self.0.is_empty() {
-            self.0.resize(PAD, T::default());
-        }
         self.0.push(x);
     }
     pub(crate) fn truncate(&mut self, len: usize) {
-        if !self.0.is_empty() {
-            self.0.truncate(PAD + len);
-        }
+        self.0.truncate(PAD + len);
     }
     pub(crate) fn clear(&mut self) {
         self.truncate(0);
     }
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.0.reserve_exact(PAD + n);
+        self.0.reserve_exact(n);
     }
     fn capacity(&self) -> usize {
         self.0.capacity()
@@ -131,14 +126,30 @@ impl<T, const PAD: usize> std::ops::Deref for Padded<T, PAD> {
     type Target = [T];
     #[inline(always)]
     fn deref(&self) -> &[T] {
-        self.0.get(PAD..).unwrap_or(&[])
+        &self.0[PAD..]
     }
 }
 
 impl<T, const PAD: usize> std::ops::DerefMut for Padded<T, PAD> {
     #[inline(always)]
     fn deref_mut(&mut self) -> &mut [T] {
-        self.0.get_mut(PAD..).unwrap_or(&mut [])
+        &mut self.0[PAD..]
+    }
+}
+
+/// One bounds check per element access (`self.0[PAD + i]`), not two through the slice.
+impl<T, const PAD: usize> std::ops::Index<usize> for Padded<T, PAD> {
+    type Output = T;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &T {
+        &self.0[PAD + i]
+    }
+}
+
+impl<T, const PAD: usize> std::ops::IndexMut<usize> for Padded<T, PAD> {
+    #[inline(always)]
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.0[PAD + i]
     }
 }
 
