@@ -6,13 +6,17 @@
 //! - `w1_moons/eager_fused`: the same with one `affine` node per neuron, `sum` and `dot` for
 //!   the losses (7,544 nodes), bit-identical values and gradients;
 //! - `w1_moons/replay_element`, `w1_moons/replay_fused`: recorded once, then every step only
-//!   `set_value` on the parameters, `recompute`, `zero_grad` and `backward` (no allocation).
+//!   `set_value` on the parameters, `recompute`, `zero_grad` and `backward` (no allocation);
+//! - `w1_moons/idiomatic`: what the README teaches, `nn::moons::Demo::step` (an `nn::Mlp`
+//!   of fused neurons, `nn::train_step` every step);
+//! - `w1_moons/micrograd_style`: a new `Graph` every step, parameters re-created as leaves
+//!   from numbers, one node per `*` and `+`.
 //!
 //! Before timing, 100 steps of each reproduce micrograd's step-0 and step-99 losses.
 //! Run: `cargo bench --bench w1_moons`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scalargrad::nn::moons::{dataset, initial_spec, LOSS_STEP_0, LOSS_STEP_99};
+use scalargrad::nn::moons::{dataset, initial_spec, Demo, Start, LOSS_STEP_0, LOSS_STEP_99};
 use scalargrad::nn::{Activation, Dataset};
 use scalargrad::{Graph, Var};
 
@@ -157,7 +161,66 @@ fn w1(c: &mut Criterion) {
             })
         });
     }
+    {
+        let g = Graph::new();
+        let mut demo = Demo::new(&g, Start::InitFile);
+        let losses: Vec<f64> = (0..100).map(|_| demo.step().loss).collect();
+        check(&losses, "idiomatic");
+        let mut demo = Demo::new(&g, Start::InitFile);
+        group.bench_function("idiomatic", |b| {
+            b.iter(|| {
+                if scalargrad::nn::optim::Optimizer::steps(demo.optimizer()) == 100 {
+                    demo = Demo::new(&g, Start::InitFile);
+                }
+                demo.step().loss
+            })
+        });
+    }
+    {
+        let scratch = Graph::new();
+        let init = Model::new(&scratch);
+        let shapes = init.shapes.clone();
+        let mut params: Vec<f64> = init.params.iter().map(|p| p.value()).collect();
+        let start = params.clone();
+        let losses: Vec<f64> = (0..100)
+            .map(|k| micrograd_step(&mut params, &shapes, &data, k))
+            .collect();
+        check(&losses, "micrograd_style");
+        let mut k = 0;
+        group.bench_function("micrograd_style", |b| {
+            b.iter(|| {
+                if k == 100 {
+                    params.clone_from(&start);
+                    k = 0;
+                }
+                k += 1;
+                micrograd_step(&mut params, &shapes, &data, k - 1)
+            })
+        });
+    }
     group.finish();
+}
+
+/// One micrograd-style step `k`: a new graph, the parameters as leaves from `params`, one
+/// node per scalar op, backward, the update written back to the numbers.
+fn micrograd_step(
+    params: &mut [f64],
+    shapes: &[(usize, usize, bool)],
+    data: &Dataset,
+    k: usize,
+) -> f64 {
+    let g = Graph::new();
+    let model = Model {
+        params: params.iter().map(|&v| g.var(v)).collect(),
+        shapes: shapes.to_vec(),
+    };
+    let total = model.loss(&g, data, Path::Element);
+    total.backward();
+    let lr = 1.0 - (0.9 * k as f64) / 100.0;
+    for (q, p) in params.iter_mut().zip(&model.params) {
+        *q -= lr * p.grad();
+    }
+    total.value()
 }
 
 criterion_group!(benches, w1);

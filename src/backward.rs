@@ -6,10 +6,8 @@
 //! chain of any depth costs one pass. Only nodes the root was reached from (its ancestors)
 //! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
 
-use smallvec::SmallVec;
-
-use crate::graph::{Node, Tape, REACHED};
-use crate::op::{Op, Pull};
+use crate::op::{Op, Pull, Seq, Wants, TAG_LEAF, TAG_MASK};
+use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
 
 impl<'g> Var<'g> {
@@ -49,25 +47,30 @@ impl<'g> Var<'g> {
 
 /// The `f64` reverse pass from the node at position `root`.
 ///
-/// Gradients accumulate in place, in each node's `grad`, at every position whose gradient
-/// was 0 before the pass (`>= Tape::dirty`: every node recorded since the last
-/// [`Graph::zero_grad`] or backward); below that they accumulate in a scratch array first, so
-/// a second `backward` adds its own gradients instead of propagating the sum of both.
-/// The `REACHED` flag of each node is set by the first share it receives and cleared when the
-/// walk passes it, so the pass needs no per-node scratch.
+/// Gradients accumulate in place, in `grads`, at every op node whose gradient was 0 before
+/// the pass (`>= Tape::dirty`: every op node recorded since the last [`Graph::zero_grad`] or
+/// backward) and at every leaf (a leaf passes nothing on); other op nodes accumulate in a
+/// scratch array first, so a second `backward` adds its own gradients instead of
+/// propagating the sum of both. The `REACHED` flag of each node is set by the first share
+/// it receives and cleared when the walk passes it, so the pass needs no per-node scratch.
 #[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
-    if !t.nodes[root].tracked() {
+    if !t.tracked(root) {
         return;
     }
     if t.interrupted {
         // A panic (anomaly, or a custom op's derivative) left flags behind.
-        let len = t.len();
-        t.nodes[..len].iter_mut().for_each(|n| n.meta &= !REACHED);
+        t.words.iter_mut().for_each(|w| *w &= !REACHED);
     }
     t.interrupted = true;
-    let split = t.dirty.min(root + 1);
+    // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
+    // needs the scratch array (train_step's case: parameters and inputs, then the step).
+    let split = if t.dirty <= t.leaf_prefix {
+        0
+    } else {
+        t.dirty.min(root + 1)
+    };
     // Raised before the walk: if it panics, the partial gradients it left at positions
     // `>= split` count as an earlier pass's, and the next pass adds to them via scratch
     // instead of propagating them as its own.
@@ -83,12 +86,15 @@ fn reverse_pass(t: &mut Tape, root: usize) {
     t.interrupted = false;
 }
 
-/// The walk of [`reverse_pass`]: `ANOMALY` = anomaly mode, `SCRATCH` = some positions below
+/// The walk of [`reverse_pass`]: `ANOMALY` = anomaly mode, `SCRATCH` = some op nodes below
 /// the root may hold gradients of an earlier pass.
 #[track_caller]
 fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, split: usize) {
     let Tape {
-        nodes,
+        values,
+        grads,
+        words,
+        far,
         operands,
         customs,
         adjoint,
@@ -97,7 +103,9 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     adjoint.clear();
     adjoint.resize(split, 0.0);
     let mut pull = NumberPull::<ANOMALY, SCRATCH> {
-        nodes: &mut nodes[..=root],
+        values: &values[..=root],
+        grads: &mut (**grads)[..=root],
+        words: &mut (**words)[..=root],
         adjoint,
         split,
         customs,
@@ -105,27 +113,35 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     };
     pull.give(root as u32, 1.0);
     for i in (0..=root).rev() {
-        let node = &mut pull.nodes[i];
-        if node.meta & REACHED == 0 {
+        let word = pull.words[i];
+        if word & REACHED == 0 {
             continue;
         }
-        node.meta &= !REACHED;
-        let (op, y) = (node.op, node.value);
+        pull.words[i] = word & !REACHED;
         let g = if SCRATCH && i < split {
             let g = pull.adjoint[i];
-            node.grad += g;
+            pull.grads[i] += g;
             // a finite share can overflow the gradient kept from an earlier pass
-            if ANOMALY && !node.grad.is_finite() {
+            if ANOMALY && !pull.grads[i].is_finite() {
                 pull.non_finite = true;
             }
             g
         } else {
-            node.grad
+            pull.grads[i]
         };
-        op.pullback(operands, y, g, &mut pull);
-        if ANOMALY && pull.non_finite {
-            report_backward_anomaly(&op, i, g, pull.nodes, operands, customs);
+        if word & TAG_MASK == TAG_LEAF {
+            if ANOMALY && pull.non_finite {
+                report_backward_anomaly(&Op::Leaf, i, g, pull.values, operands, customs);
+            }
+            continue;
         }
+        let y = pull.values[i];
+        crate::op::with_op!(word, i as u32, far, |op| {
+            op.pullback(operands, y, g, &mut pull);
+            if ANOMALY && pull.non_finite {
+                report_backward_anomaly(&op, i, g, pull.values, operands, customs);
+            }
+        });
     }
 }
 
@@ -135,7 +151,7 @@ fn report_backward_anomaly(
     op: &Op,
     pos: usize,
     g: f64,
-    nodes: &[Node],
+    values: &[f64],
     operands: &[u32],
     customs: &crate::custom::CustomTable,
 ) {
@@ -144,7 +160,7 @@ fn report_backward_anomaly(
         _ => op.name(),
     };
     let mut inputs = Vec::new();
-    op.for_each_input(operands, |p| inputs.push(nodes[p as usize].value));
+    op.for_each_input(operands, |p| inputs.push(values[p as usize]));
     if g.is_finite() {
         panic!(
             "scalargrad anomaly: the reverse pass through `{}` (node {}, inputs {:?}, value {}) \
@@ -153,7 +169,7 @@ fn report_backward_anomaly(
             name,
             pos,
             inputs,
-            nodes[pos].value,
+            values[pos],
             g,
             std::panic::Location::caller()
         );
@@ -162,7 +178,9 @@ fn report_backward_anomaly(
 
 /// [`Pull`] on numbers: reads values, accumulates gradients (see [`reverse_pass`]).
 struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
-    nodes: &'a mut [Node],
+    values: &'a [f64],
+    grads: &'a mut [f64],
+    words: &'a mut [u64],
     /// This pass's gradients of positions below `split`.
     adjoint: &'a mut [f64],
     split: usize,
@@ -170,26 +188,49 @@ struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     non_finite: bool,
 }
 
+impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// `grads[to + i] += g · values[from + i]` for `i < len`, each target marked reached;
+    /// `all`: every target wants a gradient (else each is tested).
+    #[inline(always)]
+    fn axpy_run(&mut self, to: usize, from: usize, len: usize, g: f64, all: bool) {
+        let grads = &mut self.grads[to..to + len];
+        let words = &mut self.words[to..to + len];
+        let from = &self.values[from..from + len];
+        if all {
+            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
+                *d += g * v;
+                *w |= REACHED;
+            }
+        } else {
+            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
+                if *w & TRACKED != 0 {
+                    *d += g * v;
+                    *w |= REACHED;
+                }
+            }
+        }
+    }
+}
+
 impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOMALY, SCRATCH> {
     #[inline(always)]
     fn input(&self, p: u32) -> f64 {
-        self.nodes[p as usize].value
+        self.values[p as usize]
     }
     #[inline(always)]
     fn wants(&self, p: u32) -> bool {
-        self.nodes[p as usize].tracked()
+        self.words[p as usize] & TRACKED != 0
     }
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        let node = &mut self.nodes[p];
-        node.meta |= REACHED;
+        self.words[p] |= REACHED;
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]
         } else {
-            node.grad += d;
-            node.grad
+            self.grads[p] += d;
+            self.grads[p]
         };
         // The sum, not `d`: finite shares can overflow when they accumulate.
         if ANOMALY && !sum.is_finite() {
@@ -198,6 +239,34 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
     }
     fn custom_derivative(&self, index: u32, x: f64, y: f64) -> f64 {
         self.customs[index as usize].derivative_f64(x, y)
+    }
+    /// Over two runs that are disjoint or the same, two `axpy` loops: each input receives
+    /// the same shares in the same order as pair by pair (an input in both runs of the same
+    /// pair gets its `w` share, then its `x` share). Anything else goes pair by pair.
+    #[inline(always)]
+    fn give_dot(&mut self, w: Seq<'_>, x: Seq<'_>, g: f64, wants: Wants) {
+        if let (Seq::Run(w, len), Seq::Run(x, _), false) = (w, x, ANOMALY) {
+            let (w, x, len) = (w as usize, x as usize, len as usize);
+            let apart = w + len <= x || x + len <= w || w == x;
+            if apart && !(SCRATCH && w.min(x) < self.split) {
+                if wants.has(Wants::W_ANY) {
+                    self.axpy_run(w, x, len, g, wants.has(Wants::W_ALL));
+                }
+                if wants.has(Wants::X_ANY) {
+                    self.axpy_run(x, w, len, g, wants.has(Wants::X_ALL));
+                }
+                return;
+            }
+        }
+        for i in 0..w.len() {
+            let (wi, xi) = (w.at(i), x.at(i));
+            if self.wants(wi) {
+                self.give(wi, g * self.values[xi as usize]);
+            }
+            if self.wants(xi) {
+                self.give(xi, g * self.values[wi as usize]);
+            }
+        }
     }
     fn custom_partial(&self, index: u32, i: usize, xs: &[f64], y: f64) -> f64 {
         self.customs[index as usize].partial_f64(i, xs, y)
@@ -249,30 +318,9 @@ impl Graph {
             // Copy what the rule needs out of the tape: recording borrows it again.
             let (op, out, local) = {
                 let t = self.tape();
-                let op = t.nodes[i].op;
                 let out = Var::new(self, t.id_at(i));
-                let mut local: SmallVec<[u32; 16]> = SmallVec::new();
-                let op = match op {
-                    Op::Pow(a, k) => {
-                        local.extend_from_slice(&t.operands[k as usize..][..2]);
-                        Op::Pow(a, 0)
-                    }
-                    Op::Sum { start, len } => {
-                        local.extend_from_slice(&t.operands[start as usize..][..len as usize]);
-                        Op::Sum { start: 0, len }
-                    }
-                    Op::Dot { start, pairs, bias } => {
-                        let len = (2 * pairs + bias as u32) as usize;
-                        local.extend_from_slice(&t.operands[start as usize..][..len]);
-                        Op::Dot {
-                            start: 0,
-                            pairs,
-                            bias,
-                        }
-                    }
-                    op @ Op::CustomN { .. } => crate::custom::rebase(op, &t.operands, &mut local),
-                    op => op,
-                };
+                let mut local = smallvec::SmallVec::new();
+                let op = t.op(i).localize(&t.operands, &mut local);
                 (op, out, local)
             };
             let mut pull = NodePull {
@@ -313,8 +361,7 @@ impl Graph {
         for i in first..=root {
             if !leads[i] {
                 let mut any = false;
-                t.nodes[i]
-                    .op
+                t.op(i)
                     .for_each_input(&t.operands, |p| any |= leads[p as usize]);
                 leads[i] = any;
             }
@@ -336,7 +383,7 @@ impl<'g> Pull<Var<'g>> for NodePull<'_, 'g> {
         Var::new(self.graph, self.graph.tape().id_at(p as usize))
     }
     fn wants(&self, p: u32) -> bool {
-        self.leads[p as usize] && self.graph.tape().nodes[p as usize].tracked()
+        self.leads[p as usize] && self.graph.tape().tracked(p as usize)
     }
     fn give(&mut self, p: u32, d: Var<'g>) {
         let slot = &mut self.adjoint[p as usize];

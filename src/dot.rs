@@ -65,8 +65,7 @@ impl Graph {
             if !reached[i] {
                 continue;
             }
-            let node = t.nodes[i];
-            let op = node.op;
+            let op = t.op(i);
             let kind = escape(&kind(&t, i));
             let label = match t.names.get(&(i as u32)) {
                 Some(name) => format!("{} | {kind}", escape(name)),
@@ -75,8 +74,8 @@ impl Graph {
             let _ = writeln!(
                 text,
                 "  n{i} [label=\"{label} | value {} | grad {}\"];",
-                short(node.value),
-                short(node.grad)
+                short(t.values[i]),
+                short(t.grads[i])
             );
             op.for_each_input(&t.operands, |p| {
                 reached[p as usize] = true;
@@ -92,11 +91,10 @@ impl Graph {
 /// What the node at tape position `i` is, as both pictures (DOT and [SVG](crate::svg)) show it:
 /// `var` (a tracked leaf), `const`, or the op's name (`pow 2` shows its exponent).
 pub(crate) fn kind(t: &Tape, i: usize) -> String {
-    let node = &t.nodes[i];
-    match node.op {
-        Op::Leaf if node.tracked() => "var".to_owned(),
+    match t.op(i) {
+        Op::Leaf if t.tracked(i) => "var".to_owned(),
         Op::Leaf => "const".to_owned(),
-        Op::Pow(_, k) => format!("pow {}", short(crate::op::exponent(&t.operands, k))),
+        Op::Pow(_, k) => format!("pow {}", short(k)),
         op => t.op_name(op).to_owned(),
     }
 }

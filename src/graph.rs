@@ -1,23 +1,5 @@
-//! The arena: a tape of scalar nodes in creation order, and the handles that point into it.
-//!
-//! # Layout
-//! Nodes live in one dense array indexed by their *position* on the tape; each `Node` is 32
-//! bytes: value, gradient, op (with its inputs' positions) and a word holding the position's
-//! *generation* and two flags. A handle ([`Var`]) holds the position and the generation it was
-//! created with. Freeing nodes ([`Graph::rewind`]) only shortens the tape: the freed slots
-//! keep their generation, the next node created at a position bumps it, so a handle to a freed
-//! node is caught (its position is past the end, or its generation is old) and panics instead
-//! of reading whatever node took its place. Memory of freed slots is reused, never returned
-//! until the graph is dropped.
-//!
-//! # Why not `slotmap`
-//! The first version kept handles in a [`slotmap`](https://docs.rs/slotmap) map from
-//! generational key to tape position. It worked, but slotmap's slot order is arbitrary (not a
-//! topological order), so the tape needed a second, creation-ordered index beside it: 49
-//! bytes and two lookups per node. Because nodes are only ever freed from the end of the tape,
-//! the generation can live in the node itself: the same guarantee (a stale handle is detected,
-//! never aliased — see `guarantees` for the 30-bit limit) at 32 bytes per node and one
-//! comparison per access.
+//! The public face of the arena: [`Graph`] (record, rewind, recompute, check) and
+//! [`Mark`]. The storage itself, and why handles are safe, is in [`tape`](crate::tape).
 //!
 //! # Invariant
 //! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node.
@@ -27,58 +9,37 @@
 //! position valid.
 
 use std::cell::{Ref, RefCell, RefMut};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::custom::{CustomOp, CustomTable, ErasedUnary, UnaryFn};
+use crate::custom::{CustomOp, ErasedUnary, UnaryFn};
 use crate::op::Op;
+pub(crate) use crate::tape::NodeId;
+pub(crate) use crate::tape::Tape;
+pub use crate::tape::SPARE_CAP_BYTES;
 use crate::Var;
 
-/// What a handle holds: a position on the tape, and the generation of that position when the
-/// node was created (a handle to a freed node is stale: see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NodeId {
-    pos: u32,
-    gen: u32,
+/// Frees the arrays this thread keeps for its next [`Graph`].
+///
+/// Dropping a graph hands its node arrays (up to [`SPARE_CAP_BYTES`]) to a per-thread slot,
+/// and the next [`Graph::new`] on the thread reuses them instead of faulting in fresh
+/// memory. Call this after the last big graph of a phase to return that memory now rather
+/// than when the thread ends.
+///
+/// ```
+/// use scalargrad::{graph::release_spare_buffers, Graph};
+/// {
+///     let g = Graph::new();
+///     g.var(1.0);
+/// } // its arrays wait for the next graph on this thread
+/// release_spare_buffers(); // ... or are freed now
+/// assert!(Graph::new().is_empty());
+/// ```
+pub fn release_spare_buffers() {
+    crate::tape::release_spare();
 }
-
-/// `Node::meta`: the node depends on a [`Graph::var`] leaf (it wants a gradient).
-const TRACKED: u32 = 1;
-/// `Node::meta`: the running reverse pass has given this node a gradient (scratch flag).
-pub(crate) const REACHED: u32 = 2;
-/// `Node::meta` holds the generation above the two flags.
-const GEN_SHIFT: u32 = 2;
-const GEN_MASK: u32 = u32::MAX >> GEN_SHIFT;
-
-/// One node of the tape: 32 bytes.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Node {
-    pub(crate) value: f64,
-    /// Accumulated by [`Var::backward`].
-    pub(crate) grad: f64,
-    pub(crate) op: Op,
-    /// `generation << GEN_SHIFT | REACHED | TRACKED`.
-    pub(crate) meta: u32,
-}
-
-const _: () = assert!(std::mem::size_of::<Node>() == 32);
-
-impl Node {
-    /// Whether the node depends on a tracked leaf, so it wants a gradient.
-    #[inline(always)]
-    pub(crate) fn tracked(&self) -> bool {
-        self.meta & TRACKED != 0
-    }
-
-    #[inline(always)]
-    fn gen(&self) -> u32 {
-        self.meta >> GEN_SHIFT
-    }
-}
-
 /// A computation graph of scalar nodes, and the arena that owns them.
 ///
 /// All methods take `&self`: handles ([`Var`]) borrow the graph, and recording an op through
@@ -134,269 +95,15 @@ impl Default for Graph {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mark {
     nodes: u32,
+    far: u32,
     operands: u32,
     /// The graph it was taken on.
     graph: u64,
-    /// Generation of the last node before the mark: if that node was freed and re-created,
-    /// the mark predates a rewind to an earlier mark and no longer describes this graph.
-    last_gen: u32,
+    /// The tape's epoch when it was taken: if a later rewind cut the tape below `nodes`, the
+    /// mark no longer describes this graph (as a handle to its last node would be stale).
+    epoch: u32,
     /// Custom ops registered before the mark (those after it are freed with its nodes).
     customs: u32,
-}
-
-/// The arena's storage.
-#[derive(Default)]
-pub(crate) struct Tape {
-    /// Nodes by position. Only `nodes[..len]` are live; the slots past `len` were freed by a
-    /// rewind and are kept for their generation (and their memory, reused by later nodes).
-    pub(crate) nodes: Vec<Node>,
-    len: usize,
-    /// Input positions of n-ary ops ([`Op::Sum`], [`Op::Dot`]), exponents of [`Op::Pow`].
-    pub(crate) operands: Vec<u32>,
-    pub(crate) customs: CustomTable,
-    /// Optional labels by position, shown by [`Graph::to_dot`].
-    pub(crate) names: BTreeMap<u32, String>,
-    pub(crate) anomaly: bool,
-    /// Every gradient at a position `>= dirty` is 0, so a reverse pass can accumulate there in
-    /// place; below it, it accumulates in `adjoint` first (a second `backward` must add this
-    /// pass's gradients, not propagate the sum of both).
-    pub(crate) dirty: usize,
-    /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
-    pub(crate) interrupted: bool,
-    /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
-    pub(crate) adjoint: Vec<f64>,
-    /// Leaves set under recorded nodes (see `versions`).
-    pub(crate) versions: crate::versions::Versions,
-}
-
-impl Tape {
-    /// The position of a live handle.
-    ///
-    /// # Panics
-    /// If the node was freed.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn pos(&self, id: NodeId) -> u32 {
-        match self.try_pos(id) {
-            Some(p) => p,
-            None => freed(),
-        }
-    }
-
-    /// The position of a handle, or `None` if its node was freed.
-    #[inline(always)]
-    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
-        let p = id.pos as usize;
-        (p < self.len && self.nodes[p].gen() == id.gen).then_some(id.pos)
-    }
-
-    /// The live node a handle points to.
-    ///
-    /// # Panics
-    /// If the node was freed.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[self.pos(id) as usize]
-    }
-
-    /// The handle of the live node at `pos`.
-    #[inline]
-    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
-        debug_assert!(pos < self.len);
-        NodeId {
-            pos: pos as u32,
-            gen: self.nodes[pos].gen(),
-        }
-    }
-
-    /// The live nodes, in creation order.
-    #[inline]
-    pub(crate) fn live(&self) -> &[Node] {
-        &self.nodes[..self.len]
-    }
-
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Appends a node and returns its handle; reuses a freed slot (bumping its generation)
-    /// when there is one.
-    #[inline(always)]
-    fn push(&mut self, op: Op, value: f64, tracked: bool) -> NodeId {
-        let pos = self.len;
-        let node = |gen: u32| Node {
-            value,
-            grad: 0.0,
-            op,
-            meta: gen << GEN_SHIFT | tracked as u32,
-        };
-        let gen = if let Some(slot) = self.nodes.get_mut(pos) {
-            let gen = (slot.gen() + 1) & GEN_MASK;
-            *slot = node(gen);
-            gen
-        } else {
-            if pos >= u32::MAX as usize {
-                too_many();
-            }
-            self.nodes.push(node(0));
-            0
-        };
-        self.len = pos + 1;
-        NodeId {
-            pos: pos as u32,
-            gen,
-        }
-    }
-
-    /// Appends an op node: computes its value with the op's forward rule and whether it is
-    /// tracked from its inputs.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn push_op(&mut self, op: Op) -> NodeId {
-        debug_assert!(
-            {
-                let mut ok = true;
-                op.for_each_input(&self.operands, |p| ok &= (p as usize) < self.len());
-                ok
-            },
-            "inputs come before outputs"
-        );
-        let mut tracked = false;
-        let nodes = &self.nodes;
-        op.for_each_input(&self.operands, |p| tracked |= nodes[p as usize].tracked());
-        self.push_op_tracked(op, tracked)
-    }
-
-    /// [`Tape::push_op`] when the caller already knows whether an input is tracked.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
-        let nodes = &self.nodes;
-        let value = op.eval(|p| nodes[p as usize].value, &self.operands, &self.customs);
-        if self.anomaly && !value.is_finite() {
-            self.report_forward_anomaly(op, value, Location::caller());
-        }
-        self.push(op, value, tracked)
-    }
-
-    /// Checks that `n` more operands keep every operand index within `u32`.
-    ///
-    /// # Panics
-    /// If they would not.
-    #[inline(always)]
-    pub(crate) fn reserve_operands(&self, n: usize) {
-        if self.operands.len() + n > u32::MAX as usize {
-            too_many_operands();
-        }
-    }
-
-    /// Appends the positions of an n-ary op's inputs to the operand list: `head` if any, then
-    /// `a₀, b₀, a₁, b₁, …` (`b` = `None`: `a₀, a₁, …`). Returns where they start and whether
-    /// one is tracked, or the first input that is foreign or freed (the list left as it was).
-    #[inline(always)]
-    pub(crate) fn push_operands<'g>(
-        &mut self,
-        graph: &Graph,
-        head: Option<Var<'g>>,
-        a: &[Var<'g>],
-        b: Option<&[Var<'g>]>,
-    ) -> Result<(u32, bool), Var<'g>> {
-        let start = self.operands.len();
-        let n = usize::from(head.is_some()) + a.len() * if b.is_some() { 2 } else { 1 };
-        self.reserve_operands(n);
-        self.operands.resize(start + n, 0);
-        // Split borrows, so that the loops keep their state in registers.
-        let nodes = &self.nodes[..self.len];
-        let out = &mut self.operands[start..];
-        let mut tracked = false;
-        let mut check = |v: Var<'g>| {
-            let id = v.id();
-            match nodes.get(id.pos as usize) {
-                Some(node) if node.gen() == id.gen && std::ptr::eq(graph, v.graph()) => {
-                    tracked |= node.tracked();
-                    Ok(id.pos)
-                }
-                _ => Err(v),
-            }
-        };
-        let result = (|| {
-            let out = match head {
-                Some(h) => {
-                    out[0] = check(h)?;
-                    &mut out[1..]
-                }
-                None => out,
-            };
-            match b {
-                Some(b) => {
-                    for ((slot, &ai), &bi) in out.chunks_exact_mut(2).zip(a).zip(b) {
-                        slot[0] = check(ai)?;
-                        slot[1] = check(bi)?;
-                    }
-                }
-                None => {
-                    for (slot, &ai) in out.iter_mut().zip(a) {
-                        *slot = check(ai)?;
-                    }
-                }
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => Ok((start as u32, tracked)),
-            Err(v) => {
-                self.operands.truncate(start);
-                Err(v)
-            }
-        }
-    }
-
-    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
-    #[cold]
-    fn report_forward_anomaly(&self, op: Op, value: f64, at: &Location<'_>) {
-        let mut inputs = Vec::new();
-        op.for_each_input(&self.operands, |p| {
-            inputs.push(self.nodes[p as usize].value)
-        });
-        if inputs.iter().all(|v| v.is_finite()) {
-            panic!(
-                "scalargrad anomaly: `{}` of finite inputs {:?} gave {} (node recorded at {})",
-                self.op_name(op),
-                inputs,
-                value,
-                at
-            );
-        }
-    }
-
-    pub(crate) fn op_name(&self, op: Op) -> &str {
-        match op {
-            Op::Custom(_, f) | Op::CustomN { f, .. } => self.customs[f as usize].name(),
-            _ => op.name(),
-        }
-    }
-
-    /// Inputs' values of the node at `pos`, for messages.
-    pub(crate) fn input_values(&self, pos: usize) -> Vec<f64> {
-        let mut inputs = Vec::new();
-        self.nodes[pos].op.for_each_input(&self.operands, |p| {
-            inputs.push(self.nodes[p as usize].value)
-        });
-        inputs
-    }
-}
-
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn freed() -> ! {
-    panic!(
-        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
-         Graph::scope or Graph::clear); create the values you keep across steps \
-         before the mark, and read results before rewinding"
-    )
 }
 
 #[cold]
@@ -407,20 +114,6 @@ fn foreign() -> ! {
         "scalargrad: a handle from another Graph was used here; handles only combine \
          with handles of the graph that created them"
     )
-}
-
-#[cold]
-fn too_many_operands() -> ! {
-    panic!(
-        "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops and exponents; \
-         rewind between steps"
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn too_many() -> ! {
-    panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
 }
 
 impl Graph {
@@ -443,7 +136,10 @@ impl Graph {
     pub fn with_capacity(nodes: usize) -> Self {
         let g = Self::new();
         {
-            g.tape_mut().nodes.reserve(nodes);
+            let mut t = g.tape_mut();
+            t.values.reserve(nodes);
+            t.grads.reserve(nodes);
+            t.words.reserve(nodes);
         }
         g
     }
@@ -490,7 +186,7 @@ impl Graph {
                 Location::caller()
             );
         }
-        let id = t.push(Op::Leaf, value, tracked);
+        let id = t.push_leaf(value, tracked);
         Var::new(self, id)
     }
 
@@ -528,8 +224,7 @@ impl Graph {
     /// ```
     pub fn zero_grad(&self) {
         let mut t = self.tape_mut();
-        let len = t.len;
-        t.nodes[..len].iter_mut().for_each(|n| n.grad = 0.0);
+        t.grads.fill(0.0);
         t.dirty = 0;
     }
 
@@ -558,9 +253,10 @@ impl Graph {
         let operands = u32::try_from(t.operands.len()).expect("operand count checked on push");
         Mark {
             nodes: t.len() as u32,
+            far: t.far.len() as u32,
             operands,
             graph: self.id,
-            last_gen: t.len().checked_sub(1).map_or(0, |p| t.nodes[p].gen()),
+            epoch: t.epoch(),
             customs: t.customs.len() as u32,
         }
     }
@@ -585,7 +281,12 @@ impl Graph {
         if let Err(problem) = self.check_mark(&t, mark) {
             panic!("scalargrad: Graph::rewind {problem}");
         }
-        truncate(&mut t, mark);
+        t.truncate(
+            mark.nodes as usize,
+            mark.far as usize,
+            mark.operands as usize,
+        );
+        t.customs.truncate(mark.customs);
     }
 
     /// Whether `mark` describes this graph's history (see [`Graph::rewind`]'s panics).
@@ -594,9 +295,14 @@ impl Graph {
         if mark.graph != self.id {
             return Err("with a mark taken on another graph".to_owned());
         }
+        let last = NodeId {
+            pos: mark.nodes.wrapping_sub(1),
+            epoch: mark.epoch,
+        };
         let same_history = keep <= t.len()
+            && mark.far as usize <= t.far.len()
             && mark.operands as usize <= t.operands.len()
-            && (keep == 0 || t.nodes[keep - 1].gen() == mark.last_gen);
+            && (keep == 0 || t.try_pos(last).is_some());
         if !same_history {
             return Err(format!(
                 "to a stale mark (at {keep} nodes; the graph has {}): the graph was rewound \
@@ -658,9 +364,10 @@ impl Graph {
     pub fn clear(&self) {
         self.rewind(Mark {
             nodes: 0,
+            far: 0,
             operands: 0,
             graph: self.id,
-            last_gen: 0,
+            epoch: 0,
             customs: u32::MAX, // custom ops stay registered
         })
     }
@@ -683,30 +390,34 @@ impl Graph {
         let mut t = self.tape_mut();
         let anomaly = t.anomaly;
         let Tape {
-            nodes,
-            len,
+            values,
+            words,
+            far,
             operands,
             customs,
             ..
         } = &mut *t;
-        let nodes = &mut nodes[..*len];
+        let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
+        let values = &mut values[..words.len()];
         let mut first_bad = None;
-        for i in 0..nodes.len() {
-            let op = nodes[i].op;
-            if op != Op::Leaf {
-                let done = &*nodes;
-                let value = op.eval(|p| done[p as usize].value, operands, customs);
-                nodes[i].value = value;
+        for i in 0..values.len() {
+            let word = words[i];
+            if word & crate::op::TAG_MASK == crate::op::TAG_LEAF {
+                continue;
+            }
+            crate::op::with_op!(word, i as u32, far, |op| {
+                let value = op.eval(values, operands, customs);
+                values[i] = value;
                 if anomaly && !value.is_finite() && first_bad.is_none() {
                     let mut finite_inputs = true;
                     op.for_each_input(operands, |p| {
-                        finite_inputs &= nodes[p as usize].value.is_finite()
+                        finite_inputs &= values[p as usize].is_finite()
                     });
                     if finite_inputs {
                         first_bad = Some((op, value));
                     }
                 }
-            }
+            });
         }
         t.versions.clear();
         if let Some((op, value)) = first_bad {
@@ -762,17 +473,18 @@ impl Graph {
     pub fn check_finite(&self) -> Result<(), NonFinite> {
         let t = self.tape();
         let bad = t
-            .live()
+            .values
             .iter()
-            .position(|n| !n.value.is_finite() || !n.grad.is_finite());
+            .zip(t.grads.iter())
+            .position(|(v, g)| !v.is_finite() || !g.is_finite());
         match bad {
             None => Ok(()),
             Some(i) => Err(NonFinite {
                 position: i,
-                op: t.op_name(t.nodes[i].op).to_owned(),
+                op: t.op_name(t.op(i)).to_owned(),
                 inputs: t.input_values(i),
-                value: t.nodes[i].value,
-                grad: t.nodes[i].grad,
+                value: t.values[i],
+                grad: t.grads[i],
             }),
         }
     }
@@ -827,21 +539,6 @@ impl Graph {
     }
 }
 
-/// Frees every node after `mark` (already checked).
-fn truncate(t: &mut Tape, mark: Mark) {
-    let keep = mark.nodes as usize;
-    // The freed slots keep their generation: the next node created at each bumps it, which
-    // makes every handle to the freed node stale. Nothing else to do per node.
-    if !t.names.is_empty() {
-        t.names.split_off(&mark.nodes);
-    }
-    t.len = keep;
-    t.dirty = t.dirty.min(keep);
-    t.operands.truncate(mark.operands as usize);
-    t.customs.truncate(mark.customs);
-    t.versions.rewound(keep);
-}
-
 /// Rewinds its graph to its mark when dropped, so a step that panics is freed too.
 struct RewindOnDrop<'g>(&'g Graph, Mark);
 
@@ -852,7 +549,9 @@ impl Drop for RewindOnDrop<'_> {
         } else if let Ok(mut t) = self.0.tape.try_borrow_mut() {
             // Unwinding: never panic again; skip if the mark is no longer valid.
             if self.0.check_mark(&t, self.1).is_ok() {
-                truncate(&mut t, self.1);
+                let m = self.1;
+                t.truncate(m.nodes as usize, m.far as usize, m.operands as usize);
+                t.customs.truncate(m.customs);
             }
         }
     }
@@ -863,7 +562,7 @@ impl fmt::Debug for Graph {
         let t = self.tape();
         f.debug_struct("Graph")
             .field("nodes", &t.len())
-            .field("tracked", &t.live().iter().filter(|n| n.tracked()).count())
+            .field("tracked", &(0..t.len()).filter(|&p| t.tracked(p)).count())
             .field("custom_ops", &t.customs.len())
             .field("detect_anomaly", &t.anomaly)
             .finish()

@@ -2,18 +2,18 @@
 //! its examples are the checks that only the compiler can make.
 //!
 //! # Handles are checked, never trusted
-//! A [`Var`](crate::Var) holds a reference to its [`Graph`](crate::Graph) and a
-//! generational key. Using a handle of one graph with another graph panics with *"a handle
-//! from another Graph was used here"*; using a handle whose node was freed by
-//! [`Graph::rewind`](crate::Graph::rewind), [`Graph::scope`](crate::Graph::scope) or
-//! [`Graph::clear`](crate::Graph::clear) panics with *"this handle points to a node that was
-//! freed"*, even when a new node now sits at the same position: the key's generation no
-//! longer matches. Tested in `tests/misuse.rs`.
+//! A [`Var`](crate::Var) holds a reference to its [`Graph`](crate::Graph), its node's
+//! position and the graph's *epoch* when it was made (see [`tape`](crate::tape)). Using a
+//! handle of one graph with another graph panics with *"a handle from another Graph was used
+//! here"*; using a handle whose node was freed by [`Graph::rewind`](crate::Graph::rewind),
+//! [`Graph::scope`](crate::Graph::scope) or [`Graph::clear`](crate::Graph::clear) panics with
+//! *"this handle points to a node that was freed"*, even when a new node now sits at the same
+//! position: a rewind made after the handle cut the tape at or below its position. Tested in
+//! `tests/misuse.rs` and `tests/tape.rs`.
 //!
-//! The one limit: a position's generation is a 30-bit counter. A stale handle could alias a
-//! new node only if it were kept unused while its position was re-created exactly a
-//! multiple of 2³⁰ (about 1.07 billion) times, i.e. across a billion rewinds that reach
-//! that far back, and then used.
+//! The one limit: epochs are 32-bit and count the rewinds that shortened the graph. After
+//! 4,294,967,295 of them the next one panics ("build a new Graph") instead of wrapping, so
+//! a stale handle can never alias a new node.
 //!
 //! A panic inside a misuse check, or inside a reverse pass (anomaly mode, or a custom op's
 //! derivative), leaves the graph consistent and usable; an interrupted `backward` leaves its

@@ -24,6 +24,7 @@
 //!
 //! ## How it reads
 //! - [`graph`]: the arena ([`Graph`]), handles ([`Var`]), marks for freeing a step's nodes.
+//! - [`tape`]: how the nodes are stored (24 bytes each) and why a handle is always checked.
 //! - [`op`]: every op's forward rule beside its local-derivative rule.
 //! - [`scalar`]: the [`Scalar`] trait those rules are written over, so the same rule runs on
 //!   `f64` ([`Var::backward`]) and on handles ([`Graph::grad`], higher-order derivatives).
@@ -81,6 +82,7 @@ pub mod nn;
 pub mod op;
 pub mod scalar;
 pub mod svg;
+pub mod tape;
 #[cfg(feature = "proptest")]
 pub mod testing;
 pub mod value;

@@ -1,8 +1,10 @@
 //! The operations: each one's forward rule and local-derivative rule side by side.
 //!
-//! An op node stores the *positions* of its inputs on the tape (see [`graph`](crate::graph)),
+//! An op node stores the *positions* of its inputs on the tape (see [`tape`](crate::tape)),
 //! so the reverse pass reads inputs from dense arrays with no lookups. Inputs always sit at
-//! lower positions than the node itself: creation order is a topological order.
+//! lower positions than the node itself: creation order is a topological order. On the tape
+//! the common ops are packed into one 8-byte word (see `Op::pack`); the rest sit whole in
+//! a side table.
 //!
 //! Each rule pair below reads `forward` then `pullback`: the pullback receives the upstream
 //! gradient `g = ∂L/∂y` and hands `g · ∂y/∂xᵢ` to every input that wants a gradient. It is
@@ -40,7 +42,10 @@
 //! their values are bit-for-bit those of the element-by-element graph, and so are the
 //! gradients when each handle appears once among a node's inputs (as in a neuron). A handle
 //! repeated inside one `Dot` collects its shares in the opposite order from the chain's, which
-//! can change the last bit once it appears three or more times (`tests/fused_bits.rs`).
+//! can change the last bit once it appears three or more times (`tests/fused_bits.rs`). Their
+//! inputs are `Span`s: a run of consecutive tape positions (a neuron's weights, a layer's
+//! outputs) or a list in the operand table. Over runs, the forward rule is a loop over two
+//! slices and the reverse pass two `axpy` loops the compiler vectorises.
 
 use std::sync::Arc;
 
@@ -49,8 +54,7 @@ use smallvec::SmallVec;
 use crate::custom::ErasedUnary;
 use crate::scalar::{self, Scalar};
 
-/// One recorded operation with the tape positions of its inputs: 12 bytes, so that a whole
-/// node (value, gradient, op, handle generation and flags) fits in 32.
+/// One recorded operation with the tape positions of its inputs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op {
     /// A leaf: [`Graph::var`](crate::Graph::var) or [`Graph::constant`](crate::Graph::constant).
@@ -60,9 +64,8 @@ pub(crate) enum Op {
     Mul(u32, u32),
     Div(u32, u32),
     Neg(u32),
-    /// Input position, and where the constant exponent's bits sit in `operands` (two words,
-    /// high then low: an `f64` field would make every op 16 bytes).
-    Pow(u32, u32),
+    /// Input position and the constant exponent.
+    Pow(u32, f64),
     PowVar(u32, u32),
     Exp(u32),
     Ln(u32),
@@ -84,17 +87,86 @@ pub(crate) enum Op {
         start: u32,
         f: u32,
     },
-    /// `operands[start..start + len]`, summed left to right.
+    /// `len` inputs, summed left to right.
     Sum {
-        start: u32,
+        xs: Span,
         len: u32,
     },
-    /// `operands[start..start + 2·pairs (+1)]`: an optional bias first, then `w, x` pairs.
+    /// `[b] + w₀x₀ + w₁x₁ + …` over `len` pairs; `wants` says which inputs want a gradient
+    /// (see [`Wants`]), so the reverse pass over runs needs no per-input test.
     Dot {
-        start: u32,
-        pairs: u32,
-        bias: bool,
+        w: Span,
+        x: Span,
+        len: u32,
+        bias: Option<u32>,
+        wants: Wants,
     },
+}
+
+/// Where an n-ary op's inputs are: `len` consecutive tape positions from a start (a run),
+/// or the positions listed in the operand table from an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Span {
+    Run(u32),
+    List(u32),
+}
+
+/// Which inputs of a [`Op::Dot`] depend on a tracked leaf: bits `W_ALL`, `W_ANY`, `X_ALL`,
+/// `X_ANY`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Wants(pub(crate) u8);
+
+impl Wants {
+    pub(crate) const W_ALL: u8 = 1;
+    pub(crate) const W_ANY: u8 = 2;
+    pub(crate) const X_ALL: u8 = 4;
+    pub(crate) const X_ANY: u8 = 8;
+
+    /// The bits for one side (`all`, `any` shifted to `W_*` or `X_*`).
+    #[inline(always)]
+    pub(crate) fn side(all: bool, any: bool, x_side: bool) -> u8 {
+        (u8::from(all) | u8::from(any) << 1) << (2 * u8::from(x_side))
+    }
+
+    #[inline(always)]
+    pub(crate) fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// A [`Span`] resolved against the operand table: the positions of an n-ary op's inputs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Seq<'a> {
+    /// Positions `start, start + 1, …, start + len − 1`.
+    Run(u32, u32),
+    List(&'a [u32]),
+}
+
+impl<'a> Seq<'a> {
+    #[inline(always)]
+    pub(crate) fn new(operands: &'a [u32], span: Span, len: u32) -> Self {
+        match span {
+            Span::Run(start) => Seq::Run(start, len),
+            Span::List(start) => Seq::List(self::span(operands, start, len)),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        match *self {
+            Seq::Run(_, len) => len as usize,
+            Seq::List(xs) => xs.len(),
+        }
+    }
+
+    /// The `i`-th position.
+    #[inline(always)]
+    pub(crate) fn at(&self, i: usize) -> u32 {
+        match *self {
+            Seq::Run(start, _) => start + i as u32,
+            Seq::List(xs) => xs[i],
+        }
+    }
 }
 
 /// What a pullback needs from the pass that runs it: input values, and where gradients go.
@@ -109,6 +181,101 @@ pub(crate) trait Pull<S: Scalar> {
     fn custom_derivative(&self, index: u32, x: S, y: S) -> S;
     /// `∂f/∂xᵢ` of n-ary custom op number `index`, given its inputs `xs` and output `y`.
     fn custom_partial(&self, index: u32, i: usize, xs: &[S], y: S) -> S;
+    /// A dot product's shares: `g·xᵢ` to each `wᵢ`, `g·wᵢ` to each `xᵢ`, pair by pair. A pass
+    /// on numbers overrides this with two contiguous loops over runs (same sums, same order
+    /// per input: see `backward`).
+    #[inline(always)]
+    fn give_dot(&mut self, w: Seq<'_>, x: Seq<'_>, g: S, _wants: Wants) {
+        for i in 0..w.len() {
+            let (wi, xi) = (w.at(i), x.at(i));
+            if self.wants(wi) {
+                let vx = self.input(xi);
+                self.give(wi, g * vx);
+            }
+            if self.wants(xi) {
+                let vw = self.input(wi);
+                self.give(xi, g * vw);
+            }
+        }
+    }
+}
+
+/// Tape-word tags (see `tape`): 0 is a leaf, 1 an op kept whole in the side table; the ops
+/// listed here pack into the word itself, with their inputs as distances back from the node.
+/// Also defines `with_op!`, which decodes a word and runs code on the op *per tag*, so that
+/// the op's rule is inlined with its variant known (one dispatch, not decode then match).
+macro_rules! packed_ops {
+    ($d:tt binary: $($B:ident = $bt:literal),*; unary: $($U:ident = $ut:literal),* $(,)?) => {
+        impl Op {
+            /// The op as a tape word: its tag in the low [`TAG_BITS`] bits and its inputs as
+            /// distances back from `pos` in two [`DELTA_BITS`]-bit fields above the flags;
+            /// `None` if it does not fit (another op, or an input too far back).
+            #[inline(always)]
+            pub(crate) fn pack(&self, pos: u32) -> Option<u64> {
+                let delta = |p: u32| {
+                    let d = pos - p;
+                    (d <= DELTA_MAX).then_some(u64::from(d))
+                };
+                match *self {
+                    Op::Leaf => Some(TAG_LEAF),
+                    $(Op::$B(a, b) => Some($bt | delta(a)? << A_SHIFT | delta(b)? << B_SHIFT),)*
+                    $(Op::$U(a) => Some($ut | delta(a)? << A_SHIFT),)*
+                    _ => None,
+                }
+            }
+
+        }
+
+        /// `with_op!(word, pos, far, |op| body)`: `body` with `op` bound to the op of the
+        /// tape word `word` at position `pos` (`far`: the side table), expanded once per tag.
+        macro_rules! with_op {
+            ($d word:expr, $d pos:expr, $d far:expr, |$d op:ident| $d body:expr) => {{
+                let (word, pos): (u64, u32) = ($d word, $d pos);
+                let a = pos.wrapping_sub((word >> $crate::op::A_SHIFT) as u32 & $crate::op::DELTA_MAX);
+                let b = pos.wrapping_sub((word >> $crate::op::B_SHIFT) as u32 & $crate::op::DELTA_MAX);
+                let _ = (a, b);
+                match word & $crate::op::TAG_MASK {
+                    $crate::op::TAG_LEAF => {
+                        let $d op = $crate::op::Op::Leaf;
+                        $d body
+                    }
+                    $crate::op::TAG_FAR => {
+                        let $d op: $crate::op::Op = $d far[(word >> $crate::tape::FAR_SHIFT) as usize];
+                        $d body
+                    }
+                    $($bt => {
+                        let $d op = $crate::op::Op::$B(a, b);
+                        $d body
+                    })*
+                    $($ut => {
+                        let $d op = $crate::op::Op::$U(a);
+                        $d body
+                    })*
+                    _ => unreachable!("a tape word with an unknown tag"),
+                }
+            }};
+        }
+        pub(crate) use with_op;
+    };
+}
+
+/// Bits of a tape word that hold its tag.
+pub(crate) const TAG_BITS: u32 = 6;
+pub(crate) const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+/// Tag of a leaf.
+pub(crate) const TAG_LEAF: u64 = 0;
+/// Tag of an op kept whole in the side table; the word's upper bits hold its index there.
+pub(crate) const TAG_FAR: u64 = 1;
+/// Above the tag: two flags (`tape::TRACKED`, `tape::REACHED`), then the input fields.
+pub(crate) const A_SHIFT: u32 = TAG_BITS + 2;
+pub(crate) const DELTA_BITS: u32 = 28;
+pub(crate) const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;
+pub(crate) const DELTA_MAX: u32 = (1 << DELTA_BITS) - 1;
+
+packed_ops! {
+    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
+    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12, Sin = 15, Cos = 16,
+        Sqrt = 17, Abs = 18, Log1p = 19, Softplus = 20,
 }
 
 impl Op {
@@ -173,24 +340,71 @@ impl Op {
             | Op::Log1p(a)
             | Op::Softplus(a) => f(a),
             Op::CustomN { start, .. } => custom_inputs(operands, start).iter().for_each(|&p| f(p)),
-            Op::Sum { start, len } => span(operands, start, len).iter().for_each(|&p| f(p)),
-            Op::Dot { start, pairs, bias } => span(operands, start, 2 * pairs + bias as u32)
-                .iter()
-                .for_each(|&p| f(p)),
+            Op::Sum { xs, len } => {
+                let xs = Seq::new(operands, xs, len);
+                (0..xs.len()).for_each(|i| f(xs.at(i)))
+            }
+            Op::Dot {
+                w, x, len, bias, ..
+            } => {
+                if let Some(b) = bias {
+                    f(b);
+                }
+                let (w, x) = (Seq::new(operands, w, len), Seq::new(operands, x, len));
+                for i in 0..w.len() {
+                    f(w.at(i));
+                    f(x.at(i));
+                }
+            }
         }
     }
 
-    /// The forward rule: this op's value from its inputs' values (`at(p)` reads position `p`).
+    /// The op with its operand lists copied to the start of `local` (for a pass that records
+    /// new nodes, and so appends to the graph's operand table, while it reads them).
+    pub(crate) fn localize(self, operands: &[u32], local: &mut SmallVec<[u32; 16]>) -> Op {
+        let mut copy = |span: Span, len: u32| match span {
+            Span::Run(_) => span,
+            Span::List(start) => {
+                let at = local.len() as u32;
+                local.extend_from_slice(self::span(operands, start, len));
+                Span::List(at)
+            }
+        };
+        match self {
+            Op::Sum { xs, len } => Op::Sum {
+                xs: copy(xs, len),
+                len,
+            },
+            Op::Dot {
+                w,
+                x,
+                len,
+                bias,
+                wants,
+            } => Op::Dot {
+                w: copy(w, len),
+                x: copy(x, len),
+                len,
+                bias,
+                wants,
+            },
+            op @ Op::CustomN { .. } => crate::custom::rebase(op, operands, local),
+            op => op,
+        }
+    }
+
+    /// The forward rule: this op's value from its inputs' values (`values[p]` is position `p`).
     ///
     /// # Panics
     /// On [`Op::Leaf`], whose value is set, not computed.
     #[inline(always)]
     pub(crate) fn eval(
         &self,
-        at: impl Fn(u32) -> f64,
+        values: &[f64],
         operands: &[u32],
         customs: &[Arc<dyn ErasedUnary>],
     ) -> f64 {
+        let at = |p: u32| values[p as usize];
         match *self {
             Op::Leaf => unreachable!("a leaf's value is set, not computed"),
             Op::Add(a, b) => at(a) + at(b),
@@ -198,7 +412,7 @@ impl Op {
             Op::Mul(a, b) => at(a) * at(b),
             Op::Div(a, b) => at(a) / at(b),
             Op::Neg(a) => -at(a),
-            Op::Pow(a, k) => at(a).powf(exponent(operands, k)),
+            Op::Pow(a, k) => at(a).powf(k),
             Op::PowVar(a, b) => at(a).powf(at(b)),
             Op::Exp(a) => at(a).exp(),
             Op::Ln(a) => at(a).ln(),
@@ -221,17 +435,15 @@ impl Op {
                     .collect();
                 customs[f as usize].value_n(&xs)
             }
-            Op::Sum { start, len } => {
-                let xs = span(operands, start, len);
-                let mut acc = at(xs[0]);
-                for &p in &xs[1..] {
-                    acc += at(p);
-                }
-                acc
-            }
-            Op::Dot { start, pairs, bias } => {
-                dot(&at, span(operands, start, 2 * pairs + bias as u32), bias)
-            }
+            Op::Sum { xs, len } => sum(values, Seq::new(operands, xs, len)),
+            Op::Dot {
+                w, x, len, bias, ..
+            } => dot(
+                values,
+                bias,
+                Seq::new(operands, w, len),
+                Seq::new(operands, x, len),
+            ),
         }
     }
 
@@ -267,7 +479,6 @@ impl Op {
             Op::Neg(a) => give(p, a, || -g),
             // y = aᵏ: ∂y/∂a = k·aᵏ⁻¹, and 0 for k = 0 (as PyTorch: no 0·∞ at a = 0)
             Op::Pow(a, k) => {
-                let k = exponent(operands, k);
                 let va = p.input(a);
                 give(p, a, || {
                     if k == 0.0 {
@@ -384,47 +595,65 @@ impl Op {
                 }
             }
             // y = Σ xᵢ: ∂y/∂xᵢ = 1
-            Op::Sum { start, len } => {
-                for &x in span(operands, start, len) {
-                    give(p, x, || g);
+            Op::Sum { xs, len } => {
+                let xs = Seq::new(operands, xs, len);
+                for i in 0..xs.len() {
+                    give(p, xs.at(i), || g);
                 }
             }
             // y = [b] + Σ wᵢxᵢ: ∂y/∂b = 1, ∂y/∂wᵢ = xᵢ, ∂y/∂xᵢ = wᵢ
-            Op::Dot { start, pairs, bias } => {
-                let ops = span(operands, start, 2 * pairs + bias as u32);
-                let wx = if bias {
-                    give(p, ops[0], || g);
-                    &ops[1..]
-                } else {
-                    ops
-                };
-                for pair in wx.chunks_exact(2) {
-                    let (w, x) = (pair[0], pair[1]);
-                    if p.wants(w) {
-                        let vx = p.input(x);
-                        p.give(w, g * vx);
-                    }
-                    if p.wants(x) {
-                        let vw = p.input(w);
-                        p.give(x, g * vw);
-                    }
+            Op::Dot {
+                w,
+                x,
+                len,
+                bias,
+                wants,
+            } => {
+                if let Some(b) = bias {
+                    give(p, b, || g);
                 }
+                let (w, x) = (Seq::new(operands, w, len), Seq::new(operands, x, len));
+                p.give_dot(w, x, g, wants);
             }
         }
     }
 }
 
-/// `[b] + w₀x₀ + w₁x₁ + …` left to right over `ops = [b,] w₀, x₀, w₁, x₁, …` (out of line:
-/// inlined into the recording code, the running sum was kept in memory).
+/// `x₀ + x₁ + …` left to right (out of line, like [`dot`]).
 #[inline(never)]
-fn dot(at: &impl Fn(u32) -> f64, ops: &[u32], bias: bool) -> f64 {
-    let (mut acc, wx) = if bias {
-        (at(ops[0]), &ops[1..])
-    } else {
-        (at(ops[0]) * at(ops[1]), &ops[2..])
+fn sum(values: &[f64], xs: Seq<'_>) -> f64 {
+    match xs {
+        Seq::Run(start, len) => {
+            let xs = &values[start as usize..][..len as usize];
+            xs[1..].iter().fold(xs[0], |acc, &x| acc + x)
+        }
+        Seq::List(xs) => xs[1..]
+            .iter()
+            .fold(values[xs[0] as usize], |acc, &p| acc + values[p as usize]),
+    }
+}
+
+/// `[b] + w₀x₀ + w₁x₁ + …` left to right (out of line: inlined into the recording code, the
+/// running sum was kept in memory).
+#[inline(never)]
+fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> f64 {
+    let (mut acc, from) = match bias {
+        Some(b) => (values[b as usize], 0),
+        None => (values[w.at(0) as usize] * values[x.at(0) as usize], 1),
     };
-    for p in wx.chunks_exact(2) {
-        acc += at(p[0]) * at(p[1]);
+    match (w, x) {
+        (Seq::Run(w, len), Seq::Run(x, _)) => {
+            let w = &values[w as usize..][..len as usize];
+            let x = &values[x as usize..][..len as usize];
+            for (w, x) in w[from..].iter().zip(&x[from..]) {
+                acc += w * x;
+            }
+        }
+        _ => {
+            for i in from..w.len() {
+                acc += values[w.at(i) as usize] * values[x.at(i) as usize];
+            }
+        }
     }
     acc
 }
@@ -474,20 +703,6 @@ fn give<S: Scalar, P: Pull<S>>(p: &mut P, to: u32, d: impl FnOnce() -> S) {
 }
 
 #[inline(always)]
-fn span(operands: &[u32], start: u32, len: u32) -> &[u32] {
+pub(crate) fn span(operands: &[u32], start: u32, len: u32) -> &[u32] {
     &operands[start as usize..(start + len) as usize]
-}
-
-/// The constant exponent of an [`Op::Pow`], from its two words in `operands`.
-#[inline(always)]
-pub(crate) fn exponent(operands: &[u32], at: u32) -> f64 {
-    let at = at as usize;
-    f64::from_bits(u64::from(operands[at]) << 32 | u64::from(operands[at + 1]))
-}
-
-/// The two words [`exponent`] reads back, for recording an [`Op::Pow`].
-#[inline(always)]
-pub(crate) fn exponent_words(k: f64) -> [u32; 2] {
-    let bits = k.to_bits();
-    [(bits >> 32) as u32, bits as u32]
 }

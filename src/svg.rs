@@ -331,8 +331,7 @@ fn collect(graph: &Graph, root: Var<'_>, max: usize) -> Boxes {
         } else {
             hidden += 1;
         }
-        t.nodes[i]
-            .op
+        t.op(i)
             .for_each_input(&t.operands, |p| reached[p as usize] = true);
     }
     drawn.reverse();
@@ -340,9 +339,9 @@ fn collect(graph: &Graph, root: Var<'_>, max: usize) -> Boxes {
     let items = drawn
         .iter()
         .map(|&i| {
-            let node = &t.nodes[i];
+            let op = t.op(i);
             let mut inputs = Vec::new();
-            node.op.for_each_input(&t.operands, |p| {
+            op.for_each_input(&t.operands, |p| {
                 // Inputs come before their ops: an input not drawn is an earlier one.
                 inputs.push(index.get(&(p as usize)).copied().unwrap_or(SUMMARY));
             });
@@ -351,9 +350,9 @@ fn collect(graph: &Graph, root: Var<'_>, max: usize) -> Boxes {
                 pos: i as u32,
                 name: t.names.get(&(i as u32)).cloned(),
                 kind: kind(&t, i),
-                leaf: matches!(node.op, Op::Leaf),
-                value: node.value,
-                grad: node.grad,
+                leaf: matches!(op, Op::Leaf),
+                value: t.values[i],
+                grad: t.grads[i],
                 inputs,
             }
         })

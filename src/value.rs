@@ -13,7 +13,7 @@
 //! `benches/WORKLOADS.md` at N = 10⁵ in one run, and of the `Graph`-only benches `w2_chain`
 //! and `w3_wide` in the same session, on a shared 2-core machine; see the README section
 //! "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
-//! updates on 88-byte nodes, and `backward` first searches the graph for a topological
+//! updates on 104-byte nodes, and `backward` first searches the graph for a topological
 //! order; a `Graph` op is one append to a dense tape whose creation order is already
 //! topological.)
 //!
@@ -80,7 +80,7 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 use slotmap::{new_key_type, DenseSlotMap as SlotMap};
 use smallvec::{smallvec, SmallVec};
 
-use crate::op::{self, Op, Pull};
+use crate::op::{Op, Pull, Span, Wants};
 use crate::Scalar;
 
 // How a `Value` node spells the n-ary and constant-exponent ops of `op.rs`: its inputs are
@@ -88,31 +88,29 @@ use crate::Scalar;
 // how `Op` lays out operands (an n-ary op's positions, a `Pow`'s exponent). If `op.rs` changes
 // that layout, only they change.
 
-/// `xᵏ` over input 0, and the operand words that hold `k`.
-fn pow_op(k: f64) -> (Op, [u32; 2]) {
-    (Op::Pow(0, 0), op::exponent_words(k))
+/// `xᵏ` over input 0 (the exponent sits in the op itself).
+fn pow_op(k: f64) -> Op {
+    Op::Pow(0, k)
 }
 
-/// `x₀ + … + xₙ₋₁` over inputs `0..n`.
+/// `x₀ + … + xₙ₋₁` over inputs `0..n` (a run of input numbers).
 fn sum_op(n: u32) -> Op {
-    Op::Sum { start: 0, len: n }
-}
-
-/// `b + w₀x₀ + …` over inputs `b, w₀, x₀, w₁, x₁, …` numbered `0..1 + 2·pairs`.
-fn dot_op(pairs: u32) -> Op {
-    Op::Dot {
-        start: 0,
-        pairs,
-        bias: true,
+    Op::Sum {
+        xs: Span::Run(0),
+        len: n,
     }
 }
 
-/// The operand list `op.rs` reads for a node: its exponent words for a `Pow`, otherwise
-/// `iota = [0, 1, 2, …]` (an n-ary op's input positions are its inputs' numbers).
-fn operands<'a>(op: &Op, words: &'a [u32; 2], iota: &'a [u32]) -> &'a [u32] {
-    match op {
-        Op::Pow(..) => words,
-        _ => iota,
+/// `b + w₀x₀ + …` over inputs numbered `b, w₀, …, wₙ₋₁, x₀, …, xₙ₋₁` (`0..1 + 2n`): the
+/// weights and the inputs are two runs of input numbers.
+fn dot_op(pairs: u32) -> Op {
+    Op::Dot {
+        w: Span::Run(1),
+        x: Span::Run(1 + pairs),
+        len: pairs,
+        bias: Some(0),
+        // Only the f64 tape pass reads these bits; a `Value` pass asks `wants` per input.
+        wants: Wants(Wants::W_ANY | Wants::X_ANY),
     }
 }
 
@@ -136,16 +134,12 @@ struct Node {
     /// Depends on a [`Value::new`] leaf, so it wants a gradient.
     tracked: bool,
     inputs: SmallVec<[Key; 2]>,
-    /// The two words of a [`Op::Pow`]'s constant exponent (see `op::exponent`).
-    words: [u32; 2],
 }
 
 /// The per-thread arena and the reverse pass's reusable scratch.
 #[derive(Default)]
 struct Arena {
     nodes: SlotMap<Key, Node>,
-    /// `0, 1, 2, …`: the operand list of every n-ary node, whose inputs are numbered in order.
-    iota: Vec<u32>,
     epoch: u32,
     order: Vec<Key>,
     stack: Vec<(Key, u32)>,
@@ -206,14 +200,13 @@ impl Arena {
             stamp: 0,
             tracked,
             inputs: SmallVec::new(),
-            words: [0; 2],
         })
     }
 
     /// An op node over `inputs` (each gains a reference), holding one reference for its handle.
     #[inline(always)]
     #[track_caller]
-    fn push(&mut self, op: Op, inputs: SmallVec<[Key; 2]>, words: [u32; 2]) -> Key {
+    fn push(&mut self, op: Op, inputs: SmallVec<[Key; 2]>) -> Key {
         let mut tracked = false;
         // The inputs' values by input number: one lookup per input for all three needs.
         let mut values: SmallVec<[f64; 4]> = SmallVec::with_capacity(inputs.len());
@@ -223,11 +216,7 @@ impl Arena {
             tracked |= n.tracked;
             values.push(n.value);
         }
-        let value = op.eval(
-            |p| values[p as usize],
-            operands(&op, &words, &self.iota),
-            &[],
-        );
+        let value = op.eval(&values, &[], &[]);
         self.nodes.insert(Node {
             value,
             grad: 0.0,
@@ -237,16 +226,7 @@ impl Arena {
             stamp: 0,
             tracked,
             inputs,
-            words,
         })
-    }
-
-    /// Makes `iota` hold at least `n` positions.
-    fn ensure_iota(&mut self, n: usize) {
-        if self.iota.len() < n {
-            let len = self.iota.len() as u32;
-            self.iota.extend(len..n as u32);
-        }
     }
 
     /// Drops one reference to `k`; frees every node whose count reaches 0, and then its
@@ -335,13 +315,11 @@ impl Arena {
             return;
         }
         self.topo_order(root);
-        let Arena {
-            nodes, iota, order, ..
-        } = self;
+        let Arena { nodes, order, .. } = self;
         nodes[root].adj = 1.0;
         for &k in order.iter().rev() {
             let n = &mut nodes[k];
-            let (op, y, g, words) = (n.op, n.value, n.adj, n.words);
+            let (op, y, g) = (n.op, n.value, n.adj);
             n.grad += g;
             if matches!(op, Op::Leaf) {
                 continue;
@@ -352,7 +330,7 @@ impl Arena {
                 nodes,
                 inputs: &inputs,
             };
-            op.pullback(operands(&op, &words, iota), y, g, &mut pull);
+            op.pullback(&[], y, g, &mut pull);
             nodes[k].inputs = inputs;
         }
     }
@@ -559,14 +537,14 @@ impl Value {
     #[inline(always)]
     #[track_caller]
     fn unary(&self, op: Op) -> Value {
-        Value::from_key(with(|a| a.push(op, smallvec![self.key], [0; 2])))
+        Value::from_key(with(|a| a.push(op, smallvec![self.key])))
     }
 
     #[inline(always)]
     #[track_caller]
     fn binary(&self, rhs: &Value, op: Op) -> Value {
         Value::from_key(with(|a| {
-            a.push(op, SmallVec::from_buf([self.key, rhs.key]), [0; 2])
+            a.push(op, SmallVec::from_buf([self.key, rhs.key]))
         }))
     }
 
@@ -580,7 +558,7 @@ impl Value {
             } else {
                 [self.key, c]
             };
-            a.push(op, SmallVec::from_buf(inputs), [0; 2])
+            a.push(op, SmallVec::from_buf(inputs))
         }))
     }
 
@@ -594,8 +572,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn pow(&self, k: f64) -> Value {
-        let (op, words) = pow_op(k);
-        Value::from_key(with(|a| a.push(op, smallvec![self.key], words)))
+        Value::from_key(with(|a| a.push(pow_op(k), smallvec![self.key])))
     }
 
     /// `selfᵉ` with a value as exponent. Derivatives `e·selfᵉ⁻¹` and `selfᵉ·ln self`.
@@ -806,9 +783,8 @@ impl Value {
                 inputs[0]
             })),
             len => Value::from_key(with(|a| {
-                a.ensure_iota(len);
                 let len = u32::try_from(len).unwrap_or_else(|_| too_many_refs());
-                a.push(sum_op(len), inputs, [0; 2])
+                a.push(sum_op(len), inputs)
             })),
         }
     }
@@ -837,33 +813,19 @@ impl Value {
         x: impl IntoIterator<Item = &'a Value>,
     ) -> Value {
         let mut inputs: SmallVec<[Key; 2]> = smallvec![b.key];
-        let (mut w, mut x) = (w.into_iter(), x.into_iter());
-        let pairs = loop {
-            match (w.next(), x.next()) {
-                (Some(w), Some(x)) => {
-                    inputs.push(w.key);
-                    inputs.push(x.key);
-                }
-                (None, None) => break inputs.len() / 2,
-                (w_left, _) => {
-                    let n = inputs.len() / 2;
-                    let (nw, nx) = if w_left.is_some() {
-                        (n + 1 + w.count(), n)
-                    } else {
-                        (n, n + 1 + x.count())
-                    };
-                    panic!("scalargrad: Value::affine of {nw} weights with {nx} inputs")
-                }
-            }
-        };
+        inputs.extend(w.into_iter().map(|w| w.key));
+        let nw = inputs.len() - 1;
+        inputs.extend(x.into_iter().map(|x| x.key));
+        let nx = inputs.len() - 1 - nw;
+        if nw != nx {
+            panic!("scalargrad: Value::affine of {nw} weights with {nx} inputs")
+        }
+        let pairs = nw;
         if pairs == 0 {
             return b.clone();
         }
         let pairs = u32::try_from(pairs).unwrap_or_else(|_| too_many_refs());
-        Value::from_key(with(|a| {
-            a.ensure_iota(inputs.len());
-            a.push(dot_op(pairs), inputs, [0; 2])
-        }))
+        Value::from_key(with(|a| a.push(dot_op(pairs), inputs)))
     }
 
     /// The gradient of `self` with respect to each of `xs`, *as new `Value`s*: the reverse
@@ -887,23 +849,20 @@ impl Value {
         use std::collections::{HashMap, HashSet};
         let root = self.key;
         // The tracked ancestors in topological order, and which of them a listed x reaches.
-        let (order, leads, widest) = with(|a| {
+        let (order, leads) = with(|a| {
             let mut leads: HashSet<Key> = xs.iter().map(|x| x.key).collect();
             if !a.node(root).tracked {
-                return (Vec::new(), leads, 0);
+                return (Vec::new(), leads);
             }
             a.topo_order(root);
-            let mut widest = 0;
             for &k in &a.order {
                 let n = &a.nodes[k];
-                widest = widest.max(n.inputs.len());
                 if n.inputs.iter().any(|c| leads.contains(c)) {
                     leads.insert(k);
                 }
             }
-            (a.order.clone(), leads, widest)
+            (a.order.clone(), leads)
         });
-        let iota: Vec<u32> = (0..widest as u32).collect();
         let scope = Scope(with(|a| a.scope.len()));
         let mut adjoint: HashMap<Key, Rec> = HashMap::new();
         if leads.contains(&root) && !order.is_empty() {
@@ -911,9 +870,9 @@ impl Value {
         }
         for &k in order.iter().rev() {
             let Some(&g) = adjoint.get(&k) else { continue };
-            let (op, inputs, words) = with(|a| {
+            let (op, inputs) = with(|a| {
                 let n = &a.nodes[k];
-                (n.op, n.inputs.clone(), n.words)
+                (n.op, n.inputs.clone())
             });
             if matches!(op, Op::Leaf) {
                 continue;
@@ -923,7 +882,7 @@ impl Value {
                 adjoint: &mut adjoint,
                 leads: &leads,
             };
-            op.pullback(operands(&op, &words, &iota), Rec(k), g, &mut pull);
+            op.pullback(&[], Rec(k), g, &mut pull);
         }
         let out = xs
             .iter()
@@ -1208,10 +1167,9 @@ struct Rec(Key);
 
 impl Rec {
     #[inline]
-    fn record(op: Op, inputs: SmallVec<[Key; 2]>, words: [u32; 2]) -> Rec {
+    fn record(op: Op, inputs: SmallVec<[Key; 2]>) -> Rec {
         with(|a| {
-            a.ensure_iota(inputs.len());
-            let k = a.push(op, inputs, words);
+            let k = a.push(op, inputs);
             a.scope.push(k);
             Rec(k)
         })
@@ -1229,7 +1187,7 @@ impl Rec {
 
     #[inline]
     fn unary(self, op: Op) -> Rec {
-        Rec::record(op, smallvec![self.0], [0; 2])
+        Rec::record(op, smallvec![self.0])
     }
 }
 
@@ -1270,7 +1228,7 @@ macro_rules! rec_ops {
         impl $Trait for Rec {
             type Output = Rec;
             fn $method(self, rhs: Rec) -> Rec {
-                Rec::record(Op::$op(0, 1), smallvec![self.0, rhs.0], [0; 2])
+                Rec::record(Op::$op(0, 1), smallvec![self.0, rhs.0])
             }
         }
         impl $Trait<f64> for Rec {
@@ -1310,11 +1268,10 @@ impl Scalar for Rec {
         self.unary(Op::Ln(0))
     }
     fn powf(self, k: f64) -> Rec {
-        let (op, words) = pow_op(k);
-        Rec::record(op, smallvec![self.0], words)
+        Rec::record(pow_op(k), smallvec![self.0])
     }
     fn pow_scalar(self, e: Rec) -> Rec {
-        Rec::record(Op::PowVar(0, 1), smallvec![self.0, e.0], [0; 2])
+        Rec::record(Op::PowVar(0, 1), smallvec![self.0, e.0])
     }
     fn sigmoid(self) -> Rec {
         self.unary(Op::Sigmoid(0))
@@ -1344,10 +1301,10 @@ impl Scalar for Rec {
         self.unary(Op::Softplus(0))
     }
     fn max(self, other: Rec) -> Rec {
-        Rec::record(Op::Max(0, 1), smallvec![self.0, other.0], [0; 2])
+        Rec::record(Op::Max(0, 1), smallvec![self.0, other.0])
     }
     fn min(self, other: Rec) -> Rec {
-        Rec::record(Op::Min(0, 1), smallvec![self.0, other.0], [0; 2])
+        Rec::record(Op::Min(0, 1), smallvec![self.0, other.0])
     }
 }
 
@@ -1358,7 +1315,7 @@ mod tests {
     #[test]
     fn node_size() {
         // the figure the module docs quote (slotmap adds a slot index and version per node)
-        assert_eq!(std::mem::size_of::<Node>(), 88);
+        assert_eq!(std::mem::size_of::<Node>(), 104);
     }
 
     #[test]

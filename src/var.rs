@@ -5,7 +5,8 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use crate::custom::CustomOp;
 use crate::graph::{Graph, NodeId};
-use crate::op::{self, Op};
+use crate::op::{Op, Span, Wants};
+use crate::tape::{Tape, TRACKED};
 
 /// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -16,7 +17,8 @@ use crate::op::{self, Op};
 /// # Panics
 /// Every method and operator panics with a message saying so if a handle belongs to another
 /// graph than the one it is combined with, or points to a node that was freed by
-/// [`Graph::rewind`]. A handle never reads another node's data: keys are generational.
+/// [`Graph::rewind`]. A handle never reads another node's data: it is checked against the
+/// graph's rewinds (see [`tape`](crate::tape)).
 ///
 /// # Compile errors
 /// A handle borrows its graph (`Var<'g>` holds `&'g Graph`), so the compiler rejects:
@@ -91,7 +93,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn value(self) -> f64 {
-        self.graph.tape().node(self.id).value
+        let t = self.graph.tape();
+        t.values[t.pos(self.id) as usize]
     }
 
     /// The gradient accumulated into this node by every [`Var::backward`] since the last
@@ -110,7 +113,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn grad(self) -> f64 {
-        self.graph.tape().node(self.id).grad
+        let t = self.graph.tape();
+        t.grads[t.pos(self.id) as usize]
     }
 
     /// Whether this node depends on a [`Graph::var`] leaf (and so receives gradients).
@@ -124,7 +128,8 @@ impl<'g> Var<'g> {
     #[inline]
     #[track_caller]
     pub fn is_tracked(self) -> bool {
-        self.graph.tape().node(self.id).tracked()
+        let t = self.graph.tape();
+        t.tracked(t.pos(self.id) as usize)
     }
 
     /// Sets a leaf's value, as an optimizer step does. Nodes computed from it keep their old
@@ -145,13 +150,13 @@ impl<'g> Var<'g> {
     pub fn set_value(self, value: f64) {
         let mut t = self.graph.tape_mut();
         let p = t.pos(self.id) as usize;
-        let op = t.nodes[p].op;
-        assert!(
-            op == Op::Leaf,
-            "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, an \
-             op's value is computed from its inputs",
-            t.op_name(op)
-        );
+        if !t.is_leaf(p) {
+            panic!(
+                "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, \
+                 an op's value is computed from its inputs",
+                t.op_name(t.op(p))
+            );
+        }
         if t.anomaly && !value.is_finite() {
             panic!(
                 "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
@@ -159,7 +164,7 @@ impl<'g> Var<'g> {
                 std::panic::Location::caller()
             );
         }
-        t.nodes[p].value = value;
+        t.values[p] = value;
         let len = t.len();
         t.versions.on_set(p, len);
     }
@@ -233,10 +238,7 @@ impl<'g> Var<'g> {
         let k: f64 = k.into();
         let mut t = self.graph.tape_mut();
         let a = t.pos(self.id);
-        t.reserve_operands(2);
-        let at = t.operands.len() as u32;
-        t.operands.extend_from_slice(&op::exponent_words(k));
-        let id = t.push_op(Op::Pow(a, at));
+        let id = t.push_op(Op::Pow(a, k));
         Var::new(self.graph, id)
     }
 
@@ -364,37 +366,144 @@ impl fmt::Debug for Var<'_> {
         let t = self.graph.tape();
         match t.try_pos(self.id) {
             Some(p) => {
-                let n = &t.nodes[p as usize];
-                match t.names.get(&p) {
+                let p = p as usize;
+                match t.names.get(&(p as u32)) {
                     Some(name) => write!(f, "Var({name:?}: ")?,
                     None => write!(f, "Var(")?,
                 }
-                write!(f, "{} = {}, grad {})", t.op_name(n.op), n.value, n.grad)
+                let op = t.op_name(t.op(p));
+                write!(f, "{} = {}, grad {})", op, t.values[p], t.grads[p])
             }
             None => write!(f, "Var(freed)"),
         }
     }
 }
 
-/// Records an n-ary op over the inputs `[head,] a₀, b₀, a₁, b₁, …` (or `a₀, a₁, …`).
+/// The positions of `vs` as a [`Span`] (a run if they are consecutive, else a list
+/// appended to the operand table), and whether all and whether any of them is tracked.
+///
+/// # Panics
+/// If a handle is from another graph or freed (the operand table left as it was).
 #[inline(always)]
 #[track_caller]
-fn nary<'g>(
+fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
+    // Checks first (a tight loop that only branches out on trouble), then one branch-free
+    // pass: the AND and OR of the words give "all tracked" and "any tracked".
+    if !vs
+        .iter()
+        .all(|v| std::ptr::eq(graph, v.graph) && t.is_live_fast(v.id))
+    {
+        check_each(graph, t, vs);
+    }
+    let first = vs[0].id.pos;
+    let (mut and, mut or, mut run) = (u64::MAX, 0, true);
+    for (i, v) in vs.iter().enumerate() {
+        let word = t.words[v.id.pos as usize];
+        and &= word;
+        or |= word;
+        run &= v.id.pos == first.wrapping_add(i as u32);
+    }
+    let (all, any) = (and & TRACKED != 0, or & TRACKED != 0);
+    if run {
+        return (Span::Run(first), all, any);
+    }
+    t.reserve_operands(vs.len());
+    let start = t.operands.len() as u32;
+    t.operands.extend(vs.iter().map(|v| v.id.pos));
+    (Span::List(start), all, any)
+}
+
+/// Inputs of dot products checked once for several (a layer's inputs, shared by its
+/// neurons): where they are and whether all / any of them is tracked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Inputs<'g> {
     graph: &'g Graph,
-    (head, a, b): (Option<Var<'g>>, &[Var<'g>], Option<&[Var<'g>]>),
-    op: impl FnOnce(u32) -> Op,
-) -> Var<'g> {
-    let mut t = graph.tape_mut();
-    match t.push_operands(graph, head, a, b) {
-        Ok((start, tracked)) => {
-            let id = t.push_op_tracked(op(start), tracked);
-            Var::new(graph, id)
+    span: Span,
+    len: u32,
+    all: bool,
+    any: bool,
+}
+
+impl Graph {
+    /// Checks `xs` once for [`Graph::affine_run`].
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    #[track_caller]
+    pub(crate) fn inputs<'g>(&'g self, xs: &[Var<'g>]) -> Inputs<'g> {
+        assert!(!xs.is_empty(), "scalargrad: dot product of no terms");
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let (span, all, any) = span_of(self, &mut self.tape_mut(), xs);
+        Inputs {
+            graph: self,
+            span,
+            len,
+            all,
+            any,
         }
-        Err(v) => {
-            graph.check_same(v);
-            t.pos(v.id());
-            unreachable!("a handle that push_operands rejects is foreign or freed")
+    }
+
+    /// [`Graph::affine`] (or [`Graph::dot`] without `b`) for a neuron: `w` are leaves
+    /// created one after another by [`Graph::var`] (a run of tracked positions), `x` checked
+    /// by [`Graph::inputs`]. Only `w`'s last handle is checked: a rewind that freed any of
+    /// the run freed its last one too.
+    ///
+    /// # Panics
+    /// If the lengths differ, or a handle is foreign or freed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn affine_run<'g>(
+        &'g self,
+        b: Option<Var<'g>>,
+        w: &[Var<'g>],
+        x: Inputs<'g>,
+    ) -> Var<'g> {
+        if !std::ptr::eq(self, x.graph) {
+            self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
         }
+        assert_eq!(
+            w.len(),
+            x.len as usize,
+            "scalargrad: dot of {} weights with {} inputs",
+            w.len(),
+            x.len
+        );
+        let mut t = self.tape_mut();
+        let last = w[w.len() - 1];
+        if !std::ptr::eq(self, last.graph) || !t.is_live_fast(last.id) {
+            check_each(self, &t, &[last]);
+        }
+        debug_assert!(w
+            .iter()
+            .enumerate()
+            .all(|(i, v)| v.id.pos == w[0].id.pos + i as u32 && t.tracked(v.id.pos as usize)));
+        let bias = b.map(|b| {
+            if !std::ptr::eq(self, b.graph) || !t.is_live_fast(b.id) {
+                check_each(self, &t, &[b]);
+            }
+            b.id.pos
+        });
+        let wants = Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true));
+        let op = Op::Dot {
+            w: Span::Run(w[0].id.pos),
+            x: x.span,
+            len: x.len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, true);
+        Var::new(self, id)
+    }
+}
+
+/// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn check_each<'g>(graph: &'g Graph, t: &Tape, vs: &[Var<'g>]) {
+    for v in vs {
+        graph.check_same(*v);
+        t.pos(v.id);
     }
 }
 
@@ -422,8 +531,11 @@ impl Graph {
             xs[0].pos(); // panics if freed, like every other path
             return xs[0];
         }
-        let len = u32::try_from(xs.len()).unwrap_or(u32::MAX);
-        nary(self, (None, xs, None), |start| Op::Sum { start, len })
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let (xs, _, tracked) = span_of(self, &mut t, xs);
+        let id = t.push_op_tracked(Op::Sum { xs, len }, tracked);
+        Var::new(self, id)
     }
 
     /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
@@ -450,7 +562,7 @@ impl Graph {
     /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
     /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
     /// of the element-by-element graph (the gradients when no handle repeats: see
-    /// [`op`]). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    /// [`op`](crate::op)). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
     ///
     /// # Panics
     /// If the slices have different lengths, or a handle is foreign or freed.
@@ -487,9 +599,26 @@ impl Graph {
             }
             Some(_) => {}
         }
-        let (pairs, bias) = (u32::try_from(w.len()).unwrap_or(u32::MAX), b.is_some());
-        let op = |start| Op::Dot { start, pairs, bias };
-        nary(self, (b, w, Some(x)), op)
+        let len = u32::try_from(w.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let bias = b.map(|b| {
+            self.check_same(b);
+            t.pos(b.id)
+        });
+        // (a panic on a bad `x` may leave `w`'s list in the operand table, unused)
+        let (w, w_all, w_any) = span_of(self, &mut t, w);
+        let (x, x_all, x_any) = span_of(self, &mut t, x);
+        let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
+        let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
+        let op = Op::Dot {
+            w,
+            x,
+            len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, tracked);
+        Var::new(self, id)
     }
 }
 
@@ -552,6 +681,12 @@ impl<'g> Neg for Var<'g> {
     fn neg(self) -> Var<'g> {
         self.unary(Op::Neg)
     }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_terms() -> ! {
+    panic!("scalargrad: an n-ary op takes at most 4,294,967,295 terms")
 }
 
 /// The ops of issue 10: each a primitive whose rule in [`op`](crate::op) is written once over
@@ -754,7 +889,7 @@ impl fmt::Display for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = {
             let t = self.graph.tape();
-            t.try_pos(self.id).map(|p| t.nodes[p as usize].value)
+            t.try_pos(self.id).map(|p| t.values[p as usize])
         };
         match value {
             Some(v) => fmt::Display::fmt(&v, f),

@@ -48,7 +48,6 @@
 //! [`Graph::rewind`]: crate::Graph::rewind
 
 use crate::graph::Tape;
-use crate::op::Op;
 
 /// Which leaves were set under recorded nodes (see the module docs).
 #[derive(Clone, Debug, Default)]
@@ -128,8 +127,7 @@ pub(crate) fn check(t: &mut Tape, root: usize) {
 fn check_window(t: &mut Tape, root: usize) {
     let v = &t.versions;
     let (lo, hi) = (v.lo, v.hi.min(t.len()));
-    let nodes = t.live();
-    if !nodes[lo..hi].iter().any(|n| n.op != Op::Leaf) {
+    if (lo..hi).all(|p| t.is_leaf(p)) {
         // only leaves under the window (parameters after a rewind): nothing can be stale
         t.versions.clear();
         return;
@@ -150,15 +148,14 @@ fn check_window(t: &mut Tape, root: usize) {
     // stale[i - lo]: the node at i holds a value computed from an old one
     let mut stale = vec![false; root + 1 - lo];
     for i in lo..=root {
-        let node = &nodes[i];
-        if node.op == Op::Leaf {
+        if t.is_leaf(i) {
             continue;
         }
         let mut bad = false;
-        node.op.for_each_input(&t.operands, |p| {
+        t.op(i).for_each_input(&t.operands, |p| {
             let p = p as usize;
             if p >= lo {
-                let set_after = p < hi && nodes[p].op == Op::Leaf && i < set_at[p - lo];
+                let set_after = p < hi && t.is_leaf(p) && i < set_at[p - lo];
                 bad |= stale[p - lo] || set_after;
             }
         });
@@ -166,7 +163,7 @@ fn check_window(t: &mut Tape, root: usize) {
     }
     if stale[root - lo] {
         let first = (lo..=root).find(|&i| stale[i - lo]).unwrap_or(root);
-        stale_panic(first, t.op_name(nodes[first].op));
+        stale_panic(first, t.op_name(t.op(first)));
     }
 }
 

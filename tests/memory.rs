@@ -120,3 +120,42 @@ fn memory_is_flat_over_10_000_steps() {
         "RSS grew by {grew} bytes from step 100 to 10,000"
     );
 }
+
+/// Peak resident memory (`VmHWM`), in bytes, where Linux provides it.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// W2 (`benches/WORKLOADS.md`) at N = 10⁶, keeping no handle but the output: 5,000,001
+/// nodes. The tape stores a node in 24 bytes (value, gradient, one op word: `src/tape.rs`);
+/// the growth of peak RSS over the recording and the reverse pass must stay within 25 bytes
+/// a node (the 32-byte nodes of the previous layout fail this).
+#[test]
+fn a_deep_chain_costs_at_most_25_bytes_a_node() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let n = 1_000_000;
+    // a thread of its own: no spare buffers from an earlier graph
+    let (before, after, out) = std::thread::spawn(move || {
+        let before = peak_rss_bytes();
+        let g = Graph::new();
+        let mut x = g.var(0.5);
+        for k in 0..n {
+            let w = g.var(0.5 + 0.001 * (k % 7) as f64);
+            let b = g.var(0.01 * (k % 5) as f64);
+            x = (x * w + b).tanh();
+        }
+        x.backward();
+        (before, peak_rss_bytes(), x.value())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(out, 0.06328101038059804, "W2 x_N at N = 10^6");
+    if let (Some(before), Some(after)) = (before, after) {
+        let per_node = (after - before) as f64 / (5 * n + 1) as f64;
+        eprintln!("W2 at 10^6: {per_node:.2} bytes of peak RSS per node");
+        assert!(per_node <= 25.0, "{per_node:.2} bytes per node");
+    }
+}

@@ -131,10 +131,33 @@ impl<'g> Layer<'g> {
     /// ```
     #[track_caller]
     pub fn forward_with(&self, x: &[Var<'g>], fusion: Fusion) -> Vec<Var<'g>> {
-        self.neurons
-            .iter()
-            .map(|n| n.forward_with(x, fusion))
-            .collect()
+        match fusion {
+            // Every pre-activation, then every activation: the layer's outputs sit at
+            // consecutive positions, so the next layer's neurons read them as one run (a
+            // contiguous dot product forward and `axpy` backward; see `tape`).
+            Fusion::Fused => {
+                // the inputs are checked once for all neurons
+                let mut out: Vec<Var<'g>> = match x.first() {
+                    Some(x0) if x.len() == self.nin() => {
+                        let xs = x0.graph().inputs(x);
+                        self.neurons
+                            .iter()
+                            .map(|n| n.pre_activation_of(xs))
+                            .collect()
+                    }
+                    _ => self.neurons.iter().map(|n| n.pre_activation(x)).collect(),
+                };
+                for (y, n) in out.iter_mut().zip(&self.neurons) {
+                    *y = n.activation().apply(*y);
+                }
+                out
+            }
+            Fusion::Elementwise => self
+                .neurons
+                .iter()
+                .map(|n| n.forward_with(x, fusion))
+                .collect(),
+        }
     }
 
     /// The parameters in micrograd's order: neuron by neuron, each `w₀ … wₙ₋₁, b`.

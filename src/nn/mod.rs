@@ -129,6 +129,6 @@ pub fn zero_grad(params: &[Var<'_>]) {
     for p in params {
         let mut t = p.graph().tape_mut();
         let i = t.pos(p.id()) as usize;
-        t.nodes[i].grad = 0.0;
+        t.grads[i] = 0.0;
     }
 }

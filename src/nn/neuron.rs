@@ -222,10 +222,9 @@ impl<'g> Neuron<'g> {
             self.weights.len(),
             x.len()
         );
-        let act = match (fusion, self.bias) {
-            (Fusion::Fused, Some(b)) => b.graph().affine(b, &self.weights, x),
-            (Fusion::Fused, None) => self.weights[0].graph().dot(&self.weights, x),
-            (Fusion::Elementwise, _) => {
+        let act = match fusion {
+            Fusion::Fused => self.pre_activation(x),
+            Fusion::Elementwise => {
                 let mut terms = self.weights.iter().zip(x);
                 let mut act = match self.bias {
                     Some(b) => b,
@@ -241,6 +240,31 @@ impl<'g> Neuron<'g> {
             }
         };
         self.activation.apply(act)
+    }
+
+    /// `b + Σ wᵢxᵢ` as one fused node ([`Graph::affine`], or [`Graph::dot`] without a bias).
+    #[track_caller]
+    pub(crate) fn pre_activation(&self, x: &[Var<'g>]) -> Var<'g> {
+        assert_eq!(
+            x.len(),
+            self.weights.len(),
+            "scalargrad: a neuron with {} weights was given {} inputs",
+            self.weights.len(),
+            x.len()
+        );
+        match self.bias {
+            Some(b) => b.graph().affine(b, &self.weights, x),
+            None => self.weights[0].graph().dot(&self.weights, x),
+        }
+    }
+
+    /// [`Neuron::pre_activation`] with inputs checked once for the whole layer.
+    #[track_caller]
+    pub(crate) fn pre_activation_of(&self, x: crate::var::Inputs<'g>) -> Var<'g> {
+        match self.weights.first() {
+            Some(w) => w.graph().affine_run(self.bias, &self.weights, x),
+            None => panic!("scalargrad: a neuron with no weights was given inputs"),
+        }
     }
 
     /// The neuron's output on plain numbers, with no node recorded: the same additions in

@@ -1,0 +1,552 @@
+//! The tape's storage: nodes in creation order, kept as three parallel arrays, and the check
+//! that makes every handle safe to use.
+//!
+//! # Layout: 24 bytes per node
+//! A node at *position* `p` is `values[p]`, `grads[p]` and `words[p]` (struct of arrays):
+//!
+//! - `values`, `grads`: `f64`, 8 bytes each. Kept apart so that a forward rule or a reverse
+//!   pass over a run of positions (a neuron's weights, a layer's outputs) reads and writes
+//!   contiguous slices: a dot product and two `axpy` loops the compiler vectorises.
+//! - `words`: the op in 8 bytes. The low 6 bits are a tag, then two flags (`TRACKED`: the
+//!   node depends on a [`Graph::var`](crate::Graph::var) leaf; `REACHED`: the running reverse
+//!   pass gave it a share), then up to two inputs as *distances back* from `p`, 28 bits each
+//!   (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
+//!   (n-ary `sum`/`dot`, `pow`'s constant exponent, custom ops, an input more than 2²⁸
+//!   positions back) is stored whole in the side table `far`, and its word holds the index.
+//!
+//! W2's deep chain (5 nodes per step, none in `far`) therefore costs 24 bytes a node, where
+//! the 32-byte array-of-structs node it replaces cost 32, and a per-node generation would
+//! cost 4 more.
+//!
+//! # Handles: position and epoch
+//! Nodes are only ever freed from the end ([`Graph::rewind`](crate::Graph::rewind)). Each
+//! rewind that shortens the tape is a *cut*: it gets the next *epoch* number, and the tape
+//! keeps the cuts on a stack. A handle ([`Var`](crate::Var)) holds its node's position and the
+//! epoch current when the handle was made. It is stale exactly when a cut made after it
+//! shortened the tape to its position or below: that cut freed its node, whatever was
+//! created at that position since. The stack only keeps cuts that matter: a new cut to
+//! length `L` drops every older cut to a length `≥ L` (a handle those would catch, this one
+//! catches too), so epochs and lengths both increase along the stack, and the check is:
+//!
+//! - fast, and almost always taken: the handle is newer than the last cut, or its
+//!   position is below the shortest cut (parameters created before the first mark): two
+//!   comparisons and the bounds test;
+//! - otherwise a binary search for the first cut newer than the handle (the shortest of
+//!   those, as lengths increase): stale iff its length is `≤` the position.
+//!
+//! Epochs are `u32`: a graph can be cut 4,294,967,295 times (over a day of 20 µs steps);
+//! the next rewind panics rather than let an old handle alias a new node.
+//!
+//! # Why not `slotmap`, and why not a generation per node
+//! The first version kept handles in a [`slotmap`](https://docs.rs/slotmap) map from
+//! generational key to tape position. Slotmap's slot order is arbitrary (not a topological
+//! order), so the tape needed a second, creation-ordered index beside it: 49 bytes and two
+//! lookups per node. Because nodes are only ever freed from the end of the tape, the
+//! generation moved into the node (32 bytes per node, one comparison per access). Epochs
+//! go one step further: since freeing is always a cut at the end, one counter per *cut*
+//! (not per node) says the same thing, so a node needs no generation at all and fits in 24
+//! bytes; the check stays a comparison or two.
+//!
+//! # Buffers are kept per thread
+//! Dropping a [`Graph`](crate::Graph) hands its three arrays to a per-thread spare slot, and
+//! the next [`Graph::new`](crate::Graph::new) on that thread takes them: a program that
+//! builds a fresh graph per step (or per benchmark iteration) writes to memory it already
+//! owns instead of faulting in new pages (most of the cost of a big first graph). The slot
+//! holds one set of arrays of at most [`SPARE_CAP_BYTES`]; bigger arrays are freed as usual.
+//! [`release_spare_buffers`](crate::graph::release_spare_buffers) frees the slot now;
+//! it is freed anyway when the thread ends. Nothing else is shared: contents are never
+//! read back (a new graph starts empty).
+//!
+//! # Invariant
+//! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node
+//! (which is also why inputs can be stored as distances back). Creation order is therefore
+//! a topological order, and the reverse pass is one backwards walk over the tape with no
+//! graph search and no recursion.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::panic::Location;
+
+use crate::custom::CustomTable;
+use crate::op::{Op, TAG_FAR, TAG_LEAF, TAG_MASK};
+
+/// What a handle holds: a position on the tape, and the epoch when the handle was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeId {
+    pub(crate) pos: u32,
+    pub(crate) epoch: u32,
+}
+
+/// Word flag: the node depends on a [`Graph::var`](crate::Graph::var) leaf (it wants a
+/// gradient).
+pub(crate) const TRACKED: u64 = 1 << 6;
+/// Word flag: the running reverse pass has given this node a share (scratch flag).
+pub(crate) const REACHED: u64 = 1 << 7;
+pub(crate) const FAR_SHIFT: u32 = 8;
+
+/// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
+pub const SPARE_CAP_BYTES: usize = 512 << 20;
+
+/// A `Vec` whose first `PAD` elements are never used: it reads as the slice after them.
+///
+/// Big arrays are mapped at the same offset within a 4 KiB page, so `values[i]`,
+/// `grads[i]` and `words[i]` would share their low 12 address bits; the processor then
+/// takes a load of one for a possible reload of a store to another ("4K aliasing") and
+/// stalls. Padding `grads` by 512 bytes and `words` by 1 KiB keeps the three apart
+/// (measured: up to 3× on W2's reverse pass when all three were aligned alike).
+#[derive(Clone, Debug)]
+pub(crate) struct Padded<T, const PAD: usize>(Vec<T>);
+
+impl<T: Copy + Default, const PAD: usize> Default for Padded<T, PAD> {
+    fn default() -> Self {
+        Padded(vec![T::default(); PAD])
+    }
+}
+
+impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
+    #[inline(always)]
+    pub(crate) fn push(&mut self, x: T) {
+        self.0.push(x);
+    }
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(PAD + len);
+    }
+    pub(crate) fn clear(&mut self) {
+        self.truncate(0);
+    }
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.0.reserve_exact(n);
+    }
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl<T, const PAD: usize> std::ops::Deref for Padded<T, PAD> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        &self.0[PAD..]
+    }
+}
+
+impl<T, const PAD: usize> std::ops::DerefMut for Padded<T, PAD> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.0[PAD..]
+    }
+}
+
+/// One bounds check per element access (`self.0[PAD + i]`), not two through the slice.
+impl<T, const PAD: usize> std::ops::Index<usize> for Padded<T, PAD> {
+    type Output = T;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &T {
+        &self.0[PAD + i]
+    }
+}
+
+impl<T, const PAD: usize> std::ops::IndexMut<usize> for Padded<T, PAD> {
+    #[inline(always)]
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.0[PAD + i]
+    }
+}
+
+/// Gradients, offset by 512 bytes from a page boundary (see [`Padded`]).
+pub(crate) type Grads = Padded<f64, 64>;
+/// Tape words, offset by 1 KiB (see [`Padded`]).
+pub(crate) type Words = Padded<u64, 128>;
+
+/// The arrays a dropped graph leaves for the next one on the same thread.
+#[derive(Default)]
+struct Buffers {
+    values: Vec<f64>,
+    grads: Grads,
+    words: Words,
+}
+
+impl Buffers {
+    fn bytes(&self) -> usize {
+        8 * (self.values.capacity() + self.grads.capacity() + self.words.capacity())
+    }
+}
+
+thread_local! {
+    static SPARE: Cell<Option<Buffers>> = const { Cell::new(None) };
+}
+
+/// Frees the arrays this thread keeps for its next graph (see the module docs).
+pub(crate) fn release_spare() {
+    let _ = SPARE.try_with(|s| s.take());
+}
+
+/// The arena's storage.
+pub(crate) struct Tape {
+    /// Node values by position.
+    pub(crate) values: Vec<f64>,
+    /// Node gradients by position, accumulated by the reverse pass.
+    pub(crate) grads: Grads,
+    /// Node ops by position (tag, flags, inputs; see the module docs).
+    pub(crate) words: Words,
+    /// Ops that do not fit in a word, in creation order.
+    pub(crate) far: Vec<Op>,
+    /// Input positions of n-ary ops listed rather than run ([`crate::op::Span::List`]).
+    pub(crate) operands: Vec<u32>,
+    pub(crate) customs: CustomTable,
+    /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
+    pub(crate) names: BTreeMap<u32, String>,
+    pub(crate) anomaly: bool,
+    /// Every *op* node at a position `>= dirty` has gradient 0, so a reverse pass can
+    /// accumulate there in place; below it, op nodes accumulate in `adjoint` first (a second
+    /// `backward` must add this pass's gradients, not propagate the sum of both). Leaves
+    /// never propagate, so their gradients do not count.
+    pub(crate) dirty: usize,
+    /// The number of leaves at the start of the tape, before its first op node.
+    pub(crate) leaf_prefix: usize,
+    /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
+    pub(crate) interrupted: bool,
+    /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
+    pub(crate) adjoint: Vec<f64>,
+    /// Leaves set under recorded nodes (see `versions`).
+    pub(crate) versions: crate::versions::Versions,
+    /// The number of cuts so far: the epoch of new handles.
+    epoch: u32,
+    /// `(epoch, length)` of the cuts that can still make a handle stale; both increase.
+    cuts: Vec<(u32, u32)>,
+    /// The last cut's epoch (0: none), and the first cut's length (`u32::MAX`: none).
+    last_cut: u32,
+    min_cut: u32,
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        let spare = SPARE.try_with(|s| s.take()).ok().flatten();
+        let Buffers {
+            values,
+            grads,
+            words,
+        } = spare.unwrap_or_default();
+        Tape {
+            values,
+            grads,
+            words,
+            far: Vec::new(),
+            operands: Vec::new(),
+            customs: CustomTable::default(),
+            names: BTreeMap::new(),
+            anomaly: false,
+            dirty: 0,
+            leaf_prefix: 0,
+            interrupted: false,
+            adjoint: Vec::new(),
+            versions: Default::default(),
+            epoch: 0,
+            cuts: Vec::new(),
+            last_cut: 0,
+            min_cut: u32::MAX,
+        }
+    }
+}
+
+impl Drop for Tape {
+    fn drop(&mut self) {
+        let mut spare = Buffers {
+            values: std::mem::take(&mut self.values),
+            grads: std::mem::take(&mut self.grads),
+            words: std::mem::take(&mut self.words),
+        };
+        if spare.bytes() == 0 || spare.bytes() > SPARE_CAP_BYTES {
+            return;
+        }
+        spare.values.clear();
+        spare.grads.clear();
+        spare.words.clear();
+        let _ = SPARE.try_with(|s| {
+            // keep the larger set
+            let old = s.take();
+            s.set(Some(match old {
+                Some(old) if old.bytes() > spare.bytes() => old,
+                _ => spare,
+            }));
+        });
+    }
+}
+
+impl Tape {
+    /// The number of live nodes.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The position of a live handle.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn pos(&self, id: NodeId) -> u32 {
+        if self.is_live_fast(id) {
+            id.pos
+        } else {
+            self.pos_slow(id)
+        }
+    }
+
+    /// The common cases of [`Tape::try_pos`]: `true` means live; `false`, look closer.
+    #[inline(always)]
+    pub(crate) fn is_live_fast(&self, id: NodeId) -> bool {
+        (id.pos as usize) < self.len() && (id.epoch >= self.last_cut || id.pos < self.min_cut)
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn pos_slow(&self, id: NodeId) -> u32 {
+        match self.try_pos(id) {
+            Some(p) => p,
+            None => freed(),
+        }
+    }
+
+    /// The position of a handle, or `None` if its node was freed.
+    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
+        if id.pos as usize >= self.len() {
+            return None;
+        }
+        // the first cut newer than the handle is the shortest of those newer
+        let first_newer = self.cuts.partition_point(|&(epoch, _)| epoch <= id.epoch);
+        match self.cuts.get(first_newer) {
+            Some(&(_, len)) if len <= id.pos => None,
+            _ => Some(id.pos),
+        }
+    }
+
+    /// A handle to the live node at `pos`.
+    #[inline(always)]
+    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
+        debug_assert!(pos < self.len());
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// The op of the node at `pos`.
+    #[inline(always)]
+    pub(crate) fn op(&self, pos: usize) -> Op {
+        op_at(&self.words, &self.far, pos)
+    }
+
+    /// Whether the node at `pos` depends on a tracked leaf.
+    #[inline(always)]
+    pub(crate) fn tracked(&self, pos: usize) -> bool {
+        self.words[pos] & TRACKED != 0
+    }
+
+    /// Whether the node at `pos` is a leaf.
+    #[inline(always)]
+    pub(crate) fn is_leaf(&self, pos: usize) -> bool {
+        self.words[pos] & TAG_MASK == TAG_LEAF
+    }
+
+    /// Appends a leaf.
+    #[inline(always)]
+    pub(crate) fn push_leaf(&mut self, value: f64, tracked: bool) -> NodeId {
+        let pos = self.len();
+        if self.leaf_prefix == pos {
+            self.leaf_prefix = pos + 1;
+        }
+        self.push(TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
+    }
+
+    #[inline(always)]
+    fn push(&mut self, word: u64, value: f64) -> NodeId {
+        let pos = self.len();
+        if pos == self.values.capacity() {
+            self.grow();
+        }
+        self.values.push(value);
+        self.grads.push(0.0);
+        self.words.push(word);
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// Makes room for 3× the current nodes more (at least 1,024) in all three arrays at
+    /// once: growing 4× instead of 2× copies a third as much and faults in fewer fresh
+    /// pages on the way to a big graph (pages reserved but not written cost no memory).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let len = self.len();
+        if len >= u32::MAX as usize {
+            too_many();
+        }
+        let more = (3 * len).max(1024).min(u32::MAX as usize - len);
+        self.values.reserve_exact(more);
+        self.grads.reserve(more);
+        self.words.reserve(more);
+    }
+
+    /// Appends an op node: computes its value with the op's forward rule and whether it is
+    /// tracked from its inputs.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_op(&mut self, op: Op) -> NodeId {
+        debug_assert!(
+            {
+                let mut ok = true;
+                op.for_each_input(&self.operands, |p| ok &= (p as usize) < self.len());
+                ok
+            },
+            "inputs come before outputs"
+        );
+        let mut tracked = 0;
+        let words = &self.words;
+        op.for_each_input(&self.operands, |p| tracked |= words[p as usize]);
+        self.push_op_tracked(op, tracked & TRACKED != 0)
+    }
+
+    /// [`Tape::push_op`] when the caller already knows whether an input is tracked.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
+        let value = op.eval(&self.values, &self.operands, &self.customs);
+        if self.anomaly && !value.is_finite() {
+            self.report_forward_anomaly(op, value, Location::caller());
+        }
+        let pos = self.len() as u32;
+        let word = match op.pack(pos) {
+            Some(word) => word,
+            None => {
+                self.far.push(op);
+                TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
+            }
+        };
+        self.push(word | if tracked { TRACKED } else { 0 }, value)
+    }
+
+    /// Checks that `n` more operands keep every operand index within `u32`.
+    ///
+    /// # Panics
+    /// If they would not.
+    #[inline(always)]
+    pub(crate) fn reserve_operands(&self, n: usize) {
+        if self.operands.len() + n > u32::MAX as usize {
+            too_many_operands();
+        }
+    }
+
+    /// The epoch of new handles (for marks).
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Frees every node at a position `>= keep` (`far` and `operands` back to the given
+    /// lengths). Handles to them become stale: see the module docs.
+    ///
+    /// # Panics
+    /// After 4,294,967,295 cuts.
+    pub(crate) fn truncate(&mut self, keep: usize, far: usize, operands: usize) {
+        if !self.names.is_empty() {
+            self.names.split_off(&(keep as u32));
+        }
+        self.far.truncate(far);
+        self.operands.truncate(operands);
+        self.dirty = self.dirty.min(keep);
+        self.leaf_prefix = self.leaf_prefix.min(keep);
+        self.versions.rewound(keep);
+        if keep >= self.len() {
+            return;
+        }
+        self.values.truncate(keep);
+        self.grads.truncate(keep);
+        self.words.truncate(keep);
+        self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
+        while self
+            .cuts
+            .last()
+            .is_some_and(|&(_, len)| len as usize >= keep)
+        {
+            self.cuts.pop();
+        }
+        self.cuts.push((self.epoch, keep as u32));
+        self.last_cut = self.epoch;
+        self.min_cut = self.cuts[0].1;
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
+    #[cold]
+    pub(crate) fn report_forward_anomaly(&self, op: Op, value: f64, at: &Location<'_>) {
+        let mut inputs = Vec::new();
+        op.for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        if inputs.iter().all(|v| v.is_finite()) {
+            panic!(
+                "scalargrad anomaly: `{}` of finite inputs {:?} gave {} (node recorded at {})",
+                self.op_name(op),
+                inputs,
+                value,
+                at
+            );
+        }
+    }
+
+    pub(crate) fn op_name(&self, op: Op) -> &str {
+        match op {
+            Op::Custom(_, f) | Op::CustomN { f, .. } => self.customs[f as usize].name(),
+            _ => op.name(),
+        }
+    }
+
+    /// Inputs' values of the node at `pos`, for messages.
+    pub(crate) fn input_values(&self, pos: usize) -> Vec<f64> {
+        let mut inputs = Vec::new();
+        self.op(pos)
+            .for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        inputs
+    }
+}
+
+/// The op of the node at `pos`, from its word (and the side table).
+#[inline(always)]
+pub(crate) fn op_at(words: &[u64], far: &[Op], pos: usize) -> Op {
+    crate::op::with_op!(words[pos], pos as u32, far, |op| op)
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn freed() -> ! {
+    panic!(
+        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
+         Graph::scope or Graph::clear); create the values you keep across steps \
+         before the mark, and read results before rewinding"
+    )
+}
+
+#[cold]
+fn too_many_operands() -> ! {
+    panic!(
+        "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops; rewind \
+         between steps"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn too_many() -> ! {
+    panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_cuts() -> ! {
+    panic!(
+        "scalargrad: this graph was rewound 4,294,967,295 times, the most its handles can \
+         tell apart; build a new Graph"
+    )
+}
