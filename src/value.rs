@@ -37,7 +37,7 @@
 //!   times a live node uses it as an input. Dropping the last handle frees the node and then,
 //!   from an explicit worklist (no recursion), every input that only it kept alive: dropping
 //!   the end of a 1,000,000-deep chain frees the chain in a loop.
-//! - **Same rules.** Every op is an `Op` from [`op`] whose inputs are numbered
+//! - **Same rules.** Every op is an `Op` from [`op`](crate::op) whose inputs are numbered
 //!   `0, 1, …` within the node; the forward value is `Op::eval` and the reverse pass runs
 //!   `Op::pullback` — the derivative rules `Graph` uses, not a copy.
 //! - **Backward.** A topological order is computed from the root by an iterative depth-first
@@ -53,7 +53,7 @@
 //!
 //! # Higher-order derivatives
 //! [`Value::grad_wrt`] records the gradient as new `Value`s, with the rules of
-//! [`op`] run on a recording scalar (a `Copy` key whose reference the running call
+//! [`op`](crate::op) run on a recording scalar (a `Copy` key whose reference the running call
 //! holds: the rules are written over [`Scalar`], which is `Copy`, and a
 //! `Value` owns a reference count, so it cannot be one itself). Differentiate the result
 //! again for second and higher derivatives.
@@ -830,7 +830,7 @@ impl Value {
 
     /// The gradient of `self` with respect to each of `xs`, *as new `Value`s*: the reverse
     /// pass is recorded with the same ops and the same derivative rules (those of
-    /// [`op`], run on a recording scalar), so the result can be differentiated
+    /// [`op`](crate::op), run on a recording scalar), so the result can be differentiated
     /// again, to any order. No [`grad`](Value::grad) is touched. An `x` that `self` does
     /// not depend on gets a constant 0. Only nodes on a path from one of `xs` record
     /// anything; recorded nodes that the results do not use are freed when it returns.
