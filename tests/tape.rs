@@ -148,3 +148,16 @@ fn graphs_on_one_thread_reuse_buffers_and_start_empty() {
     let g = Graph::new();
     assert!(g.is_empty());
 }
+
+#[test]
+fn a_rewind_drops_the_labels_of_the_nodes_it_frees() {
+    let g = Graph::new();
+    let kept = g.var(1.0).named("kept");
+    let mark = g.mark();
+    let freed = (kept * 2.0).named("freed");
+    assert_eq!(freed.name().as_deref(), Some("freed"));
+    g.rewind(mark);
+    let fresh = kept * 3.0; // same positions as the freed nodes
+    assert_eq!(fresh.name(), None);
+    assert_eq!(kept.name().as_deref(), Some("kept"));
+}
