@@ -120,6 +120,11 @@ impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
     fn capacity(&self) -> usize {
         self.0.capacity()
     }
+    /// Whether a `push` fits without reallocating.
+    #[inline(always)]
+    fn has_room(&self) -> bool {
+        self.0.len() < self.0.capacity()
+    }
 }
 
 impl<T, const PAD: usize> std::ops::Deref for Padded<T, PAD> {
@@ -361,19 +366,32 @@ impl Tape {
         self.push(TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
     }
 
+    /// Appends a node. The common path makes no call (all three arrays have room, so each
+    /// `Vec::push` folds its own capacity test away): the value stays in a register from
+    /// the op's forward rule to the array instead of a round trip through the stack.
     #[inline(always)]
     fn push(&mut self, word: u64, value: f64) -> NodeId {
         let pos = self.len();
-        if pos == self.values.capacity() {
-            self.grow();
+        if pos < self.values.capacity() && self.grads.has_room() && self.words.has_room() {
+            self.values.push(value);
+            self.grads.push(0.0);
+            self.words.push(word);
+        } else {
+            self.grow_and_push(word, value);
         }
-        self.values.push(value);
-        self.grads.push(0.0);
-        self.words.push(word);
         NodeId {
             pos: pos as u32,
             epoch: self.epoch,
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_and_push(&mut self, word: u64, value: f64) {
+        self.grow();
+        self.values.push(value);
+        self.grads.push(0.0);
+        self.words.push(word);
     }
 
     /// Makes room for 3× the current nodes more (at least 1,024) in all three arrays at
@@ -415,19 +433,27 @@ impl Tape {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
-        let value = op.eval(&self.values, &self.operands, &self.customs);
-        if self.anomaly && !value.is_finite() {
-            self.report_forward_anomaly(op, value, Location::caller());
-        }
+        // The word first and the value last, right before it is stored: no call between
+        // them (see `push`).
         let pos = self.len() as u32;
         let word = match op.pack(pos) {
             Some(word) => word,
-            None => {
-                self.far.push(op);
-                TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
-            }
+            None => self.push_far(op),
         };
-        self.push(word | if tracked { TRACKED } else { 0 }, value)
+        let value = op.eval(&self.values, &self.operands, &self.customs);
+        let id = self.push(word | if tracked { TRACKED } else { 0 }, value);
+        if self.anomaly {
+            // out of line: the finiteness test stays off the common path
+            self.check_forward_anomaly(op, Location::caller());
+        }
+        id
+    }
+
+    /// Keeps `op` in the side table; returns its word (tag and index, no flags).
+    #[inline(never)]
+    fn push_far(&mut self, op: Op) -> u64 {
+        self.far.push(op);
+        TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
     }
 
     /// Checks that `n` more operands keep every operand index within `u32`.
@@ -477,6 +503,32 @@ impl Tape {
         self.cuts.push((self.epoch, keep as u32));
         self.last_cut = self.epoch;
         self.min_cut = self.cuts[0].1;
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite `value`.
+    /// Checks the node just pushed for `op`; on a panic, the tape is left as it was
+    /// before that node.
+    #[cold]
+    #[inline(never)]
+    fn check_forward_anomaly(&mut self, op: Op, at: &Location<'_>) {
+        let p = self.len() - 1;
+        let value = self.values[p];
+        if value.is_finite() {
+            return;
+        }
+        let mut finite = true;
+        op.for_each_input(&self.operands, |q| {
+            finite &= self.values[q as usize].is_finite()
+        });
+        if finite {
+            if self.words[p] & TAG_MASK == TAG_FAR {
+                self.far.pop();
+            }
+            self.values.truncate(p);
+            self.grads.truncate(p);
+            self.words.truncate(p);
+            self.report_forward_anomaly(op, value, at);
+        }
     }
 
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
