@@ -243,7 +243,12 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        self.words[p] |= REACHED;
+        // No store when already set (a weight reached once per sample, an input by each
+        // neuron that reads it): the reverse pass is bound by its memory traffic.
+        let w = self.words[p];
+        if w & REACHED == 0 {
+            self.words[p] = w | REACHED;
+        }
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]
