@@ -120,11 +120,6 @@ impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
     fn capacity(&self) -> usize {
         self.0.capacity()
     }
-    /// Whether a `push` fits without reallocating.
-    #[inline(always)]
-    fn has_room(&self) -> bool {
-        self.0.len() < self.0.capacity()
-    }
 }
 
 impl<T, const PAD: usize> std::ops::Deref for Padded<T, PAD> {
@@ -366,32 +361,19 @@ impl Tape {
         self.push(TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
     }
 
-    /// Appends a node. The common path makes no call (all three arrays have room, so each
-    /// `Vec::push` folds its own capacity test away): the value stays in a register from
-    /// the op's forward rule to the array instead of a round trip through the stack.
     #[inline(always)]
     fn push(&mut self, word: u64, value: f64) -> NodeId {
         let pos = self.len();
-        if pos < self.values.capacity() && self.grads.has_room() && self.words.has_room() {
-            self.values.push(value);
-            self.grads.push(0.0);
-            self.words.push(word);
-        } else {
-            self.grow_and_push(word, value);
+        if pos == self.values.capacity() {
+            self.grow();
         }
+        self.values.push(value);
+        self.grads.push(0.0);
+        self.words.push(word);
         NodeId {
             pos: pos as u32,
             epoch: self.epoch,
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow_and_push(&mut self, word: u64, value: f64) {
-        self.grow();
-        self.values.push(value);
-        self.grads.push(0.0);
-        self.words.push(word);
     }
 
     /// Makes room for 3× the current nodes more (at least 1,024) in all three arrays at
@@ -433,8 +415,7 @@ impl Tape {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
-        // The word first and the value last, right before it is stored: no call between
-        // them (see `push`).
+        // The word first and the value last, right before it is stored.
         let pos = self.len() as u32;
         let word = match op.pack(pos) {
             Some(word) => word,
@@ -450,7 +431,7 @@ impl Tape {
     }
 
     /// Keeps `op` in the side table; returns its word (tag and index, no flags).
-    #[inline(never)]
+    #[inline]
     fn push_far(&mut self, op: Op) -> u64 {
         self.far.push(op);
         TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
