@@ -6,7 +6,9 @@
 //! chain of any depth costs one pass. Only nodes the root was reached from (its ancestors)
 //! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
 
-use crate::op::{Op, Pull, Seq, Wants, TAG_LEAF, TAG_MASK};
+use crate::op::{
+    Op, Pull, Seq, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF, TAG_MASK, TAG_MUL,
+};
 use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
 
@@ -102,10 +104,12 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     } = &mut *t;
     adjoint.clear();
     adjoint.resize(split, 0.0);
+    // One length for the three slices: a position checked against one is in range for all.
+    let n = root + 1;
     let mut pull = NumberPull::<ANOMALY, SCRATCH> {
-        values: &values[..=root],
-        grads: &mut (**grads)[..=root],
-        words: &mut (**words)[..=root],
+        values: &values[..n],
+        grads: &mut (**grads)[..n],
+        words: &mut (**words)[..n],
         adjoint,
         split,
         customs,
@@ -136,6 +140,21 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             continue;
         }
         let y = pull.values[i];
+        // The two ops of an element-wise graph (`acc + w·x`) by a test each before the
+        // jump table: alternating, they are well predicted; an indirect jump less so.
+        let tag = word & TAG_MASK;
+        if !ANOMALY && (tag == TAG_MUL || tag == TAG_ADD) {
+            let pos = i as u32;
+            let a = pos.wrapping_sub((word >> A_SHIFT) as u32 & DELTA_MAX);
+            let b = pos.wrapping_sub((word >> B_SHIFT) as u32 & DELTA_MAX);
+            let op = if tag == TAG_MUL {
+                Op::Mul(a, b)
+            } else {
+                Op::Add(a, b)
+            };
+            op.pullback(operands, y, g, &mut pull);
+            continue;
+        }
         crate::op::with_op!(word, i as u32, far, |op| {
             op.pullback(operands, y, g, &mut pull);
             if ANOMALY && pull.non_finite {
@@ -224,7 +243,12 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        self.words[p] |= REACHED;
+        // No store when already set (a weight reached once per sample, an input by each
+        // neuron that reads it): the reverse pass is bound by its memory traffic.
+        let w = self.words[p];
+        if w & REACHED == 0 {
+            self.words[p] = w | REACHED;
+        }
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]

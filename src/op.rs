@@ -212,9 +212,11 @@ macro_rules! packed_ops {
             /// `None` if it does not fit (another op, or an input too far back).
             #[inline(always)]
             pub(crate) fn pack(&self, pos: u32) -> Option<u64> {
+                // Inputs sit below `pos`: below 2²⁸ nodes every distance fits (one test).
+                let near = pos <= DELTA_MAX;
                 let delta = |p: u32| {
                     let d = pos - p;
-                    (d <= DELTA_MAX).then_some(u64::from(d))
+                    (near || d <= DELTA_MAX).then_some(u64::from(d))
                 };
                 match *self {
                     Op::Leaf => Some(TAG_LEAF),
@@ -266,6 +268,9 @@ pub(crate) const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 pub(crate) const TAG_LEAF: u64 = 0;
 /// Tag of an op kept whole in the side table; the word's upper bits hold its index there.
 pub(crate) const TAG_FAR: u64 = 1;
+/// Tags of `Add` and `Mul` (as in `packed_ops!` below), which the reverse pass tests first.
+pub(crate) const TAG_ADD: u64 = 2;
+pub(crate) const TAG_MUL: u64 = 4;
 /// Above the tag: two flags (`tape::TRACKED`, `tape::REACHED`), then the input fields.
 pub(crate) const A_SHIFT: u32 = TAG_BITS + 2;
 pub(crate) const DELTA_BITS: u32 = 28;
@@ -705,4 +710,16 @@ fn give<S: Scalar, P: Pull<S>>(p: &mut P, to: u32, d: impl FnOnce() -> S) {
 #[inline(always)]
 pub(crate) fn span(operands: &[u32], start: u32, len: u32) -> &[u32] {
     &operands[start as usize..(start + len) as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reverse pass tests these tags by name before decoding the rest.
+    #[test]
+    fn add_and_mul_tags_match_the_packing() {
+        assert_eq!(Op::Add(3, 1).pack(5).unwrap() & TAG_MASK, TAG_ADD);
+        assert_eq!(Op::Mul(3, 1).pack(5).unwrap() & TAG_MASK, TAG_MUL);
+    }
 }

@@ -415,19 +415,26 @@ impl Tape {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
-        let value = op.eval(&self.values, &self.operands, &self.customs);
-        if self.anomaly && !value.is_finite() {
-            self.report_forward_anomaly(op, value, Location::caller());
-        }
+        // The word first and the value last, right before it is stored.
         let pos = self.len() as u32;
         let word = match op.pack(pos) {
             Some(word) => word,
-            None => {
-                self.far.push(op);
-                TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
-            }
+            None => self.push_far(op),
         };
-        self.push(word | if tracked { TRACKED } else { 0 }, value)
+        let value = op.eval(&self.values, &self.operands, &self.customs);
+        let id = self.push(word | if tracked { TRACKED } else { 0 }, value);
+        if self.anomaly {
+            // out of line: the finiteness test stays off the common path
+            self.check_forward_anomaly(op, Location::caller());
+        }
+        id
+    }
+
+    /// Keeps `op` in the side table; returns its word (tag and index, no flags).
+    #[inline]
+    fn push_far(&mut self, op: Op) -> u64 {
+        self.far.push(op);
+        TAG_FAR | ((self.far.len() - 1) as u64) << FAR_SHIFT
     }
 
     /// Checks that `n` more operands keep every operand index within `u32`.
@@ -477,6 +484,32 @@ impl Tape {
         self.cuts.push((self.epoch, keep as u32));
         self.last_cut = self.epoch;
         self.min_cut = self.cuts[0].1;
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite `value`.
+    /// Checks the node just pushed for `op`; on a panic, the tape is left as it was
+    /// before that node.
+    #[cold]
+    #[inline(never)]
+    fn check_forward_anomaly(&mut self, op: Op, at: &Location<'_>) {
+        let p = self.len() - 1;
+        let value = self.values[p];
+        if value.is_finite() {
+            return;
+        }
+        let mut finite = true;
+        op.for_each_input(&self.operands, |q| {
+            finite &= self.values[q as usize].is_finite()
+        });
+        if finite {
+            if self.words[p] & TAG_MASK == TAG_FAR {
+                self.far.pop();
+            }
+            self.values.truncate(p);
+            self.grads.truncate(p);
+            self.words.truncate(p);
+            self.report_forward_anomaly(op, value, at);
+        }
     }
 
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
