@@ -131,6 +131,17 @@ pub struct InputCheck {
 }
 
 impl InputCheck {
+    /// One engine value against its finite-difference value, with the allowance
+    /// `tol.abs + tol.rel · max(|analytic|, |numeric|)` (shared by first and second order).
+    fn compare(analytic: f64, numeric: f64, tol: Tolerance) -> Self {
+        InputCheck {
+            analytic,
+            numeric,
+            error: (analytic - numeric).abs(),
+            allowed: tol.abs + tol.rel * analytic.abs().max(numeric.abs()),
+        }
+    }
+
     /// Whether the error is within the allowance (NaN on either side fails, unless both are
     /// NaN).
     ///
@@ -230,12 +241,7 @@ where
     let inputs: Vec<InputCheck> = analytic
         .iter()
         .zip(&numeric)
-        .map(|(&a, &n)| InputCheck {
-            analytic: a,
-            numeric: n,
-            error: (a - n).abs(),
-            allowed: tol.abs + tol.rel * a.abs().max(n.abs()),
-        })
+        .map(|(&a, &n)| InputCheck::compare(a, n, tol))
         .collect();
     let worst = worst_of(&inputs);
     GradCheck {
@@ -290,15 +296,7 @@ where
         }
     }
     let inputs: Vec<InputCheck> = (0..n * n)
-        .map(|k| {
-            let (a, num) = (analytic[k / n][k % n], numeric[k / n][k % n]);
-            InputCheck {
-                analytic: a,
-                numeric: num,
-                error: (a - num).abs(),
-                allowed: tol.abs + tol.rel * a.abs().max(num.abs()),
-            }
-        })
+        .map(|k| InputCheck::compare(analytic[k / n][k % n], numeric[k / n][k % n], tol))
         .collect();
     let worst = worst_of(&inputs);
     GradCheck {
