@@ -7,7 +7,8 @@
 //! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
 
 use crate::op::{
-    Op, Pull, Seq, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF, TAG_MASK, TAG_MUL,
+    row_stride, Op, Pull, Seq, Span, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF,
+    TAG_MASK, TAG_MUL, TAG_ROW,
 };
 use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
@@ -116,10 +117,21 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         non_finite: false,
     };
     pull.give(root as u32, 1.0);
-    for i in (0..=root).rev() {
+    let mut next = root + 1;
+    while next > 0 {
+        next -= 1;
+        let i = next;
         let word = pull.words[i];
         if word & REACHED == 0 {
             continue;
+        }
+        // A layer's rows all at once, from the highest one reached: every node that uses a
+        // row comes after the last row, so all their gradients are complete here.
+        if !ANOMALY && !SCRATCH && word & TAG_MASK == TAG_ROW {
+            if let Some(lowest) = pull.rows(i, far) {
+                next = lowest;
+                continue;
+            }
         }
         pull.words[i] = word & !REACHED;
         let g = if SCRATCH && i < split {
@@ -228,6 +240,82 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 }
             }
         }
+    }
+}
+
+impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// The reverse pass through rows `top − j … top` of a layer (`j`: the row number of
+    /// the row at `top`, the highest one reached), row by row downwards, each as
+    /// [`Op::Dot`]'s pullback would: its bias, its weights (`axpy` from the inputs), then
+    /// the inputs (`axpy` from its weights), so every gradient is the same sum in the same
+    /// order as one node at a time. The weights and biases are leaves (checked when the
+    /// rows were recorded) and nothing reads a leaf's `REACHED` flag outside scratch and
+    /// anomaly passes, so only the inputs are marked, once. Returns the lowest row's
+    /// position, or `None` (nothing done) when the inputs are not one run apart from the
+    /// parameters: the walk then takes the row as a plain dot.
+    #[inline(never)]
+    fn rows(&mut self, top: usize, far: &[Op]) -> Option<usize> {
+        let word = self.words[top];
+        let head = (word >> A_SHIFT) as u32 & DELTA_MAX;
+        let j = ((word >> B_SHIFT) as u32 & DELTA_MAX) as usize;
+        let Op::Dot {
+            w: Span::Run(w0),
+            x: Span::Run(x0),
+            len,
+            bias,
+            wants,
+        } = far[head as usize]
+        else {
+            return None;
+        };
+        let stride = row_stride(len, bias) as usize;
+        let (w0, x0, len) = (w0 as usize, x0 as usize, len as usize);
+        let params_end = w0 + (j + 1) * stride;
+        if !(x0 + len <= w0 || params_end <= x0) {
+            return None;
+        }
+        let base = top - j;
+        let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
+        for r in (base..=top).rev() {
+            let wr = self.words[r];
+            if wr & REACHED == 0 {
+                continue;
+            }
+            self.words[r] = wr & !REACHED;
+            let g = self.grads[r];
+            let wk = w0 + (r - base) * stride;
+            if bias.is_some() {
+                self.grads[wk + len] += g;
+            }
+            let (grads, values) = (&mut *self.grads, self.values);
+            for (d, &v) in grads[wk..wk + len].iter_mut().zip(&values[x0..x0 + len]) {
+                *d += g * v;
+            }
+            if x_all {
+                for (d, &v) in grads[x0..x0 + len].iter_mut().zip(&values[wk..wk + len]) {
+                    *d += g * v;
+                }
+            } else if x_any {
+                let words = &self.words[x0..x0 + len];
+                for ((d, &v), &w) in grads[x0..x0 + len]
+                    .iter_mut()
+                    .zip(&values[wk..wk + len])
+                    .zip(words)
+                {
+                    if w & TRACKED != 0 {
+                        *d += g * v;
+                    }
+                }
+            }
+        }
+        if x_any {
+            for w in &mut self.words[x0..x0 + len] {
+                if *w & TRACKED != 0 {
+                    *w |= REACHED;
+                }
+            }
+        }
+        Some(base)
     }
 }
 

@@ -245,6 +245,10 @@ macro_rules! packed_ops {
                         let $d op: $crate::op::Op = $d far[(word >> $crate::tape::FAR_SHIFT) as usize];
                         $d body
                     }
+                    $crate::op::TAG_ROW => {
+                        let $d op = $crate::op::row_op(&$d far[..], word);
+                        $d body
+                    }
                     $($bt => {
                         let $d op = $crate::op::Op::$B(a, b);
                         $d body
@@ -268,6 +272,11 @@ pub(crate) const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 pub(crate) const TAG_LEAF: u64 = 0;
 /// Tag of an op kept whole in the side table; the word's upper bits hold its index there.
 pub(crate) const TAG_FAR: u64 = 1;
+/// Tag of a row of a layer ([`Graph::affine_rows`](crate::Graph)): a [`Op::Dot`] whose
+/// first row sits in the side table at the index in the word's `A` field; the `B` field
+/// holds the row number `j`, and row `j` reads weights (and bias) `j · stride` positions
+/// after row 0's (see [`row_op`]).
+pub(crate) const TAG_ROW: u64 = 21;
 /// Tags of `Add` and `Mul` (as in `packed_ops!` below), which the reverse pass tests first.
 pub(crate) const TAG_ADD: u64 = 2;
 pub(crate) const TAG_MUL: u64 = 4;
@@ -624,6 +633,47 @@ impl Op {
     }
 }
 
+/// The word of row `j` of the layer whose row 0 is `far[head]` (see [`TAG_ROW`]).
+#[inline(always)]
+pub(crate) fn row_word(head: u32, j: u32) -> u64 {
+    debug_assert!(head <= DELTA_MAX && j <= DELTA_MAX);
+    TAG_ROW | u64::from(head) << A_SHIFT | u64::from(j) << B_SHIFT
+}
+
+/// The parameter stride of a layer whose row 0 is `head`: each neuron's weights, then its
+/// bias, neuron after neuron (how [`nn::Neuron::new`](crate::nn::Neuron::new) creates them).
+#[inline(always)]
+pub(crate) fn row_stride(len: u32, bias: Option<u32>) -> u32 {
+    len + u32::from(bias.is_some())
+}
+
+/// The op of a layer row's word: row 0's [`Op::Dot`] from the side table, with its weights
+/// and bias moved `j` strides on. The inputs `x` are the same for every row.
+#[inline(always)]
+pub(crate) fn row_op(far: &[Op], word: u64) -> Op {
+    let head = (word >> A_SHIFT) as u32 & DELTA_MAX;
+    let j = (word >> B_SHIFT) as u32 & DELTA_MAX;
+    match far[head as usize] {
+        Op::Dot {
+            w: Span::Run(w),
+            x,
+            len,
+            bias,
+            wants,
+        } => {
+            let shift = j * row_stride(len, bias);
+            Op::Dot {
+                w: Span::Run(w + shift),
+                x,
+                len,
+                bias: bias.map(|b| b + shift),
+                wants,
+            }
+        }
+        _ => unreachable!("a layer row whose head is not a dot over a run of weights"),
+    }
+}
+
 /// `x₀ + x₁ + …` left to right (out of line, like [`dot`]).
 #[inline(never)]
 fn sum(values: &[f64], xs: Seq<'_>) -> f64 {
@@ -641,7 +691,7 @@ fn sum(values: &[f64], xs: Seq<'_>) -> f64 {
 /// `[b] + w₀x₀ + w₁x₁ + …` left to right (out of line: inlined into the recording code, the
 /// running sum was kept in memory).
 #[inline(never)]
-fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> f64 {
+pub(crate) fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> f64 {
     let (mut acc, from) = match bias {
         Some(b) => (values[b as usize], 0),
         None => (values[w.at(0) as usize] * values[x.at(0) as usize], 1),

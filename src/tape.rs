@@ -68,7 +68,7 @@ use std::collections::BTreeMap;
 use std::panic::Location;
 
 use crate::custom::CustomTable;
-use crate::op::{Op, TAG_FAR, TAG_LEAF, TAG_MASK};
+use crate::op::{row_stride, row_word, Op, Seq, Span, DELTA_MAX, TAG_FAR, TAG_LEAF, TAG_MASK};
 
 /// What a handle holds: a position on the tape, and the epoch when the handle was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -428,6 +428,43 @@ impl Tape {
             self.check_forward_anomaly(op, Location::caller());
         }
         id
+    }
+
+    /// Appends the `nout` rows of a layer as tracked op nodes at consecutive positions (see
+    /// [`TAG_ROW`](crate::op::TAG_ROW)): row `j` is `head` (an [`Op::Dot`] over a run of
+    /// weights) with its weights and bias `j` strides on. Returns row 0's handle; `None`
+    /// (and nothing recorded) if the rows cannot be packed (the side table or `nout` past
+    /// 2²⁸) or anomaly mode is on: the caller records one dot per row instead.
+    #[inline]
+    pub(crate) fn push_rows(&mut self, head: Op, nout: u32) -> Option<NodeId> {
+        let Op::Dot {
+            w: Span::Run(w0),
+            x,
+            len,
+            bias,
+            ..
+        } = head
+        else {
+            unreachable!("layer rows need a dot over a run of weights")
+        };
+        if self.anomaly || self.far.len() > DELTA_MAX as usize || nout > DELTA_MAX {
+            return None;
+        }
+        let stride = row_stride(len, bias);
+        self.far.push(head);
+        let index = (self.far.len() - 1) as u32;
+        let first = self.len();
+        for j in 0..nout {
+            let shift = j * stride;
+            let value = crate::op::dot(
+                &self.values,
+                bias.map(|b| b + shift),
+                Seq::Run(w0 + shift, len),
+                Seq::new(&self.operands, x, len),
+            );
+            self.push(row_word(index, j) | TRACKED, value);
+        }
+        Some(self.id_at(first))
     }
 
     /// Keeps `op` in the side table; returns its word (tag and index, no flags).

@@ -496,6 +496,83 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Whether `params` are live tracked leaves of this graph at consecutive positions,
+    /// all created since the same rewind: then the last one's liveness vouches for all
+    /// (a rewind that freed any of them freed the last), and they can be the weights of
+    /// [`Graph::affine_rows`].
+    pub(crate) fn is_param_block(&self, params: &[Var<'_>]) -> bool {
+        let Some(first) = params.first() else {
+            return false;
+        };
+        let t = self.tape();
+        params.iter().enumerate().all(|(i, p)| {
+            std::ptr::eq(self, p.graph)
+                && p.id.epoch == first.id.epoch
+                && p.id.pos == first.id.pos.wrapping_add(i as u32)
+                && t.try_pos(p.id).is_some()
+                && t.is_leaf(p.id.pos as usize)
+                && t.tracked(p.id.pos as usize)
+        })
+    }
+
+    /// A layer's pre-activations as the rows of one op (see [`crate::op::TAG_ROW`]): row
+    /// `j` is `b_j + Σᵢ w_{j,i}·xᵢ` where the parameters `params` (a block checked by
+    /// [`Graph::is_param_block`], given as its first and last handle and its length) hold
+    /// each neuron's `nin` weights and then, if `bias`, its
+    /// bias. The same values and gradients, bit for bit, as one [`Graph::affine`] per
+    /// neuron, which is what is recorded when this returns `None` (see
+    /// [`Tape::push_rows`](crate::tape::Tape::push_rows)).
+    ///
+    /// # Panics
+    /// If a handle is foreign or freed, or `x` has another length than `nin`.
+    #[track_caller]
+    pub(crate) fn affine_rows<'g>(
+        &'g self,
+        (first, last, count): (Var<'g>, Var<'g>, usize),
+        nout: usize,
+        bias: bool,
+        x: Inputs<'g>,
+    ) -> Option<Vec<Var<'g>>> {
+        if !std::ptr::eq(self, x.graph) {
+            self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
+        }
+        let nin = x.len as usize;
+        assert_eq!(
+            count,
+            nout * (nin + usize::from(bias)),
+            "scalargrad: a layer of {nout} neurons with {count} parameters was given {nin} inputs"
+        );
+        let nout = u32::try_from(nout).ok()?;
+        let mut t = self.tape_mut();
+        if !std::ptr::eq(self, last.graph) || !t.is_live_fast(last.id) {
+            check_each(self, &t, &[last]);
+        }
+        let w0 = first.id.pos;
+        let head = Op::Dot {
+            w: Span::Run(w0),
+            x: x.span,
+            len: x.len,
+            bias: bias.then_some(w0 + x.len),
+            wants: Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true)),
+        };
+        let first = t.push_rows(head, nout)?;
+        Some(
+            (0..nout)
+                .map(|j| {
+                    Var::new(
+                        self,
+                        NodeId {
+                            pos: first.pos + j,
+                            epoch: first.epoch,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
 #[cold]
 #[inline(never)]

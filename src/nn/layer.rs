@@ -22,6 +22,10 @@ use crate::{Graph, Var};
 #[derive(Clone, Debug)]
 pub struct Layer<'g> {
     neurons: Vec<Neuron<'g>>,
+    /// The parameters as one block (first, last, count) when they were created neuron after
+    /// neuron as [`Neuron::new`] does: the layer is then recorded as rows of one op
+    /// ([`Graph::affine_rows`]).
+    block: Option<(Var<'g>, Var<'g>, usize)>,
 }
 
 impl<'g> Layer<'g> {
@@ -49,7 +53,26 @@ impl<'g> Layer<'g> {
                 neurons[j].nin()
             );
         }
-        Layer { neurons }
+        let block = Self::block_of(&neurons);
+        Layer { neurons, block }
+    }
+
+    /// [`Layer::block`] if the parameters form one (see [`Graph::is_param_block`]): every
+    /// neuron has at least one weight, all have a bias or none has.
+    fn block_of(neurons: &[Neuron<'g>]) -> Option<(Var<'g>, Var<'g>, usize)> {
+        let has_bias = neurons[0].bias().is_some();
+        if neurons[0].nin() == 0 || neurons.iter().any(|n| n.bias().is_some() != has_bias) {
+            return None;
+        }
+        let mut params = Vec::new();
+        for n in neurons {
+            n.push_parameters(&mut params);
+        }
+        let (first, last) = (params[0], params[params.len() - 1]);
+        first
+            .graph()
+            .is_param_block(&params)
+            .then_some((first, last, params.len()))
     }
 
     /// A layer with the weights, biases and activation of `spec`, each a new leaf of
@@ -140,6 +163,16 @@ impl<'g> Layer<'g> {
                 let mut out: Vec<Var<'g>> = match x.first() {
                     Some(x0) if x.len() == self.nin() => {
                         let xs = x0.graph().inputs(x);
+                        let rows = self.block.and_then(|block| {
+                            let has_bias = self.neurons[0].bias().is_some();
+                            block.0.graph().affine_rows(block, self.nout(), has_bias, xs)
+                        });
+                        if let Some(mut out) = rows {
+                            for (y, n) in out.iter_mut().zip(&self.neurons) {
+                                *y = n.activation().apply(*y);
+                            }
+                            return out;
+                        }
                         self.neurons
                             .iter()
                             .map(|n| n.pre_activation_of(xs))
