@@ -10,6 +10,8 @@ use crate::op::{
     row_stride, Op, Pull, Seq, Span, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF,
     TAG_MASK, TAG_MUL, TAG_ROW,
 };
+use smallvec::SmallVec;
+
 use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
 
@@ -276,6 +278,10 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
         let base = top - j;
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
+        if x_all {
+            self.rows_all(base, top, w0, stride, x0, len, bias.is_some());
+            return Some(base);
+        }
         for r in (base..=top).rev() {
             let wr = self.words[r];
             if wr & REACHED == 0 {
@@ -316,6 +322,69 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
         }
         Some(base)
+    }
+}
+
+impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// [`NumberPull::rows`] when every input wants a gradient: the same sums in the same
+    /// order, with the inputs' gradients taken four at a time and kept in registers while
+    /// every reached row adds its share (instead of loaded and stored once per row).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn rows_all(
+        &mut self,
+        base: usize,
+        top: usize,
+        w0: usize,
+        stride: usize,
+        x0: usize,
+        len: usize,
+        bias: bool,
+    ) {
+        let mut reached: SmallVec<[(f64, usize); 32]> = SmallVec::new();
+        for r in (base..=top).rev() {
+            let wr = self.words[r];
+            if wr & REACHED == 0 {
+                continue;
+            }
+            self.words[r] = wr & !REACHED;
+            let g = self.grads[r];
+            let wk = w0 + (r - base) * stride;
+            reached.push((g, wk));
+            if bias {
+                self.grads[wk + len] += g;
+            }
+            let (grads, values) = (&mut *self.grads, self.values);
+            for (d, &v) in grads[wk..wk + len].iter_mut().zip(&values[x0..x0 + len]) {
+                *d += g * v;
+            }
+        }
+        if reached.is_empty() {
+            return;
+        }
+        let (grads, values) = (&mut self.grads[x0..x0 + len], self.values);
+        let mut chunks = grads.chunks_exact_mut(4);
+        let mut i = 0;
+        for chunk in &mut chunks {
+            let mut acc = [chunk[0], chunk[1], chunk[2], chunk[3]];
+            for &(g, wk) in &reached {
+                let w = &values[wk + i..wk + i + 4];
+                for k in 0..4 {
+                    acc[k] += g * w[k];
+                }
+            }
+            chunk.copy_from_slice(&acc);
+            i += 4;
+        }
+        for d in chunks.into_remainder() {
+            for &(g, wk) in &reached {
+                *d += g * values[wk + i];
+            }
+            i += 1;
+        }
+        for w in &mut self.words[x0..x0 + len] {
+            *w |= REACHED;
+        }
     }
 }
 

@@ -400,10 +400,22 @@ impl Graph {
         let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
         let values = &mut values[..words.len()];
         let mut first_bad = None;
-        for i in 0..values.len() {
+        let mut next = 0;
+        while next < values.len() {
+            let i = next;
+            next += 1;
             let word = words[i];
-            if word & crate::op::TAG_MASK == crate::op::TAG_LEAF {
+            let tag = word & crate::op::TAG_MASK;
+            if tag == crate::op::TAG_LEAF {
                 continue;
+            }
+            // a layer's rows together, from its first (anomaly mode checks them one by one)
+            if !anomaly && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
+                let rows = crate::tape::recompute_rows(values, words, far, i);
+                if rows > 0 {
+                    next = i + rows;
+                    continue;
+                }
             }
             crate::op::with_op!(word, i as u32, far, |op| {
                 let value = op.eval(values, operands, customs);

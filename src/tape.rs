@@ -68,7 +68,9 @@ use std::collections::BTreeMap;
 use std::panic::Location;
 
 use crate::custom::CustomTable;
-use crate::op::{row_stride, row_word, Op, Seq, Span, DELTA_MAX, TAG_FAR, TAG_LEAF, TAG_MASK};
+use crate::op::{
+    row_stride, row_word, Op, Seq, Span, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_FAR, TAG_LEAF, TAG_MASK,
+};
 
 /// What a handle holds: a position on the tape, and the epoch when the handle was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -454,7 +456,20 @@ impl Tape {
         self.far.push(head);
         let index = (self.far.len() - 1) as u32;
         let first = self.len();
-        for j in 0..nout {
+        let mut j = 0;
+        // Four rows at a time over a run of inputs: four independent running sums, each
+        // still added left to right (the same bits as one row at a time), so the adds of
+        // one row wait on each other but not on the other rows'.
+        if let Span::Run(x0) = x {
+            while j + 4 <= nout {
+                let values = rows4(&self.values, w0, stride, j, x0, len, bias.is_some());
+                for (k, v) in values.into_iter().enumerate() {
+                    self.push(row_word(index, j + k as u32) | TRACKED, v);
+                }
+                j += 4;
+            }
+        }
+        for j in j..nout {
             let shift = j * stride;
             let value = crate::op::dot(
                 &self.values,
@@ -579,6 +594,67 @@ impl Tape {
             .for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
         inputs
     }
+}
+
+/// Recomputes the layer rows that start at `pos` (row 0 of a layer, see
+/// [`Tape::push_rows`]) as [`Tape::push_rows`] computed them, four at a time; returns how
+/// many rows there were (0, and nothing done, if the inputs are not a run).
+pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos: usize) -> usize {
+    let head = words[pos] >> A_SHIFT & u64::from(DELTA_MAX);
+    let Op::Dot {
+        w: Span::Run(w0),
+        x: Span::Run(x0),
+        len,
+        bias,
+        ..
+    } = far[head as usize]
+    else {
+        return 0;
+    };
+    let stride = row_stride(len, bias);
+    let row = row_word(head as u32, 0);
+    let rows = words[pos..]
+        .iter()
+        .enumerate()
+        .take_while(|&(j, &w)| w & !(TRACKED | REACHED) == row | (j as u64) << B_SHIFT)
+        .count() as u32;
+    let mut j = 0;
+    while j + 4 <= rows {
+        let v = rows4(values, w0, stride, j, x0, len, bias.is_some());
+        values[pos + j as usize..][..4].copy_from_slice(&v);
+        j += 4;
+    }
+    for j in j..rows {
+        let shift = j * stride;
+        values[pos + j as usize] = crate::op::dot(
+            values,
+            bias.map(|b| b + shift),
+            Seq::Run(w0 + shift, len),
+            Seq::Run(x0, len),
+        );
+    }
+    rows as usize
+}
+
+/// The values of rows `j … j + 3` of a layer (see [`Tape::push_rows`]): each
+/// `[b] + w₀x₀ + w₁x₁ + …` left to right, as [`crate::op::dot`] computes one.
+#[inline(never)]
+fn rows4(values: &[f64], w0: u32, stride: u32, j: u32, x0: u32, len: u32, bias: bool) -> [f64; 4] {
+    let (stride, len) = (stride as usize, len as usize);
+    let x = &values[x0 as usize..][..len];
+    let w: [&[f64]; 4] =
+        std::array::from_fn(|k| &values[w0 as usize + (j as usize + k) * stride..][..stride]);
+    let (mut acc, from) = if bias {
+        (std::array::from_fn(|k| w[k][len]), 0)
+    } else {
+        (std::array::from_fn(|k| w[k][0] * x[0]), 1)
+    };
+    for i in from..len {
+        for k in 0..4 {
+            acc[k] += w[k][i] * x[i];
+        }
+    }
+    acc
 }
 
 /// The op of the node at `pos`, from its word (and the side table).

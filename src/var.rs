@@ -516,6 +516,21 @@ impl Graph {
         })
     }
 
+    /// `op` applied to each of `xs` (one node each, as `x.relu()` … one by one would
+    /// record them), with one borrow of the tape for all: a layer's activations.
+    ///
+    /// # Panics
+    /// If a handle is foreign or freed.
+    #[track_caller]
+    pub(crate) fn unary_each<'g>(&'g self, xs: &mut [Var<'g>], op: fn(u32) -> Op) {
+        let mut t = self.tape_mut();
+        for x in xs {
+            self.check_same(*x);
+            let a = t.pos(x.id);
+            *x = Var::new(self, t.push_op(op(a)));
+        }
+    }
+
     /// A layer's pre-activations as the rows of one op (see [`crate::op::TAG_ROW`]): row
     /// `j` is `b_j + Σᵢ w_{j,i}·xᵢ` where the parameters `params` (a block checked by
     /// [`Graph::is_param_block`], given as its first and last handle and its length) hold

@@ -165,11 +165,19 @@ impl<'g> Layer<'g> {
                         let xs = x0.graph().inputs(x);
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
-                            block.0.graph().affine_rows(block, self.nout(), has_bias, xs)
+                            block
+                                .0
+                                .graph()
+                                .affine_rows(block, self.nout(), has_bias, xs)
                         });
                         if let Some(mut out) = rows {
-                            for (y, n) in out.iter_mut().zip(&self.neurons) {
-                                *y = n.activation().apply(*y);
+                            let activation = self.neurons[0].activation();
+                            if self.neurons.iter().all(|n| n.activation() == activation) {
+                                activation.apply_each(x0.graph(), &mut out);
+                            } else {
+                                for (y, n) in out.iter_mut().zip(&self.neurons) {
+                                    *y = n.activation().apply(*y);
+                                }
                             }
                             return out;
                         }

@@ -52,6 +52,21 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// The activation applied to each of `ys` in place, with one borrow of the graph for
+    /// all (the same nodes as [`Activation::apply`] on each).
+    #[track_caller]
+    pub(crate) fn apply_each<'g>(self, graph: &'g Graph, ys: &mut [Var<'g>]) {
+        let op: fn(u32) -> crate::op::Op = match self {
+            Activation::Linear => return,
+            Activation::Relu => crate::op::Op::Relu,
+            Activation::Sigmoid => crate::op::Op::Sigmoid,
+            Activation::Tanh => crate::op::Op::Tanh,
+        };
+        graph.unary_each(ys, op);
+    }
+}
+
 impl fmt::Display for Activation {
     /// `Linear`, `ReLU`, `Sigmoid` or `Tanh`, as micrograd's repr names its neurons.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

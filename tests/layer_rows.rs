@@ -1,0 +1,335 @@
+//! A layer whose parameters form one block (every `nn::Layer` built from `Neuron::new`) is
+//! recorded as the rows of one op and differentiated all rows at once. These tests hold it
+//! to the reference it replaces, one `Graph::affine` node per neuron (`Neuron::forward`),
+//! bit for bit, and to central differences; and check the cases it must step aside for.
+
+use scalargrad::nn::{Activation, Fusion, Layer, Neuron};
+use scalargrad::{Graph, Var};
+
+/// A small deterministic generator (xorshift), values in [-1, 1).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+fn layer<'g>(
+    g: &'g Graph,
+    rng: &mut Rng,
+    nin: usize,
+    nout: usize,
+    bias: bool,
+    act: Activation,
+) -> Layer<'g> {
+    Layer::new(
+        (0..nout)
+            .map(|_| {
+                let w = rng.vec(nin);
+                let b = bias.then(|| rng.next());
+                Neuron::new(g, &w, b, act)
+            })
+            .collect(),
+    )
+}
+
+fn bits(xs: &[f64]) -> Vec<u64> {
+    xs.iter().map(|x| x.to_bits()).collect()
+}
+
+/// How the layer's inputs are made.
+#[derive(Clone, Copy, Debug)]
+enum Inputs {
+    /// tracked leaves at consecutive positions
+    Vars,
+    /// constants (no gradient)
+    Constants,
+    /// tracked and constant alternating
+    Mixed,
+    /// tracked leaves in reverse order (not a run)
+    Shuffled,
+}
+
+fn inputs<'g>(g: &'g Graph, xs: &[f64], how: Inputs) -> Vec<Var<'g>> {
+    match how {
+        Inputs::Vars => xs.iter().map(|&x| g.var(x)).collect(),
+        Inputs::Constants => xs.iter().map(|&x| g.constant(x)).collect(),
+        Inputs::Mixed => xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| if i % 2 == 0 { g.var(x) } else { g.constant(x) })
+            .collect(),
+        Inputs::Shuffled => {
+            let mut v: Vec<_> = xs.iter().rev().map(|&x| g.var(x)).collect();
+            v.reverse();
+            v
+        }
+    }
+}
+
+/// Values and gradients of `loss = Σ_j c_j · layer(x)_j` (then of a second backward),
+/// recorded by rows (`by_rows`) or one affine node per neuron.
+fn run(
+    seed: u64,
+    nin: usize,
+    nout: usize,
+    bias: bool,
+    act: Activation,
+    how: Inputs,
+    by_rows: bool,
+) -> Vec<u64> {
+    let g = Graph::new();
+    let mut rng = Rng(seed);
+    let l = layer(&g, &mut rng, nin, nout, bias, act);
+    let xs = inputs(&g, &rng.vec(nin), how);
+    let c = rng.vec(nout);
+    let ys = if by_rows {
+        l.forward(&xs)
+    } else {
+        l.neurons().iter().map(|n| n.forward(&xs)).collect()
+    };
+    let loss = ys
+        .iter()
+        .zip(&c)
+        .map(|(&y, &c)| y * c)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    loss.backward();
+    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+    out.extend(l.parameters().iter().map(|p| p.grad()));
+    out.extend(xs.iter().map(|x| x.grad()));
+    // a second pass adds the same again (scratch path)
+    loss.backward();
+    out.extend(l.parameters().iter().map(|p| p.grad()));
+    out.extend(xs.iter().map(|x| x.grad()));
+    bits(&out)
+}
+
+#[test]
+fn rows_equal_one_affine_node_per_neuron_bit_for_bit() {
+    let mut cases = 0;
+    for nin in [1, 2, 3, 4, 5, 8, 16, 17] {
+        for nout in [1, 2, 3, 4, 5, 7, 8, 9, 16] {
+            for bias in [true, false] {
+                for act in [Activation::Relu, Activation::Tanh, Activation::Linear] {
+                    for how in [
+                        Inputs::Vars,
+                        Inputs::Constants,
+                        Inputs::Mixed,
+                        Inputs::Shuffled,
+                    ] {
+                        let seed = 1 + (nin * 1000 + nout * 10) as u64 + u64::from(bias);
+                        let a = run(seed, nin, nout, bias, act, how, true);
+                        let b = run(seed, nin, nout, bias, act, how, false);
+                        assert_eq!(a, b, "nin {nin} nout {nout} bias {bias} {act:?} {how:?}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 8 * 9 * 2 * 3 * 4);
+}
+
+#[test]
+fn rows_match_central_differences() {
+    let (nin, nout) = (5, 6);
+    let mut rng = Rng(7);
+    let w: Vec<Vec<f64>> = (0..nout).map(|_| rng.vec(nin)).collect();
+    let b = rng.vec(nout);
+    let x0 = rng.vec(nin);
+    let c = rng.vec(nout);
+    // loss(x) = Σ_j c_j tanh(b_j + w_j·x), by plain arithmetic
+    let f = |x: &[f64]| -> f64 {
+        (0..nout)
+            .map(|j| c[j] * (b[j] + (0..nin).map(|i| w[j][i] * x[i]).sum::<f64>()).tanh())
+            .sum()
+    };
+    let g = Graph::new();
+    let l = Layer::new(
+        (0..nout)
+            .map(|j| Neuron::new(&g, &w[j], Some(b[j]), Activation::Tanh))
+            .collect(),
+    );
+    let xs: Vec<Var> = x0.iter().map(|&x| g.var(x)).collect();
+    let ys = l.forward(&xs);
+    let loss = ys
+        .iter()
+        .zip(&c)
+        .map(|(&y, &c)| y * c)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    assert!((loss.value() - f(&x0)).abs() < 1e-14);
+    loss.backward();
+    let h = 1e-6;
+    for i in 0..nin {
+        let (mut up, mut down) = (x0.clone(), x0.clone());
+        up[i] += h;
+        down[i] -= h;
+        let fd = (f(&up) - f(&down)) / (2.0 * h);
+        assert!(
+            (xs[i].grad() - fd).abs() < 1e-8,
+            "x{i}: {} vs {fd}",
+            xs[i].grad()
+        );
+    }
+    // ∂loss/∂b_j = c_j (1 − y_j²)
+    for (j, n) in l.neurons().iter().enumerate() {
+        let y = ys[j].value();
+        let want = c[j] * (1.0 - y * y);
+        assert!((n.bias().unwrap().grad() - want).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn backward_from_one_row_reaches_only_its_neuron() {
+    let g = Graph::new();
+    let mut rng = Rng(3);
+    let l = layer(&g, &mut rng, 3, 6, true, Activation::Linear);
+    let xs = inputs(&g, &[1.0, 2.0, 3.0], Inputs::Vars);
+    let ys = l.forward(&xs);
+    ys[4].backward();
+    for (j, n) in l.neurons().iter().enumerate() {
+        let want: Vec<f64> = if j == 4 {
+            vec![1.0, 2.0, 3.0, 1.0]
+        } else {
+            vec![0.0; 4]
+        };
+        let got: Vec<f64> = n.parameters().iter().map(|p| p.grad()).collect();
+        assert_eq!(got, want, "neuron {j}");
+    }
+    let w4: Vec<f64> = l.neurons()[4].weights().iter().map(|w| w.value()).collect();
+    let gx: Vec<f64> = xs.iter().map(|x| x.grad()).collect();
+    assert_eq!(gx, w4);
+}
+
+#[test]
+fn recompute_after_set_value_equals_a_fresh_recording() {
+    let g = Graph::new();
+    let mut rng = Rng(11);
+    let l = layer(&g, &mut rng, 4, 9, true, Activation::Relu);
+    let xs = inputs(&g, &rng.vec(4), Inputs::Constants);
+    let ys = l.forward(&xs);
+    for p in l.parameters() {
+        p.set_value(p.value() * 1.5 - 0.25);
+    }
+    g.recompute();
+    let replayed: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+    let fresh: Vec<f64> = l.forward(&xs).iter().map(|y| y.value()).collect();
+    assert_eq!(bits(&replayed), bits(&fresh));
+    let by_neuron: Vec<f64> = l.neurons().iter().map(|n| n.forward(&xs).value()).collect();
+    assert_eq!(bits(&replayed), bits(&by_neuron));
+}
+
+#[test]
+fn second_order_gradients_through_rows_equal_per_neuron_ones() {
+    let second = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let mut rng = Rng(5);
+        let l = layer(&g, &mut rng, 3, 5, true, Activation::Tanh);
+        let xs = inputs(&g, &rng.vec(3), Inputs::Vars);
+        let ys = if by_rows {
+            l.forward(&xs)
+        } else {
+            l.neurons().iter().map(|n| n.forward(&xs)).collect()
+        };
+        let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y * y);
+        let d = g.grad(loss, &xs);
+        let dd = g.grad(d[0], &xs);
+        bits(&d.iter().chain(&dd).map(|v| v.value()).collect::<Vec<f64>>())
+    };
+    assert_eq!(second(true), second(false));
+}
+
+#[test]
+fn rows_are_freed_by_rewind_and_recorded_again() {
+    let g = Graph::new();
+    let mut rng = Rng(13);
+    let l = layer(&g, &mut rng, 2, 16, true, Activation::Relu);
+    let xs = inputs(&g, &[0.5, -0.25], Inputs::Constants);
+    let mark = g.mark();
+    let first: Vec<f64> = l.forward(&xs).iter().map(|y| y.value()).collect();
+    let old = l.forward(&xs)[3];
+    g.rewind(mark);
+    let again: Vec<f64> = l.forward(&xs).iter().map(|y| y.value()).collect();
+    assert_eq!(bits(&first), bits(&again));
+    let stale = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.value()));
+    assert!(stale.is_err(), "a row freed by rewind must not be readable");
+}
+
+#[test]
+fn anomaly_mode_and_foreign_layouts_take_the_per_neuron_path_with_the_same_numbers() {
+    let reference = run(21, 4, 6, true, Activation::Relu, Inputs::Vars, false);
+    // anomaly mode: rows are not recorded, the numbers are the same
+    let g = Graph::new();
+    g.detect_anomaly(true);
+    let mut rng = Rng(21);
+    let l = layer(&g, &mut rng, 4, 6, true, Activation::Relu);
+    let xs = inputs(&g, &rng.vec(4), Inputs::Vars);
+    let c = rng.vec(6);
+    let ys = l.forward(&xs);
+    let loss = ys
+        .iter()
+        .zip(&c)
+        .map(|(&y, &c)| y * c)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    loss.backward();
+    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+    out.extend(l.parameters().iter().map(|p| p.grad()));
+    out.extend(xs.iter().map(|x| x.grad()));
+    assert_eq!(bits(&out), reference[..out.len()]);
+
+    // parameters not created neuron after neuron (interleaved with another layer's)
+    let g = Graph::new();
+    let mut rng = Rng(21);
+    let mut a = Vec::new();
+    let mut other = Vec::new();
+    for _ in 0..6 {
+        let w = rng.vec(4);
+        let b = rng.next();
+        a.push(Neuron::new(&g, &w, Some(b), Activation::Relu));
+        other.push(Neuron::new(&g, &[1.0], None, Activation::Linear));
+    }
+    let l = Layer::new(a);
+    let xs = inputs(&g, &rng.vec(4), Inputs::Vars);
+    let c = rng.vec(6);
+    let ys = l.forward_with(&xs, Fusion::Fused);
+    let loss = ys
+        .iter()
+        .zip(&c)
+        .map(|(&y, &c)| y * c)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    loss.backward();
+    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+    out.extend(l.parameters().iter().map(|p| p.grad()));
+    out.extend(xs.iter().map(|x| x.grad()));
+    assert_eq!(bits(&out), reference[..out.len()]);
+}
+
+#[test]
+fn a_layer_of_rows_reads_its_own_parameters_as_inputs_correctly() {
+    // inputs that are the layer's own weights: not apart, so the rows fall back
+    let run = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let l = layer(&g, &mut Rng(9), 2, 3, false, Activation::Linear);
+        let xs = l.neurons()[1].weights().to_vec();
+        let ys = if by_rows {
+            l.forward(&xs)
+        } else {
+            l.neurons().iter().map(|n| n.forward(&xs)).collect()
+        };
+        let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y);
+        loss.backward();
+        bits(&l.parameters().iter().map(|p| p.grad()).collect::<Vec<_>>())
+    };
+    assert_eq!(run(true), run(false));
+}
