@@ -86,6 +86,14 @@ pub(crate) const TRACKED: u64 = 1 << 6;
 pub(crate) const REACHED: u64 = 1 << 7;
 pub(crate) const FAR_SHIFT: u32 = 8;
 
+/// Graphs up to this many nodes keep arrays of their own size (see `Tape::grow`).
+const SMALL_NODES: usize = 4096;
+
+/// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
+/// `f64`s, glibc's largest threshold for mapping an allocation by itself, and a little
+/// more for the padding.
+const BIG_NODES: usize = (32 << 20) / 8 + 1024;
+
 /// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
 pub const SPARE_CAP_BYTES: usize = 512 << 20;
 
@@ -378,9 +386,19 @@ impl Tape {
         }
     }
 
-    /// Makes room for 3× the current nodes more (at least 1,024) in all three arrays at
-    /// once: growing 4× instead of 2× copies a third as much and faults in fewer fresh
-    /// pages on the way to a big graph (pages reserved but not written cost no memory).
+    /// Makes room for 4× the current nodes (at least 1,024) in all three arrays at once:
+    /// growing 4× instead of 2× copies a third as much and faults in fewer fresh pages on
+    /// the way to a big graph (pages reserved but not written cost no memory).
+    ///
+    /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
+    /// address space: only written pages are resident). The C allocator maps an array that
+    /// big by itself, so it grows later by remapping its pages, not by copying them, and
+    /// gives them back when freed; an array of a few MiB comes from the heap, where, once
+    /// outgrown and freed, it can stay resident (glibc keeps freed heap memory below its
+    /// trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
+    /// thresholds fixed at their maximum): 30.7 bytes of peak RSS per node when arrays
+    /// grew 4× all the way, 24.4 with the jump past 1 MiB per array, 24.0x with it past
+    /// 32 KiB: the 24 bytes of the arrays themselves plus the small arrays left behind.
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
@@ -388,7 +406,11 @@ impl Tape {
         if len >= u32::MAX as usize {
             too_many();
         }
-        let more = (3 * len).max(1024).min(u32::MAX as usize - len);
+        let mut cap = (4 * len).max(1024);
+        if cap > SMALL_NODES {
+            cap = cap.max(BIG_NODES);
+        }
+        let more = (cap - len).min(u32::MAX as usize - len);
         self.values.reserve_exact(more);
         self.grads.reserve(more);
         self.words.reserve(more);
