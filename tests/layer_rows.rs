@@ -333,3 +333,37 @@ fn a_layer_of_rows_reads_its_own_parameters_as_inputs_correctly() {
     };
     assert_eq!(run(true), run(false));
 }
+
+#[test]
+fn runs_of_relus_pass_the_gradient_where_their_input_is_positive() {
+    let g = Graph::new();
+    // a chain: each relu reads the one just below it
+    let x = g.var(2.0);
+    let mut y = x;
+    for _ in 0..5 {
+        y = y.relu();
+    }
+    (y * 3.0).backward();
+    assert_eq!(x.grad(), 3.0);
+    // side by side, as a layer's activations: positive, zero, negative, NaN, constant
+    let g = Graph::new();
+    let xs = [g.var(1.5), g.var(0.0), g.var(-2.0), g.var(f64::NAN)];
+    let c = g.constant(4.0);
+    let pre: Vec<Var> = xs.iter().map(|&x| x * 2.0).chain([c * 2.0]).collect();
+    let ys: Vec<Var> = pre.iter().map(|p| p.relu()).collect();
+    let loss = ys
+        .iter()
+        .zip([1.0, 2.0, 3.0, 4.0, 5.0])
+        .map(|(&y, k)| y * k)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    loss.backward();
+    assert_eq!(xs[0].grad(), 2.0);
+    assert_eq!(xs[1].grad().to_bits(), 0.0f64.to_bits()); // relu'(0) = 0, +0
+    assert_eq!(xs[2].grad().to_bits(), 0.0f64.to_bits());
+    assert_eq!(xs[3].grad(), 8.0); // NaN is not ≤ 0: the gradient passes, as before
+    assert_eq!(c.grad(), 0.0);
+    // a second backward (the scratch path) adds the same again
+    loss.backward();
+    assert_eq!((xs[0].grad(), xs[3].grad()), (4.0, 16.0));
+}
