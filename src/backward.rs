@@ -8,7 +8,7 @@
 
 use crate::op::{
     row_stride, Op, Pull, Seq, Span, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF,
-    TAG_MASK, TAG_MUL, TAG_RELU, TAG_ROW,
+    TAG_MASK, TAG_MUL, TAG_ROW,
 };
 use smallvec::SmallVec;
 
@@ -151,13 +151,6 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             if ANOMALY && pull.non_finite {
                 report_backward_anomaly(&Op::Leaf, i, g, pull.values, operands, customs);
             }
-            continue;
-        }
-        // A run of relus (a layer's activations) in one loop: the same steps, node by
-        // node, as the general case below, without its dispatch, and with the relu's
-        // choice made by a mask rather than a branch (the sign of its input is data).
-        if !ANOMALY && !SCRATCH && word & TAG_MASK == TAG_RELU {
-            next = pull.relu_run(i);
             continue;
         }
         let y = pull.values[i];
@@ -333,32 +326,6 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
 }
 
 impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
-    /// The reverse pass through the relu at `top` and the relus right below it, down to
-    /// the first node that is not one; returns the lowest one's position. Each is taken
-    /// exactly as [`Op::Relu`]'s pullback would: its input (if it wants a gradient) gets
-    /// `g` where it is not `≤ 0` (NaN passes `g`), else `+0`.
-    #[inline(never)]
-    fn relu_run(&mut self, top: usize) -> usize {
-        let mut r = top;
-        loop {
-            let w = self.words[r];
-            if w & REACHED != 0 {
-                self.words[r] = w & !REACHED;
-                let g = self.grads[r];
-                let a = r - ((w >> A_SHIFT) as u32 & DELTA_MAX) as usize;
-                if self.words[a] & TRACKED != 0 {
-                    let pass = !(self.values[a] <= 0.0);
-                    let d = f64::from_bits(g.to_bits() & (u64::from(pass)).wrapping_neg());
-                    self.give(a as u32, d);
-                }
-            }
-            if r == 0 || self.words[r - 1] & TAG_MASK != TAG_RELU {
-                return r;
-            }
-            r -= 1;
-        }
-    }
-
     /// [`NumberPull::rows`] when every input wants a gradient: the same sums in the same
     /// order, with the inputs' gradients taken four at a time and kept in registers while
     /// every reached row adds its share (instead of loaded and stored once per row).
