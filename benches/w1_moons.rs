@@ -9,6 +9,8 @@
 //!   `set_value` on the parameters, `recompute`, `zero_grad` and `backward` (no allocation);
 //! - `w1_moons/idiomatic`: what the README teaches, `nn::moons::Demo::step` (an `nn::Mlp`
 //!   of fused neurons, `nn::train_step` every step);
+//! - `w1_moons/replay_nn`: the same `nn::Mlp` recorded once with `nn::moons::objective`,
+//!   then `recompute`, `zero_grad`, `backward` and the `Sgd` optimizer every step;
 //! - `w1_moons/micrograd_style`: a new `Graph` every step, parameters re-created as leaves
 //!   from numbers, one node per `*` and `+`.
 //!
@@ -16,7 +18,10 @@
 //! Run: `cargo bench --bench w1_moons`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scalargrad::nn::moons::{dataset, initial_spec, Demo, Start, LOSS_STEP_0, LOSS_STEP_99};
+use scalargrad::nn::moons::{
+    self, dataset, initial_spec, Demo, Start, LOSS_STEP_0, LOSS_STEP_99,
+};
+use scalargrad::nn::optim::{LinearDecay, Optimizer, Sgd};
 use scalargrad::nn::{Activation, Dataset};
 use scalargrad::{Graph, Var};
 
@@ -173,6 +178,41 @@ fn w1(c: &mut Criterion) {
                     demo = Demo::new(&g, Start::InitFile);
                 }
                 demo.step().loss
+            })
+        });
+    }
+    {
+        // as `rust-peers`' "scalargrad replay" (w1_replay_nn)
+        let g = Graph::new();
+        let mlp = moons::model(&g, Start::InitFile);
+        let d = dataset();
+        let inputs = d.constants(&g);
+        let params = mlp.parameters();
+        let (total, _) = moons::objective(&mlp, &inputs, &d.labels, &params);
+        let fresh = |opt: &mut Sgd<LinearDecay>| {
+            for (p, v) in params.iter().zip(initial_spec().parameters()) {
+                p.set_value(v);
+            }
+            *opt = Sgd::new(LinearDecay::micrograd());
+        };
+        let step = |opt: &mut Sgd<LinearDecay>| {
+            g.recompute();
+            g.zero_grad();
+            total.backward();
+            let v = total.value();
+            opt.step(&params);
+            v
+        };
+        let mut opt = Sgd::new(LinearDecay::micrograd());
+        let losses: Vec<f64> = (0..100).map(|_| step(&mut opt)).collect();
+        check(&losses, "replay_nn");
+        fresh(&mut opt);
+        group.bench_function("replay_nn", |b| {
+            b.iter(|| {
+                if opt.steps() == 100 {
+                    fresh(&mut opt);
+                }
+                step(&mut opt)
             })
         });
     }

@@ -76,6 +76,9 @@ def harness_s(w, engine, n=None):
     return statistics.median(xs)
 
 pairs = [
+    ("W1 idiomatic (`Demo::step`)", "w1_moons", "w1_moons/idiomatic", harness_s("W1", "scalargrad idiomatic")),
+    ("W1 replay (`nn`, recompute)", "w1_moons", "w1_moons/replay_nn", harness_s("W1", "scalargrad replay")),
+    ("W1 micrograd-style", "w1_moons", "w1_moons/micrograd_style", harness_s("W1", "scalargrad micrograd-style")),
     ("W1 eager, one node per op", "w1_moons", "w1_moons/eager_element", harness_s("W1", "scalargrad eager")),
     ("W1 eager fused", "w1_moons", "w1_moons/eager_fused", harness_s("W1", "scalargrad eager fused")),
     ("W1 replay, one node per op", "w1_moons", "w1_moons/replay_element", harness_s("W1", "scalargrad replay element")),
