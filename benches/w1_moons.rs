@@ -18,9 +18,7 @@
 //! Run: `cargo bench --bench w1_moons`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scalargrad::nn::moons::{
-    self, dataset, initial_spec, Demo, Start, LOSS_STEP_0, LOSS_STEP_99,
-};
+use scalargrad::nn::moons::{self, dataset, initial_spec, Demo, Start, LOSS_STEP_0, LOSS_STEP_99};
 use scalargrad::nn::optim::{LinearDecay, Optimizer, Sgd};
 use scalargrad::nn::{Activation, Dataset};
 use scalargrad::{Graph, Var};

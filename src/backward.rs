@@ -278,8 +278,15 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
         let base = top - j;
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
+        // What each row's weights and bias take `g` times: the inputs, then 1 for the bias
+        // (`g · 1 = g` exactly), so a row's parameters are one `axpy` of `stride` terms.
+        let mut ext: SmallVec<[f64; 64]> = SmallVec::from_slice(&self.values[x0..x0 + len]);
+        if bias.is_some() {
+            ext.push(1.0);
+        }
+        let xe = &ext[..];
         if x_all {
-            self.rows_all(base, top, w0, stride, x0, len, bias.is_some());
+            self.rows_all(base, top, w0, stride, xe, x0, len);
             return Some(base);
         }
         for r in (base..=top).rev() {
@@ -290,13 +297,8 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             self.words[r] = wr & !REACHED;
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
-            if bias.is_some() {
-                self.grads[wk + len] += g;
-            }
             let (grads, values) = (&mut *self.grads, self.values);
-            for (d, &v) in grads[wk..wk + len].iter_mut().zip(&values[x0..x0 + len]) {
-                *d += g * v;
-            }
+            axpy(&mut grads[wk..wk + stride], g, xe);
             if x_all {
                 for (d, &v) in grads[x0..x0 + len].iter_mut().zip(&values[wk..wk + len]) {
                     *d += g * v;
@@ -337,9 +339,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         top: usize,
         w0: usize,
         stride: usize,
+        xe: &[f64],
         x0: usize,
         len: usize,
-        bias: bool,
     ) {
         let mut reached: SmallVec<[(f64, usize); 32]> = SmallVec::new();
         for r in (base..=top).rev() {
@@ -351,13 +353,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
             reached.push((g, wk));
-            if bias {
-                self.grads[wk + len] += g;
-            }
-            let (grads, values) = (&mut *self.grads, self.values);
-            for (d, &v) in grads[wk..wk + len].iter_mut().zip(&values[x0..x0 + len]) {
-                *d += g * v;
-            }
+            axpy(&mut self.grads[wk..wk + stride], g, xe);
         }
         if reached.is_empty() {
             return;
@@ -385,6 +381,14 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         for w in &mut self.words[x0..x0 + len] {
             *w |= REACHED;
         }
+    }
+}
+
+/// `d[i] += g · x[i]` over the shorter of the two.
+#[inline(always)]
+fn axpy(d: &mut [f64], g: f64, x: &[f64]) {
+    for (d, &x) in d.iter_mut().zip(x) {
+        *d += g * x;
     }
 }
 

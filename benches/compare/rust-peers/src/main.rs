@@ -2,7 +2,7 @@
 //! within each repetition, and prints one JSON line per measurement (see ../report.py).
 //!
 //! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100]
-//!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX]`
+//!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX | --engine 'NAME$']`
 //! `scalargrad-compare --cold ENGINE W2|W3 N [--rep K]` times the first graph of the process.
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
 //! `scalargrad-compare --probe [--fused-only | --element-only]` prints scalargrad's W1 eager
@@ -153,7 +153,14 @@ fn main() {
     let run = |w: &str| only.as_deref().is_none_or(|o| o == w);
     // `--engine NAME`: only the floors and engines whose name starts with NAME (for profiling).
     let engine = arg("--engine");
-    let on = |e: &str| e.starts_with("floor") || engine.as_deref().is_none_or(|x| e.starts_with(x));
+    // a trailing `$` asks for that engine exactly (`--engine 'scalargrad replay$'`)
+    let on = |e: &str| {
+        e.starts_with("floor")
+            || engine.as_deref().is_none_or(|x| match x.strip_suffix('$') {
+                Some(exact) => e == exact,
+                None => e.starts_with(x),
+            })
+    };
 
     let samples = data::moons();
     let init = data::init();
