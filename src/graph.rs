@@ -388,49 +388,12 @@ impl Graph {
     #[track_caller]
     pub fn recompute(&self) {
         let mut t = self.tape_mut();
-        let anomaly = t.anomaly;
-        let Tape {
-            values,
-            words,
-            far,
-            operands,
-            customs,
-            ..
-        } = &mut *t;
-        let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
-        let values = &mut values[..words.len()];
-        let mut first_bad = None;
-        let mut next = 0;
-        while next < values.len() {
-            let i = next;
-            next += 1;
-            let word = words[i];
-            let tag = word & crate::op::TAG_MASK;
-            if tag == crate::op::TAG_LEAF {
-                continue;
-            }
-            // a layer's rows together, from its first (anomaly mode checks them one by one)
-            if !anomaly && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
-                let rows = crate::tape::recompute_rows(values, words, far, i);
-                if rows > 0 {
-                    next = i + rows;
-                    continue;
-                }
-            }
-            crate::op::with_op!(word, i as u32, far, |op| {
-                let value = op.eval(values, operands, customs);
-                values[i] = value;
-                if anomaly && !value.is_finite() && first_bad.is_none() {
-                    let mut finite_inputs = true;
-                    op.for_each_input(operands, |p| {
-                        finite_inputs &= values[p as usize].is_finite()
-                    });
-                    if finite_inputs {
-                        first_bad = Some((op, value));
-                    }
-                }
-            });
-        }
+        // one loop per mode, so that the common one carries no finiteness test
+        let first_bad = if t.anomaly {
+            recompute_values::<true>(&mut t)
+        } else {
+            recompute_values::<false>(&mut t)
+        };
         t.versions.clear();
         if let Some((op, value)) = first_bad {
             // the first op that made finite inputs non-finite: this panics
@@ -615,3 +578,51 @@ impl fmt::Display for NonFinite {
 }
 
 impl std::error::Error for NonFinite {}
+
+/// [`Graph::recompute`]'s pass: every op node's value again, in creation order. Returns
+/// (in anomaly mode) the first op that turned finite inputs into a non-finite value.
+fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
+    let Tape {
+        values,
+        words,
+        far,
+        operands,
+        customs,
+        ..
+    } = t;
+    let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
+    let values = &mut values[..words.len()];
+    let mut first_bad = None;
+    let mut next = 0;
+    while next < values.len() {
+        let i = next;
+        next += 1;
+        let word = words[i];
+        let tag = word & crate::op::TAG_MASK;
+        if tag == crate::op::TAG_LEAF {
+            continue;
+        }
+        // a layer's rows together, from its first (anomaly mode checks them one by one)
+        if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
+            let rows = crate::tape::recompute_rows(values, words, far, i);
+            if rows > 0 {
+                next = i + rows;
+                continue;
+            }
+        }
+        crate::op::with_op!(word, i as u32, far, |op| {
+            let value = op.eval(values, operands, customs);
+            values[i] = value;
+            if ANOMALY && !value.is_finite() && first_bad.is_none() {
+                let mut finite_inputs = true;
+                op.for_each_input(operands, |p| {
+                    finite_inputs &= values[p as usize].is_finite()
+                });
+                if finite_inputs {
+                    first_bad = Some((op, value));
+                }
+            }
+        });
+    }
+    first_bad
+}

@@ -479,16 +479,20 @@ impl Tape {
         let index = (self.far.len() - 1) as u32;
         let first = self.len();
         let mut j = 0;
-        // Four rows at a time over a run of inputs: four independent running sums, each
-        // still added left to right (the same bits as one row at a time), so the adds of
-        // one row wait on each other but not on the other rows'.
+        // Eight or four rows at a time over a run of inputs: independent running sums,
+        // each still added left to right (the same bits as one row at a time), so the adds
+        // of one row wait on each other but not on the other rows'.
         if let Span::Run(x0) = x {
-            while j + 4 <= nout {
-                let values = rows4(&self.values, w0, stride, j, x0, len, bias.is_some());
-                for (k, v) in values.into_iter().enumerate() {
+            let layout = (w0, stride, x0, len, bias.is_some());
+            loop {
+                let (n, v) = next_rows(&self.values, layout, j, nout - j);
+                if n == 0 {
+                    break;
+                }
+                for (k, &v) in v[..n as usize].iter().enumerate() {
                     self.push(row_word(index, j + k as u32) | TRACKED, v);
                 }
-                j += 4;
+                j += n;
             }
         }
         for j in j..nout {
@@ -619,7 +623,7 @@ impl Tape {
 }
 
 /// Recomputes the layer rows that start at `pos` (row 0 of a layer, see
-/// [`Tape::push_rows`]) as [`Tape::push_rows`] computed them, four at a time; returns how
+/// [`Tape::push_rows`]) as [`Tape::push_rows`] computed them, eight or four at a time; returns how
 /// many rows there were (0, and nothing done, if the inputs are not a run).
 pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos: usize) -> usize {
     let head = words[pos] >> A_SHIFT & u64::from(DELTA_MAX);
@@ -640,11 +644,15 @@ pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos:
         .enumerate()
         .take_while(|&(j, &w)| w & !(TRACKED | REACHED) == row | (j as u64) << B_SHIFT)
         .count() as u32;
+    let layout = (w0, stride, x0, len, bias.is_some());
     let mut j = 0;
-    while j + 4 <= rows {
-        let v = rows4(values, w0, stride, j, x0, len, bias.is_some());
-        values[pos + j as usize..][..4].copy_from_slice(&v);
-        j += 4;
+    loop {
+        let (n, v) = next_rows(values, layout, j, rows - j);
+        if n == 0 {
+            break;
+        }
+        values[pos + j as usize..][..n as usize].copy_from_slice(&v[..n as usize]);
+        j += n;
     }
     for j in j..rows {
         let shift = j * stride;
@@ -658,13 +666,22 @@ pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos:
     rows as usize
 }
 
-/// The values of rows `j … j + 3` of a layer (see [`Tape::push_rows`]): each
-/// `[b] + w₀x₀ + w₁x₁ + …` left to right, as [`crate::op::dot`] computes one.
+/// The values of rows `j … j + N − 1` of a layer (see [`Tape::push_rows`]): each
+/// `[b] + w₀x₀ + w₁x₁ + …` left to right, as [`crate::op::dot`] computes one, `N` running
+/// sums side by side so that one row's adds (which wait on each other) overlap the others'.
 #[inline(never)]
-fn rows4(values: &[f64], w0: u32, stride: u32, j: u32, x0: u32, len: u32, bias: bool) -> [f64; 4] {
+fn rows_n<const N: usize>(
+    values: &[f64],
+    w0: u32,
+    stride: u32,
+    j: u32,
+    x0: u32,
+    len: u32,
+    bias: bool,
+) -> [f64; N] {
     let (stride, len) = (stride as usize, len as usize);
     let x = &values[x0 as usize..][..len];
-    let w: [&[f64]; 4] =
+    let w: [&[f64]; N] =
         std::array::from_fn(|k| &values[w0 as usize + (j as usize + k) * stride..][..stride]);
     let (mut acc, from) = if bias {
         (std::array::from_fn(|k| w[k][len]), 0)
@@ -672,11 +689,32 @@ fn rows4(values: &[f64], w0: u32, stride: u32, j: u32, x0: u32, len: u32, bias: 
         (std::array::from_fn(|k| w[k][0] * x[0]), 1)
     };
     for i in from..len {
-        for k in 0..4 {
+        for k in 0..N {
             acc[k] += w[k][i] * x[i];
         }
     }
     acc
+}
+
+/// The next batch of a layer's rows from row `j` by [`rows_n`] (`layout`: first weight,
+/// stride, first input, inputs, bias), eight or four of the `left` rows still to do: how
+/// many (0 when fewer than four are left) and their values.
+#[inline(always)]
+fn next_rows(
+    values: &[f64],
+    (w0, stride, x0, len, bias): (u32, u32, u32, u32, bool),
+    j: u32,
+    left: u32,
+) -> (u32, [f64; 8]) {
+    if left >= 8 {
+        (8, rows_n::<8>(values, w0, stride, j, x0, len, bias))
+    } else if left >= 4 {
+        let mut v = [0.0; 8];
+        v[..4].copy_from_slice(&rows_n::<4>(values, w0, stride, j, x0, len, bias));
+        (4, v)
+    } else {
+        (0, [0.0; 8])
+    }
 }
 
 /// The op of the node at `pos`, from its word (and the side table).
