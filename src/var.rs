@@ -516,27 +516,14 @@ impl Graph {
         })
     }
 
-    /// `op` applied to each of `xs` (one node each, as `x.relu()` … one by one would
-    /// record them), with one borrow of the tape for all: a layer's activations.
-    ///
-    /// # Panics
-    /// If a handle is foreign or freed.
-    #[track_caller]
-    pub(crate) fn unary_each<'g>(&'g self, xs: &mut [Var<'g>], op: fn(u32) -> Op) {
-        let mut t = self.tape_mut();
-        for x in xs {
-            self.check_same(*x);
-            let a = t.pos(x.id);
-            *x = Var::new(self, t.push_op(op(a)));
-        }
-    }
-
     /// A layer's pre-activations as the rows of one op (see [`crate::op::TAG_ROW`]): row
     /// `j` is `b_j + Σᵢ w_{j,i}·xᵢ` where the parameters `params` (a block checked by
     /// [`Graph::is_param_block`], given as its first and last handle and its length) hold
     /// each neuron's `nin` weights and then, if `bias`, its
-    /// bias. The same values and gradients, bit for bit, as one [`Graph::affine`] per
-    /// neuron, which is what is recorded when this returns `None` (see
+    /// bias. With `activation`, each row's activation too, right after the rows (one node
+    /// per row, as applying it to each row would record), and the handles are theirs. The
+    /// same values and gradients, bit for bit, as one [`Graph::affine`] per neuron (and its
+    /// activation), which is what the caller records when this returns `None` (see
     /// [`Tape::push_rows`](crate::tape::Tape::push_rows)).
     ///
     /// # Panics
@@ -548,6 +535,7 @@ impl Graph {
         nout: usize,
         bias: bool,
         x: Inputs<'g>,
+        activation: Option<fn(u32) -> Op>,
     ) -> Option<Vec<Var<'g>>> {
         if !std::ptr::eq(self, x.graph) {
             self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
@@ -571,7 +559,15 @@ impl Graph {
             bias: bias.then_some(w0 + x.len),
             wants: Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true)),
         };
-        let first = t.push_rows(head, nout)?;
+        let mut first = t.push_rows(head, nout)?;
+        if let Some(op) = activation {
+            // row j's activation reads row j: live, tracked, just recorded
+            let rows = first.pos;
+            first = t.push_op_tracked(op(rows), true);
+            for j in 1..nout {
+                t.push_op_tracked(op(rows + j), true);
+            }
+        }
         Some(
             (0..nout)
                 .map(|j| {

@@ -367,3 +367,36 @@ fn runs_of_relus_pass_the_gradient_where_their_input_is_positive() {
     loss.backward();
     assert_eq!((xs[0].grad(), xs[3].grad()), (4.0, 16.0));
 }
+
+#[test]
+fn a_layer_of_mixed_activations_equals_its_neurons() {
+    let run = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let mut rng = Rng(17);
+        let acts = [
+            Activation::Relu,
+            Activation::Tanh,
+            Activation::Sigmoid,
+            Activation::Linear,
+            Activation::Relu,
+        ];
+        let l = Layer::new(
+            acts.iter()
+                .map(|&a| Neuron::new(&g, &rng.vec(3), Some(rng.next()), a))
+                .collect(),
+        );
+        let xs = inputs(&g, &rng.vec(3), Inputs::Vars);
+        let ys = if by_rows {
+            l.forward(&xs)
+        } else {
+            l.neurons().iter().map(|n| n.forward(&xs)).collect()
+        };
+        let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y * y);
+        loss.backward();
+        let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+        out.extend(l.parameters().iter().map(|p| p.grad()));
+        out.extend(xs.iter().map(|x| x.grad()));
+        bits(&out)
+    };
+    assert_eq!(run(true), run(false));
+}

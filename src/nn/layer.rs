@@ -163,18 +163,19 @@ impl<'g> Layer<'g> {
                 let mut out: Vec<Var<'g>> = match x.first() {
                     Some(x0) if x.len() == self.nin() => {
                         let xs = x0.graph().inputs(x);
+                        // one activation for all neurons: recorded with the rows
+                        let activation = self.neurons[0].activation();
+                        let same = self.neurons.iter().all(|n| n.activation() == activation);
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
+                            let op = if same { activation.op() } else { None };
                             block
                                 .0
                                 .graph()
-                                .affine_rows(block, self.nout(), has_bias, xs)
+                                .affine_rows(block, self.nout(), has_bias, xs, op)
                         });
                         if let Some(mut out) = rows {
-                            let activation = self.neurons[0].activation();
-                            if self.neurons.iter().all(|n| n.activation() == activation) {
-                                activation.apply_each(x0.graph(), &mut out);
-                            } else {
+                            if !same {
                                 for (y, n) in out.iter_mut().zip(&self.neurons) {
                                     *y = n.activation().apply(*y);
                                 }

@@ -53,17 +53,15 @@ impl Activation {
 }
 
 impl Activation {
-    /// The activation applied to each of `ys` in place, with one borrow of the graph for
-    /// all (the same nodes as [`Activation::apply`] on each).
-    #[track_caller]
-    pub(crate) fn apply_each<'g>(self, graph: &'g Graph, ys: &mut [Var<'g>]) {
-        let op: fn(u32) -> crate::op::Op = match self {
-            Activation::Linear => return,
-            Activation::Relu => crate::op::Op::Relu,
-            Activation::Sigmoid => crate::op::Op::Sigmoid,
-            Activation::Tanh => crate::op::Op::Tanh,
-        };
-        graph.unary_each(ys, op);
+    /// The op this activation records on a node at the given position (`None`: linear,
+    /// nothing recorded).
+    pub(crate) fn op(self) -> Option<fn(u32) -> crate::op::Op> {
+        match self {
+            Activation::Linear => None,
+            Activation::Relu => Some(crate::op::Op::Relu),
+            Activation::Sigmoid => Some(crate::op::Op::Sigmoid),
+            Activation::Tanh => Some(crate::op::Op::Tanh),
+        }
     }
 }
 
