@@ -46,6 +46,18 @@
 //! inputs are `Span`s: a run of consecutive tape positions (a neuron's weights, a layer's
 //! outputs) or a list in the operand table. Over runs, the forward rule is a loop over two
 //! slices and the reverse pass two `axpy` loops the compiler vectorises.
+//!
+//! **Layer rows.** An [`nn::Layer`](crate::nn::Layer) whose parameters were created neuron
+//! after neuron (each neuron's weights, then its bias: what
+//! [`Neuron::new`](crate::nn::Neuron::new) does) records its pre-activations as *rows*: one
+//! `Dot` per neuron as far as every rule here is concerned, but stored once (row 0 in the
+//! side table) with each row's word holding only its number (`TAG_ROW`, see `row_op`).
+//! Knowing that the rows of a layer are consecutive, share their inputs and read a block of
+//! parameters, the recording and `recompute` compute eight or four rows side by side, and
+//! the reverse pass takes all of a layer's rows in one go (the inputs' gradients kept in
+//! registers across rows), adding the same shares in the same order as one `Dot` at a time:
+//! values and gradients are bit for bit those of one [`Graph::affine`](crate::Graph::affine)
+//! per neuron (`tests/layer_rows.rs`).
 
 use std::sync::Arc;
 
