@@ -278,15 +278,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
         let base = top - j;
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
-        // What each row's weights and bias take `g` times: the inputs, then 1 for the bias
-        // (`g · 1 = g` exactly), so a row's parameters are one `axpy` of `stride` terms.
-        let mut ext: SmallVec<[f64; 64]> = SmallVec::from_slice(&self.values[x0..x0 + len]);
-        if bias.is_some() {
-            ext.push(1.0);
-        }
-        let xe = &ext[..];
+        let bias = bias.is_some();
         if x_all {
-            self.rows_all(base, top, w0, stride, xe, x0, len);
+            self.rows_all(base, top, w0, stride, bias, x0, len);
             return Some(base);
         }
         for r in (base..=top).rev() {
@@ -298,7 +292,10 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
             let (grads, values) = (&mut *self.grads, self.values);
-            axpy(&mut grads[wk..wk + stride], g, xe);
+            if bias {
+                grads[wk + len] += g;
+            }
+            axpy(&mut grads[wk..wk + len], g, &values[x0..x0 + len]);
             if x_all {
                 for (d, &v) in grads[x0..x0 + len].iter_mut().zip(&values[wk..wk + len]) {
                     *d += g * v;
@@ -339,7 +336,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         top: usize,
         w0: usize,
         stride: usize,
-        xe: &[f64],
+        bias: bool,
         x0: usize,
         len: usize,
     ) {
@@ -353,7 +350,10 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
             reached.push((g, wk));
-            axpy(&mut self.grads[wk..wk + stride], g, xe);
+            if bias {
+                self.grads[wk + len] += g;
+            }
+            axpy(&mut self.grads[wk..wk + len], g, &self.values[x0..x0 + len]);
         }
         if reached.is_empty() {
             return;

@@ -651,7 +651,13 @@ pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos:
         if n == 0 {
             break;
         }
-        values[pos + j as usize..][..n as usize].copy_from_slice(&v[..n as usize]);
+        // fixed lengths: copied in registers, not by a call to `memcpy`
+        let at = &mut values[pos + j as usize..];
+        if n == 8 {
+            at[..8].copy_from_slice(&v);
+        } else {
+            at[..4].copy_from_slice(&v[..4]);
+        }
         j += n;
     }
     for j in j..rows {
