@@ -288,3 +288,136 @@ impl fmt::Display for Layer<'_> {
         f.write_str("]")
     }
 }
+
+/// Whether a layer is recorded as rows is invisible in its numbers (they are the same bits
+/// either way, `tests/layer_rows.rs`), so these tests look at the tape.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::Activation;
+    use crate::op::{TAG_MASK, TAG_ROW};
+
+    fn layer<'g>(g: &'g Graph, nin: usize, nout: usize, bias: bool) -> Layer<'g> {
+        Layer::new(
+            (0..nout)
+                .map(|j| {
+                    let w: Vec<f64> = (0..nin).map(|i| (i + j) as f64 * 0.1).collect();
+                    Neuron::new(g, &w, bias.then_some(0.5), Activation::Relu)
+                })
+                .collect(),
+        )
+    }
+
+    /// The tags of the nodes at `pos`…
+    fn tags(g: &Graph, pos: impl Iterator<Item = u32>) -> Vec<u64> {
+        let t = g.tape();
+        pos.map(|p| t.words[p as usize] & TAG_MASK).collect()
+    }
+
+    #[test]
+    fn parameters_made_neuron_after_neuron_are_one_block_recorded_as_rows() {
+        let g = Graph::new();
+        for (nin, nout, bias) in [(2, 16, true), (16, 1, true), (3, 5, false)] {
+            let l = layer(&g, nin, nout, bias);
+            let params = l.parameters();
+            let (first, last, count) = l.block.expect("a block");
+            assert_eq!(
+                (first.id(), last.id(), count),
+                (params[0].id(), params[params.len() - 1].id(), params.len())
+            );
+            let x: Vec<Var> = (0..nin).map(|i| g.constant(i as f64)).collect();
+            let ys = l.forward(&x);
+            // the outputs are relus right after the rows; their inputs are the rows
+            let rows = ys[0].id().pos - nout as u32;
+            assert_eq!(
+                tags(&g, rows..rows + nout as u32),
+                vec![TAG_ROW; nout],
+                "{nin}→{nout}"
+            );
+            let want: Vec<f64> = l.neurons().iter().map(|n| n.forward(&x).value()).collect();
+            let got: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn other_layouts_are_not_blocks() {
+        let g = Graph::new();
+        // a bias on some neurons only
+        let mixed = Layer::new(vec![
+            Neuron::new(&g, &[1.0], Some(1.0), Activation::Relu),
+            Neuron::new(&g, &[1.0], None, Activation::Relu),
+        ]);
+        assert!(mixed.block.is_none());
+        let mixed = Layer::new(vec![
+            Neuron::new(&g, &[1.0], None, Activation::Relu),
+            Neuron::new(&g, &[1.0], Some(1.0), Activation::Relu),
+        ]);
+        assert!(mixed.block.is_none());
+        // no weights
+        let bias_only = Layer::new(vec![Neuron::new(&g, &[], Some(1.0), Activation::Relu)]);
+        assert!(bias_only.block.is_none());
+        // interleaved with other leaves
+        let a = Neuron::new(&g, &[1.0, 2.0], Some(0.0), Activation::Relu);
+        let _ = g.var(7.0);
+        let b = Neuron::new(&g, &[1.0, 2.0], Some(0.0), Activation::Relu);
+        let l = Layer::new(vec![a, b]);
+        assert!(l.block.is_none());
+        let x = [g.constant(1.0), g.constant(1.0)];
+        let ys = l.forward(&x);
+        let pre = ys[0].id().pos - 1;
+        assert_ne!(tags(&g, std::iter::once(pre)), vec![TAG_ROW]);
+        assert_eq!(ys[1].value(), 3.0);
+        // constants as weights are not tracked leaves
+        let c = Layer::new(vec![Neuron::new(&g, &[1.0], None, Activation::Relu)]);
+        assert!(c.block.is_some());
+        assert!(!g.is_param_block(&[g.constant(1.0), g.constant(2.0)]));
+        assert!(!g.is_param_block(&[]));
+        // the same positions in another epoch (after a rewind) are not one block
+        let m = g.mark();
+        let p = g.var(1.0);
+        g.rewind(m);
+        let q = g.var(2.0);
+        let r = g.var(3.0);
+        assert!(g.is_param_block(&[q, r]));
+        let stale =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.is_param_block(&[p, r])));
+        assert!(matches!(stale, Ok(false)));
+        // op nodes are not parameters
+        let s = q + r;
+        let t = q * r;
+        assert!(!g.is_param_block(&[s, t]));
+        // handles of another graph
+        let h = Graph::new();
+        assert!(!g.is_param_block(&[h.var(1.0), h.var(2.0)]));
+    }
+
+    #[test]
+    fn rows_check_their_inputs_and_parameters() {
+        let g = Graph::new();
+        let l = layer(&g, 2, 3, true);
+        let other = Graph::new();
+        let x = [other.constant(1.0), other.constant(2.0)];
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l.forward(&x)))
+            .expect_err("inputs of another graph");
+        let msg = err
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| err.downcast_ref::<String>().cloned().unwrap_or_default());
+        assert!(msg.contains("another Graph"), "{msg}");
+
+        let m = g.mark();
+        let freed = layer(&g, 2, 3, true);
+        g.rewind(m);
+        let _ = g.var(0.0);
+        let x = [g.constant(1.0), g.constant(2.0)];
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| freed.forward(&x)))
+            .expect_err("freed parameters");
+        let msg = err
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(msg.contains("freed"), "{msg}");
+    }
+}
