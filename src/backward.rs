@@ -63,7 +63,11 @@ fn reverse_pass(t: &mut Tape, root: usize) {
     }
     if t.interrupted {
         // A panic (anomaly, or a custom op's derivative) left flags behind.
-        t.words.iter_mut().for_each(|w| *w &= !REACHED);
+        let len = t.len();
+        t.words
+            .live_mut(len)
+            .iter_mut()
+            .for_each(|w| *w &= !REACHED);
     }
     t.interrupted = true;
     // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
@@ -107,9 +111,9 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     // One length for the three slices: a position checked against one is in range for all.
     let n = root + 1;
     let mut pull = NumberPull::<ANOMALY, SCRATCH> {
-        values: &values[..n],
-        grads: &mut (**grads)[..n],
-        words: &mut (**words)[..n],
+        values: values.live(n),
+        grads: grads.live_mut(n),
+        words: words.live_mut(n),
         adjoint,
         split,
         customs,

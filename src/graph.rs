@@ -135,12 +135,7 @@ impl Graph {
     /// ```
     pub fn with_capacity(nodes: usize) -> Self {
         let g = Self::new();
-        {
-            let mut t = g.tape_mut();
-            t.values.reserve(nodes);
-            t.grads.reserve(nodes);
-            t.words.reserve(nodes);
-        }
+        g.tape_mut().reserve(nodes);
         g
     }
 
@@ -224,7 +219,8 @@ impl Graph {
     /// ```
     pub fn zero_grad(&self) {
         let mut t = self.tape_mut();
-        t.grads.fill(0.0);
+        let len = t.len();
+        t.grads.live_mut(len).fill(0.0);
         t.dirty = 0;
     }
 
@@ -389,6 +385,7 @@ impl Graph {
     pub fn recompute(&self) {
         let mut t = self.tape_mut();
         let anomaly = t.anomaly;
+        let len = t.len();
         let Tape {
             values,
             words,
@@ -397,8 +394,8 @@ impl Graph {
             customs,
             ..
         } = &mut *t;
-        let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
-        let values = &mut values[..words.len()];
+        let (words, far, operands): (&[u64], &[Op], &[u32]) = (words.live(len), far, operands);
+        let values = values.live_mut(len);
         let mut first_bad = None;
         for i in 0..values.len() {
             let word = words[i];
@@ -472,10 +469,12 @@ impl Graph {
     /// ```
     pub fn check_finite(&self) -> Result<(), NonFinite> {
         let t = self.tape();
+        let len = t.len();
         let bad = t
             .values
+            .live(len)
             .iter()
-            .zip(t.grads.iter())
+            .zip(t.grads.live(len))
             .position(|(v, g)| !v.is_finite() || !g.is_finite());
         match bad {
             None => Ok(()),
