@@ -110,40 +110,54 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     adjoint.resize(split, 0.0);
     // One length for the three slices: a position checked against one is in range for all.
     let n = root + 1;
-    let mut pull = NumberPull::<ANOMALY, SCRATCH> {
-        values: values.live(n),
-        grads: grads.live_mut(n),
-        words: words.live_mut(n),
-        adjoint,
-        split,
-        customs,
-        non_finite: false,
-    };
+    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live_mut(n));
+    let adjoint = &mut adjoint[..];
+    let (far, operands, customs): (&[Op], &[u32], &crate::custom::CustomTable) =
+        (far, operands, customs);
+    let mut non_finite = false;
+    // A `NumberPull` over the slices, made where it is used: the loop keeps the slices in
+    // registers (a pull kept across the loop would live on the stack, its pointers
+    // reloaded after every store to a gradient, which might alias them).
+    macro_rules! pull {
+        () => {
+            NumberPull::<ANOMALY, SCRATCH> {
+                values,
+                grads: &mut *grads,
+                words: &mut *words,
+                adjoint: &mut *adjoint,
+                split,
+                customs,
+                non_finite,
+            }
+        };
+    }
+    let mut pull = pull!();
     pull.give(root as u32, 1.0);
+    non_finite = pull.non_finite;
     for i in (0..=root).rev() {
-        let word = pull.words[i];
+        let word = words[i];
         if word & REACHED == 0 {
             continue;
         }
-        pull.words[i] = word & !REACHED;
+        words[i] = word & !REACHED;
         let g = if SCRATCH && i < split {
-            let g = pull.adjoint[i];
-            pull.grads[i] += g;
+            let g = adjoint[i];
+            grads[i] += g;
             // a finite share can overflow the gradient kept from an earlier pass
-            if ANOMALY && !pull.grads[i].is_finite() {
-                pull.non_finite = true;
+            if ANOMALY && !grads[i].is_finite() {
+                non_finite = true;
             }
             g
         } else {
-            pull.grads[i]
+            grads[i]
         };
         if word & TAG_MASK == TAG_LEAF {
-            if ANOMALY && pull.non_finite {
-                report_backward_anomaly(&Op::Leaf, i, g, pull.values, operands, customs);
+            if ANOMALY && non_finite {
+                report_backward_anomaly(&Op::Leaf, i, g, values, operands, customs);
             }
             continue;
         }
-        let y = pull.values[i];
+        let y = values[i];
         // The two ops of an element-wise graph (`acc + w·x`) by a test each before the
         // jump table: alternating, they are well predicted; an indirect jump less so.
         let tag = word & TAG_MASK;
@@ -156,16 +170,36 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             } else {
                 Op::Add(a, b)
             };
+            let mut pull = pull!();
             op.pullback(operands, y, g, &mut pull);
+            non_finite = pull.non_finite;
             continue;
         }
-        crate::op::with_op!(word, i as u32, far, |op| {
-            op.pullback(operands, y, g, &mut pull);
-            if ANOMALY && pull.non_finite {
-                report_backward_anomaly(&op, i, g, pull.values, operands, customs);
-            }
-        });
+        let mut pull = pull!();
+        pull_other(&mut pull, word, i, y, g, far, operands);
+        non_finite = pull.non_finite;
     }
+}
+
+/// One node of [`walk`] other than the two of its fast path (and every node in anomaly
+/// mode), out of line: its jump table and rules would take the registers the loop needs.
+#[inline(never)]
+#[track_caller]
+fn pull_other<const ANOMALY: bool, const SCRATCH: bool>(
+    pull: &mut NumberPull<'_, ANOMALY, SCRATCH>,
+    word: u64,
+    i: usize,
+    y: f64,
+    g: f64,
+    far: &[Op],
+    operands: &[u32],
+) {
+    crate::op::with_op!(word, i as u32, far, |op| {
+        op.pullback(operands, y, g, pull);
+        if ANOMALY && pull.non_finite {
+            report_backward_anomaly(&op, i, g, pull.values, operands, pull.customs);
+        }
+    });
 }
 
 #[cold]
