@@ -4,12 +4,13 @@
 //! order (inputs before outputs), so when the walk reaches a node, every node that uses it
 //! has already handed it its share of the gradient: no graph search, no recursion, and a
 //! chain of any depth costs one pass. Only nodes the root was reached from (its ancestors)
-//! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
+//! and that depend on a tracked leaf do any work; the rest are skipped by a test of their
+//! `reached` byte (see `reverse_pass`).
 
 use crate::op::{
     Op, Pull, Seq, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF, TAG_MASK, TAG_MUL,
 };
-use crate::tape::{Tape, REACHED, TRACKED};
+use crate::tape::{Tape, TRACKED};
 use crate::{Graph, Var};
 
 impl<'g> Var<'g> {
@@ -53,8 +54,14 @@ impl<'g> Var<'g> {
 /// the pass (`>= Tape::dirty`: every op node recorded since the last [`Graph::zero_grad`] or
 /// backward) and at every leaf (a leaf passes nothing on); other op nodes accumulate in a
 /// scratch array first, so a second `backward` adds its own gradients instead of
-/// propagating the sum of both. The `REACHED` flag of each node is set by the first share
-/// it receives and cleared when the walk passes it, so the pass needs no per-node scratch.
+/// propagating the sum of both.
+///
+/// Which nodes to visit: `Tape::reached`, one byte a node, all `false` before the pass.
+/// Every share sets its target's byte (`give`, `axpy_run`: a plain store, no test); the walk
+/// visits a node iff its byte is set, and clears it there. A node reached with shares that
+/// sum to 0 is visited like any other (so `0·∞` below it gives NaN). The words are only
+/// read: see the `tape` module docs for why that matters. A panic in the walk leaves bytes
+/// set; `interrupted` makes the next pass clear them all first.
 #[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
@@ -62,12 +69,8 @@ fn reverse_pass(t: &mut Tape, root: usize) {
         return;
     }
     if t.interrupted {
-        // A panic (anomaly, or a custom op's derivative) left flags behind.
-        let len = t.len();
-        t.words
-            .live_mut(len)
-            .iter_mut()
-            .for_each(|w| *w &= !REACHED);
+        // A panic (anomaly, or a custom op's derivative) left `reached` bytes behind.
+        t.reached.fill(false);
     }
     t.interrupted = true;
     // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
@@ -104,13 +107,18 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         operands,
         customs,
         adjoint,
+        reached,
         ..
     } = &mut *t;
     adjoint.clear();
     adjoint.resize(split, 0.0);
-    // One length for the three slices: a position checked against one is in range for all.
+    // One length for the slices: a position checked against one is in range for all.
     let n = root + 1;
-    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live_mut(n));
+    if reached.len() < n {
+        reached.resize(n, false);
+    }
+    let reached = &mut reached[..n];
+    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live(n));
     let adjoint = &mut adjoint[..];
     let (far, operands, customs): (&[Op], &[u32], &crate::custom::CustomTable) =
         (far, operands, customs);
@@ -123,7 +131,8 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             NumberPull::<ANOMALY, SCRATCH> {
                 values,
                 grads: &mut *grads,
-                words: &mut *words,
+                words,
+                reached: &mut *reached,
                 adjoint: &mut *adjoint,
                 split,
                 customs,
@@ -135,11 +144,11 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     pull.give(root as u32, 1.0);
     non_finite = pull.non_finite;
     for i in (0..=root).rev() {
-        let word = words[i];
-        if word & REACHED == 0 {
+        if !reached[i] {
             continue;
         }
-        words[i] = word & !REACHED;
+        reached[i] = false;
+        let word = words[i];
         let g = if SCRATCH && i < split {
             let g = adjoint[i];
             grads[i] += g;
@@ -237,7 +246,9 @@ fn report_backward_anomaly(
 struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     values: &'a [f64],
     grads: &'a mut [f64],
-    words: &'a mut [u64],
+    words: &'a [u64],
+    /// Which nodes this pass has given a share (see [`reverse_pass`]).
+    reached: &'a mut [bool],
     /// This pass's gradients of positions below `split`.
     adjoint: &'a mut [f64],
     split: usize,
@@ -251,18 +262,24 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     #[inline(always)]
     fn axpy_run(&mut self, to: usize, from: usize, len: usize, g: f64, all: bool) {
         let grads = &mut self.grads[to..to + len];
-        let words = &mut self.words[to..to + len];
+        let words = &self.words[to..to + len];
+        let reached = &mut self.reached[to..to + len];
         let from = &self.values[from..from + len];
         if all {
-            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
+            for ((d, r), &v) in grads.iter_mut().zip(reached.iter_mut()).zip(from) {
                 *d += g * v;
-                *w |= REACHED;
+                *r = true;
             }
         } else {
-            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
+            for (((d, r), w), &v) in grads
+                .iter_mut()
+                .zip(reached.iter_mut())
+                .zip(words)
+                .zip(from)
+            {
                 if *w & TRACKED != 0 {
                     *d += g * v;
-                    *w |= REACHED;
+                    *r = true;
                 }
             }
         }
@@ -283,10 +300,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
         let p = p as usize;
         // No store when already set (a weight reached once per sample, an input by each
         // neuron that reads it): the reverse pass is bound by its memory traffic.
-        let w = self.words[p];
-        if w & REACHED == 0 {
-            self.words[p] = w | REACHED;
-        }
+        self.reached[p] = true;
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]
