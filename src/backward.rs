@@ -4,13 +4,12 @@
 //! order (inputs before outputs), so when the walk reaches a node, every node that uses it
 //! has already handed it its share of the gradient: no graph search, no recursion, and a
 //! chain of any depth costs one pass. Only nodes the root was reached from (its ancestors)
-//! and that depend on a tracked leaf do any work; the rest are skipped by a test of their
-//! `reached` byte (see `reverse_pass`).
+//! and that depend on a tracked leaf do any work; the rest are skipped by a flag test.
 
 use crate::op::{
     Op, Pull, Seq, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF, TAG_MASK, TAG_MUL,
 };
-use crate::tape::{Tape, TRACKED};
+use crate::tape::{Tape, REACHED, TRACKED};
 use crate::{Graph, Var};
 
 impl<'g> Var<'g> {
@@ -56,12 +55,29 @@ impl<'g> Var<'g> {
 /// scratch array first, so a second `backward` adds its own gradients instead of
 /// propagating the sum of both.
 ///
-/// Which nodes to visit: `Tape::reached`, one byte a node, all `false` before the pass.
-/// Every share sets its target's byte (`give`, `axpy_run`: a plain store, no test); the walk
-/// visits a node iff its byte is set, and clears it there. A node reached with shares that
-/// sum to 0 is visited like any other (so `0·∞` below it gives NaN). The words are only
-/// read: see the `tape` module docs for why that matters. A panic in the walk leaves bytes
-/// set; `interrupted` makes the next pass clear them all first.
+/// # Which nodes the walk visits: marks
+/// Every share *marks* its target reached ([`NumberPull::mark`]); the walk visits exactly
+/// the marked nodes (a node reached with shares that sum to 0 too, so `0·∞` below it gives
+/// NaN), and keeps no per-node scratch. A mark lives in one of two places:
+///
+/// - if the target is less than [`RING`] positions below the node being pulled back, in a
+///   ring of `RING` flags on the walk's stack, at `ring[p % RING]`;
+/// - else in the word's `REACHED` flag, set by the first share (no store when already
+///   set).
+///
+/// The walk takes node `i` iff its ring slot or its word flag is set; it clears the slot
+/// (for position `i - RING`, which uses it next) and the flag, if set. Code that marks a
+/// run (`axpy_run`) or anything else may always set the word flag instead: both are read.
+///
+/// Why the ring: an op's inputs are mostly just below it (`acc + w·x`: the `+` reads the `·`
+/// and the previous `+`), and a flag stored into the words the walk is about to load (to
+/// find the next nodes' inputs) makes those loads wait on the store. With marks in the
+/// ring, the words of an element-wise graph are only read, except for the first share of a
+/// far input (a weight, a layer's inputs): measured on W1 element-wise (benches/compare,
+/// `scalargrad replay element`: recompute and reverse pass, 65,814 nodes), ~525 → ~410 µs
+/// a step. A byte of marks per node over the whole tape did a little better (~390 µs) but
+/// costs a byte a node, past W2's 25-byte bound (tests/memory.rs); a bit per node, with
+/// the walk's 64-bit block in a register, did worse (~440 µs).
 #[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
@@ -69,8 +85,12 @@ fn reverse_pass(t: &mut Tape, root: usize) {
         return;
     }
     if t.interrupted {
-        // A panic (anomaly, or a custom op's derivative) left `reached` bytes behind.
-        t.reached.fill(false);
+        // A panic (anomaly, or a custom op's derivative) left flags behind.
+        let len = t.len();
+        t.words
+            .live_mut(len)
+            .iter_mut()
+            .for_each(|w| *w &= !REACHED);
     }
     t.interrupted = true;
     // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
@@ -107,48 +127,50 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         operands,
         customs,
         adjoint,
-        reached,
         ..
     } = &mut *t;
     adjoint.clear();
     adjoint.resize(split, 0.0);
-    // One length for the slices: a position checked against one is in range for all.
+    // One length for the three slices: a position checked against one is in range for all.
     let n = root + 1;
-    if reached.len() < n {
-        reached.resize(n, false);
-    }
-    let reached = &mut reached[..n];
-    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live(n));
+    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live_mut(n));
     let adjoint = &mut adjoint[..];
     let (far, operands, customs): (&[Op], &[u32], &crate::custom::CustomTable) =
         (far, operands, customs);
     let mut non_finite = false;
+    // Marks of the positions just below the walk (see `reverse_pass`).
+    let mut ring = [false; RING];
     // A `NumberPull` over the slices, made where it is used: the loop keeps the slices in
     // registers (a pull kept across the loop would live on the stack, its pointers
     // reloaded after every store to a gradient, which might alias them).
     macro_rules! pull {
-        () => {
+        ($at:expr) => {
             NumberPull::<ANOMALY, SCRATCH> {
                 values,
                 grads: &mut *grads,
-                words,
-                reached: &mut *reached,
+                words: &mut *words,
                 adjoint: &mut *adjoint,
                 split,
                 customs,
                 non_finite,
+                ring: &mut ring,
+                at: $at,
             }
         };
     }
-    let mut pull = pull!();
+    let mut pull = pull!(root);
     pull.give(root as u32, 1.0);
     non_finite = pull.non_finite;
     for i in (0..=root).rev() {
-        if !reached[i] {
+        let word = words[i];
+        // taken, so the slot is clear for position `i - RING`, next to use it
+        let marked = std::mem::take(&mut ring[i % RING]);
+        if !marked && word & REACHED == 0 {
             continue;
         }
-        reached[i] = false;
-        let word = words[i];
+        if word & REACHED != 0 {
+            words[i] = word & !REACHED;
+        }
         let g = if SCRATCH && i < split {
             let g = adjoint[i];
             grads[i] += g;
@@ -179,12 +201,12 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             } else {
                 Op::Add(a, b)
             };
-            let mut pull = pull!();
+            let mut pull = pull!(i);
             op.pullback(operands, y, g, &mut pull);
             non_finite = pull.non_finite;
             continue;
         }
-        let mut pull = pull!();
+        let mut pull = pull!(i);
         pull_other(&mut pull, word, i, y, g, far, operands);
         non_finite = pull.non_finite;
     }
@@ -246,40 +268,57 @@ fn report_backward_anomaly(
 struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     values: &'a [f64],
     grads: &'a mut [f64],
-    words: &'a [u64],
-    /// Which nodes this pass has given a share (see [`reverse_pass`]).
-    reached: &'a mut [bool],
+    words: &'a mut [u64],
     /// This pass's gradients of positions below `split`.
     adjoint: &'a mut [f64],
     split: usize,
     customs: &'a crate::custom::CustomTable,
     non_finite: bool,
+    /// Marks of the positions `at - RING < p <= at`, at `ring[p % RING]` (see
+    /// [`reverse_pass`]).
+    ring: &'a mut [bool; RING],
+    /// The position of the node being pulled back.
+    at: usize,
 }
 
+/// How many positions below the node being pulled back are marked in the walk's ring
+/// rather than in their words (4 KiB on the stack, a power of 2).
+const RING: usize = 4096;
+
 impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// Marks node `p` reached (see [`reverse_pass`]): its slot in the ring if `p` is less
+    /// than `RING` positions below the node being pulled back, else the word's `REACHED`
+    /// flag, stored only if not set yet (a weight is given a share by every sample, an input
+    /// by every neuron that reads it).
+    #[inline(always)]
+    fn mark(&mut self, p: usize) {
+        if self.at.wrapping_sub(p) < RING {
+            self.ring[p % RING] = true;
+        } else {
+            let w = self.words[p];
+            if w & REACHED == 0 {
+                self.words[p] = w | REACHED;
+            }
+        }
+    }
+
     /// `grads[to + i] += g · values[from + i]` for `i < len`, each target marked reached;
     /// `all`: every target wants a gradient (else each is tested).
     #[inline(always)]
     fn axpy_run(&mut self, to: usize, from: usize, len: usize, g: f64, all: bool) {
         let grads = &mut self.grads[to..to + len];
-        let words = &self.words[to..to + len];
-        let reached = &mut self.reached[to..to + len];
+        let words = &mut self.words[to..to + len];
         let from = &self.values[from..from + len];
         if all {
-            for ((d, r), &v) in grads.iter_mut().zip(reached.iter_mut()).zip(from) {
+            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
                 *d += g * v;
-                *r = true;
+                *w |= REACHED;
             }
         } else {
-            for (((d, r), w), &v) in grads
-                .iter_mut()
-                .zip(reached.iter_mut())
-                .zip(words)
-                .zip(from)
-            {
+            for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
                 if *w & TRACKED != 0 {
                     *d += g * v;
-                    *r = true;
+                    *w |= REACHED;
                 }
             }
         }
@@ -298,9 +337,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        // No store when already set (a weight reached once per sample, an input by each
-        // neuron that reads it): the reverse pass is bound by its memory traffic.
-        self.reached[p] = true;
+        self.mark(p);
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]

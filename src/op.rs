@@ -271,7 +271,7 @@ pub(crate) const TAG_FAR: u64 = 1;
 /// Tags of `Add` and `Mul` (as in `packed_ops!` below), which the reverse pass tests first.
 pub(crate) const TAG_ADD: u64 = 2;
 pub(crate) const TAG_MUL: u64 = 4;
-/// Above the tag: two flag bits (`tape::TRACKED`, and bit 7, unused), then the input fields.
+/// Above the tag: two flags (`tape::TRACKED`, `tape::REACHED`), then the input fields.
 pub(crate) const A_SHIFT: u32 = TAG_BITS + 2;
 pub(crate) const DELTA_BITS: u32 = 28;
 pub(crate) const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;

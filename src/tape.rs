@@ -7,26 +7,17 @@
 //! - `values`, `grads`: `f64`, 8 bytes each. Kept apart so that a forward rule or a reverse
 //!   pass over a run of positions (a neuron's weights, a layer's outputs) reads and writes
 //!   contiguous slices: a dot product and two `axpy` loops the compiler vectorises.
-//! - `words`: the op in 8 bytes. The low 6 bits are a tag, then two flag bits (`TRACKED`:
-//!   the node depends on a [`Graph::var`](crate::Graph::var) leaf; bit 7 is unused), then up
-//!   to two inputs as *distances back* from `p`, 28 bits each (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
+//! - `words`: the op in 8 bytes. The low 6 bits are a tag, then two flags (`TRACKED`: the
+//!   node depends on a [`Graph::var`](crate::Graph::var) leaf; `REACHED`: the running reverse
+//!   pass gave it a share from far above; near shares are marked on the walk's stack, see
+//!   `backward::reverse_pass`), then up to two inputs as *distances back* from `p`, 28 bits
+//!   each (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
 //!   (n-ary `sum`/`dot`, `pow`'s constant exponent, custom ops, an input more than 2²⁸
 //!   positions back) is stored whole in the side table `far`, and its word holds the index.
 //!
 //! W2's deep chain (5 nodes per step, none in `far`) therefore costs 24 bytes a node, where
 //! the 32-byte array-of-structs node it replaces cost 32, and a per-node generation would
-//! cost 4 more. A graph that has run a `backward` also holds one byte a node of
-//! reverse-pass scratch (`reached`, below).
-//!
-//! # Words are read-only during a reverse pass
-//! Which nodes the running pass has reached is kept in a separate byte array, `reached`,
-//! not in a word bit (as the first version did). A word flag was set by a node's first
-//! share and cleared when the walk passed the node: two stores per node to the very words
-//! the walk loads next to find the following nodes' inputs, so every such load waited on
-//! (or was replayed after) a store. Measured on W1 element-wise (benches/compare,
-//! `scalargrad replay element`: recompute and reverse pass, 65,814 nodes), moving the flags
-//! out took a step from ~525 µs to ~395 µs. With `words` read-only the input positions of
-//! the next nodes are known early; only the `reached` bytes and the gradients are stored to.
+//! cost 4 more.
 //!
 //! # One length: slots past the live nodes
 //! The tape keeps one count of live nodes, `len`; the arrays' own lengths are a
@@ -110,6 +101,9 @@ pub(crate) struct NodeId {
 /// Word flag: the node depends on a [`Graph::var`](crate::Graph::var) leaf (it wants a
 /// gradient).
 pub(crate) const TRACKED: u64 = 1 << 6;
+/// Word flag: the running reverse pass has given this node a share (scratch flag; shares
+/// from fewer than `backward::RING` positions above are marked on the walk's stack instead).
+pub(crate) const REACHED: u64 = 1 << 7;
 pub(crate) const FAR_SHIFT: u32 = 8;
 
 /// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
@@ -245,14 +239,10 @@ pub(crate) struct Tape {
     pub(crate) dirty: usize,
     /// The number of leaves at the start of the tape, before its first op node.
     pub(crate) leaf_prefix: usize,
-    /// A reverse pass was interrupted by a panic and may have left `reached` flags set.
+    /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
     pub(crate) interrupted: bool,
     /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
     pub(crate) adjoint: Vec<f64>,
-    /// Reverse-pass scratch: `reached[p]`: the running pass gave node `p` a share (see
-    /// "Words are read-only" above and `backward::reverse_pass`). All `false` between passes
-    /// (unless `interrupted`); as long as the longest pass so far, grown by the next longer.
-    pub(crate) reached: Vec<bool>,
     /// Leaves set under recorded nodes (see `versions`).
     pub(crate) versions: crate::versions::Versions,
     /// The number of cuts so far: the epoch of new handles.
@@ -286,7 +276,6 @@ impl Default for Tape {
             leaf_prefix: 0,
             interrupted: false,
             adjoint: Vec::new(),
-            reached: Vec::new(),
             versions: Default::default(),
             epoch: 0,
             cuts: Vec::new(),

@@ -1,6 +1,7 @@
-//! Which nodes a reverse pass visits (`backward::reverse_pass`: a `reached` byte per node,
-//! set by every share): a node reached with shares that sum to exactly 0 is still visited,
-//! and a pass interrupted by a panic leaves nothing that changes the next one. Oracles:
+//! Which nodes a reverse pass visits (`backward::reverse_pass`: every share marks its
+//! target, in a ring of flags for targets just below the node being pulled back, else in
+//! the target's word): a node reached with shares that sum to exactly 0 is still visited,
+//! and a pass interrupted by a panic leaves no mark that changes the next one. Oracles:
 //! IEEE rules (`0·∞ = NaN`) and closed-form derivatives.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -58,6 +59,9 @@ fn a_pass_interrupted_above_reached_nodes_does_not_make_the_next_pass_visit_them
     let x = g.var(3.0);
     let b = g.var(f64::INFINITY);
     let a = x * b; // reached by the interrupted pass, never walked: ∂a/∂x = ∞
+                   // far enough below `loss` for its mark to go to its word, not the walk's ring
+    let one = g.constant(1.0);
+    let _filler = (0..5_000).fold(one, |acc, _| acc * 1.0);
     let p = g.custom(Fragile).apply(x);
     let loss = a + p; // the walk gives a its share, then panics at p
     assert!(catch_unwind(AssertUnwindSafe(|| loss.backward())).is_err());
