@@ -475,7 +475,7 @@ impl Tape {
             "inputs come before outputs"
         );
         let mut tracked = 0;
-        let words = &self.words;
+        let words = self.words.live(self.len);
         op.for_each_input(&self.operands, |p| tracked |= words[p as usize]);
         self.push_op_tracked(op, tracked & TRACKED != 0)
     }
