@@ -73,9 +73,9 @@ impl<'g> Var<'g> {
 /// and the previous `+`), and a flag stored into the words the walk is about to load (to
 /// find the next nodes' inputs) makes those loads wait on the store. With marks in the
 /// ring, the words of an element-wise graph are only read, except for the first share of a
-/// far input (a weight, a layer's inputs): measured on W1 element-wise (benches/compare,
-/// `scalargrad replay element`: recompute and reverse pass, 65,814 nodes), ~525 → ~410 µs
-/// a step. A byte of marks per node over the whole tape did a little better (~390 µs) but
+/// far input (a weight; anything more than `RING` back). Measured on W1 element-wise
+/// (benches/compare, `scalargrad replay element`: recompute and reverse pass, 65,814
+/// nodes): ~525 → ~425 µs a step. A byte of marks per node over the whole tape did a little better (~390 µs) but
 /// costs a byte a node, past W2's 25-byte bound (tests/memory.rs); a bit per node, with
 /// the walk's 64-bit block in a register, did worse (~440 µs).
 #[inline]
