@@ -56,8 +56,31 @@ impl<'g> Var<'g> {
 /// the pass (`>= Tape::dirty`: every op node recorded since the last [`Graph::zero_grad`] or
 /// backward) and at every leaf (a leaf passes nothing on); other op nodes accumulate in a
 /// scratch array first, so a second `backward` adds its own gradients instead of
-/// propagating the sum of both. The `REACHED` flag of each node is set by the first share
-/// it receives and cleared when the walk passes it, so the pass needs no per-node scratch.
+/// propagating the sum of both.
+///
+/// # Which nodes the walk visits: marks
+/// Every share *marks* its target reached ([`NumberPull::mark`]); the walk visits exactly
+/// the marked nodes (a node reached with shares that sum to 0 too, so `0·∞` below it gives
+/// NaN), and keeps no per-node scratch. A mark lives in one of two places:
+///
+/// - if the target is less than [`RING`] positions below the node being pulled back, in a
+///   ring of `RING` flags on the walk's stack, at `ring[p % RING]`;
+/// - else in the word's `REACHED` flag, set by the first share (no store when already
+///   set).
+///
+/// The walk takes node `i` iff its ring slot or its word flag is set; it clears the slot
+/// (for position `i - RING`, which uses it next) and the flag, if set. Code that marks a
+/// run (`axpy_run`) or anything else may always set the word flag instead: both are read.
+///
+/// Why the ring: an op's inputs are mostly just below it (`acc + w·x`: the `+` reads the `·`
+/// and the previous `+`), and a flag stored into the words the walk is about to load (to
+/// find the next nodes' inputs) makes those loads wait on the store. With marks in the
+/// ring, the words of an element-wise graph are only read, except for the first share of a
+/// far input (a weight; anything more than `RING` back). Measured on W1 element-wise
+/// (benches/compare, `scalargrad replay element`: recompute and reverse pass, 65,814
+/// nodes): ~525 → ~425 µs a step. A byte of marks per node over the whole tape did a little better (~390 µs) but
+/// costs a byte a node, past W2's 25-byte bound (tests/memory.rs); a bit per node, with
+/// the walk's 64-bit block in a register, did worse (~440 µs).
 #[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
@@ -66,7 +89,11 @@ fn reverse_pass(t: &mut Tape, root: usize) {
     }
     if t.interrupted {
         // A panic (anomaly, or a custom op's derivative) left flags behind.
-        t.words.iter_mut().for_each(|w| *w &= !REACHED);
+        let len = t.len();
+        t.words
+            .live_mut(len)
+            .iter_mut()
+            .for_each(|w| *w &= !REACHED);
     }
     t.interrupted = true;
     // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
@@ -109,51 +136,74 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     adjoint.resize(split, 0.0);
     // One length for the three slices: a position checked against one is in range for all.
     let n = root + 1;
-    let mut pull = NumberPull::<ANOMALY, SCRATCH> {
-        values: &values[..n],
-        grads: &mut (**grads)[..n],
-        words: &mut (**words)[..n],
-        adjoint,
-        split,
-        customs,
-        non_finite: false,
-    };
+    let (values, grads, words) = (values.live(n), grads.live_mut(n), words.live_mut(n));
+    let adjoint = &mut adjoint[..];
+    let (far, operands, customs): (&[Op], &[u32], &crate::custom::CustomTable) =
+        (far, operands, customs);
+    let mut non_finite = false;
+    // Marks of the positions just below the walk (see `reverse_pass`).
+    let mut ring = [false; RING];
+    // A `NumberPull` over the slices, made where it is used: the loop keeps the slices in
+    // registers (a pull kept across the loop would live on the stack, its pointers
+    // reloaded after every store to a gradient, which might alias them).
+    macro_rules! pull {
+        ($at:expr) => {
+            NumberPull::<ANOMALY, SCRATCH> {
+                values,
+                grads: &mut *grads,
+                words: &mut *words,
+                adjoint: &mut *adjoint,
+                split,
+                customs,
+                non_finite,
+                ring: &mut ring,
+                at: $at,
+            }
+        };
+    }
+    let mut pull = pull!(root);
     pull.give(root as u32, 1.0);
+    non_finite = pull.non_finite;
     let mut next = root + 1;
     while next > 0 {
         next -= 1;
         let i = next;
-        let word = pull.words[i];
-        if word & REACHED == 0 {
+        let word = words[i];
+        // taken, so the slot is clear for position `i - RING`, next to use it
+        let marked = std::mem::take(&mut ring[i % RING]);
+        if !marked && word & REACHED == 0 {
             continue;
         }
         // A layer's rows all at once, from the highest one reached: every node that uses a
         // row comes after the last row, so all their gradients are complete here.
         if !ANOMALY && !SCRATCH && word & TAG_MASK == TAG_ROW {
-            if let Some(lowest) = pull.rows(i, far) {
+            let mut pull = pull!(i);
+            if let Some(lowest) = pull.rows(i, marked, far) {
                 next = lowest;
                 continue;
             }
         }
-        pull.words[i] = word & !REACHED;
+        if word & REACHED != 0 {
+            words[i] = word & !REACHED;
+        }
         let g = if SCRATCH && i < split {
-            let g = pull.adjoint[i];
-            pull.grads[i] += g;
+            let g = adjoint[i];
+            grads[i] += g;
             // a finite share can overflow the gradient kept from an earlier pass
-            if ANOMALY && !pull.grads[i].is_finite() {
-                pull.non_finite = true;
+            if ANOMALY && !grads[i].is_finite() {
+                non_finite = true;
             }
             g
         } else {
-            pull.grads[i]
+            grads[i]
         };
         if word & TAG_MASK == TAG_LEAF {
-            if ANOMALY && pull.non_finite {
-                report_backward_anomaly(&Op::Leaf, i, g, pull.values, operands, customs);
+            if ANOMALY && non_finite {
+                report_backward_anomaly(&Op::Leaf, i, g, values, operands, customs);
             }
             continue;
         }
-        let y = pull.values[i];
+        let y = values[i];
         // The two ops of an element-wise graph (`acc + w·x`) by a test each before the
         // jump table: alternating, they are well predicted; an indirect jump less so.
         let tag = word & TAG_MASK;
@@ -166,16 +216,36 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             } else {
                 Op::Add(a, b)
             };
+            let mut pull = pull!(i);
             op.pullback(operands, y, g, &mut pull);
+            non_finite = pull.non_finite;
             continue;
         }
-        crate::op::with_op!(word, i as u32, far, |op| {
-            op.pullback(operands, y, g, &mut pull);
-            if ANOMALY && pull.non_finite {
-                report_backward_anomaly(&op, i, g, pull.values, operands, customs);
-            }
-        });
+        let mut pull = pull!(i);
+        pull_other(&mut pull, word, i, y, g, far, operands);
+        non_finite = pull.non_finite;
     }
+}
+
+/// One node of [`walk`] other than the two of its fast path (and every node in anomaly
+/// mode), out of line: its jump table and rules would take the registers the loop needs.
+#[inline(never)]
+#[track_caller]
+fn pull_other<const ANOMALY: bool, const SCRATCH: bool>(
+    pull: &mut NumberPull<'_, ANOMALY, SCRATCH>,
+    word: u64,
+    i: usize,
+    y: f64,
+    g: f64,
+    far: &[Op],
+    operands: &[u32],
+) {
+    crate::op::with_op!(word, i as u32, far, |op| {
+        op.pullback(operands, y, g, pull);
+        if ANOMALY && pull.non_finite {
+            report_backward_anomaly(&op, i, g, pull.values, operands, pull.customs);
+        }
+    });
 }
 
 #[cold]
@@ -219,9 +289,34 @@ struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     split: usize,
     customs: &'a crate::custom::CustomTable,
     non_finite: bool,
+    /// Marks of the positions `at - RING < p <= at`, at `ring[p % RING]` (see
+    /// [`reverse_pass`]).
+    ring: &'a mut [bool; RING],
+    /// The position of the node being pulled back.
+    at: usize,
 }
 
+/// How many positions below the node being pulled back are marked in the walk's ring
+/// rather than in their words (4 KiB on the stack, a power of 2).
+const RING: usize = 4096;
+
 impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// Marks node `p` reached (see [`reverse_pass`]): its slot in the ring if `p` is less
+    /// than `RING` positions below the node being pulled back, else the word's `REACHED`
+    /// flag, stored only if not set yet (a weight is given a share by every sample, an input
+    /// by every neuron that reads it).
+    #[inline(always)]
+    fn mark(&mut self, p: usize) {
+        if self.at.wrapping_sub(p) < RING {
+            self.ring[p % RING] = true;
+        } else {
+            let w = self.words[p];
+            if w & REACHED == 0 {
+                self.words[p] = w | REACHED;
+            }
+        }
+    }
+
     /// `grads[to + i] += g · values[from + i]` for `i < len`, each target marked reached;
     /// `all`: every target wants a gradient (else each is tested).
     #[inline(always)]
@@ -256,7 +351,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     /// position, or `None` (nothing done) when the inputs are not one run apart from the
     /// parameters: the walk then takes the row as a plain dot.
     #[inline(never)]
-    fn rows(&mut self, top: usize, far: &[Op]) -> Option<usize> {
+    fn rows(&mut self, top: usize, top_marked: bool, far: &[Op]) -> Option<usize> {
         let word = self.words[top];
         let head = (word >> A_SHIFT) as u32 & DELTA_MAX;
         let j = ((word >> B_SHIFT) as u32 & DELTA_MAX) as usize;
@@ -280,15 +375,13 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
         let bias = bias.is_some();
         if x_all {
-            self.rows_all(base, top, w0, stride, bias, x0, len);
+            self.rows_all((base, top, top_marked), w0, stride, bias, x0, len);
             return Some(base);
         }
         for r in (base..=top).rev() {
-            let wr = self.words[r];
-            if wr & REACHED == 0 {
+            if !self.take_mark(r, top, top_marked) {
                 continue;
             }
-            self.words[r] = wr & !REACHED;
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
             let (grads, values) = (&mut *self.grads, self.values);
@@ -325,6 +418,22 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
 }
 
 impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> {
+    /// Whether the row at `r` was reached (marked in the ring or by its word's flag), its
+    /// marks cleared; the walk has taken the ring slot of `top` already (`top_marked`).
+    #[inline(always)]
+    fn take_mark(&mut self, r: usize, top: usize, top_marked: bool) -> bool {
+        let ring = if r == top {
+            top_marked
+        } else {
+            std::mem::take(&mut self.ring[r % RING])
+        };
+        let w = self.words[r];
+        if w & REACHED != 0 {
+            self.words[r] = w & !REACHED;
+        }
+        ring || w & REACHED != 0
+    }
+
     /// [`NumberPull::rows`] when every input wants a gradient: the same sums in the same
     /// order, with the inputs' gradients taken four at a time and kept in registers while
     /// every reached row adds its share (instead of loaded and stored once per row).
@@ -332,8 +441,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     #[inline(always)]
     fn rows_all(
         &mut self,
-        base: usize,
-        top: usize,
+        (base, top, top_marked): (usize, usize, bool),
         w0: usize,
         stride: usize,
         bias: bool,
@@ -342,11 +450,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     ) {
         let mut reached: SmallVec<[(f64, usize); 32]> = SmallVec::new();
         for r in (base..=top).rev() {
-            let wr = self.words[r];
-            if wr & REACHED == 0 {
+            if !self.take_mark(r, top, top_marked) {
                 continue;
             }
-            self.words[r] = wr & !REACHED;
             let g = self.grads[r];
             let wk = w0 + (r - base) * stride;
             reached.push((g, wk));
@@ -404,12 +510,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
     #[inline(always)]
     fn give(&mut self, p: u32, d: f64) {
         let p = p as usize;
-        // No store when already set (a weight reached once per sample, an input by each
-        // neuron that reads it): the reverse pass is bound by its memory traffic.
-        let w = self.words[p];
-        if w & REACHED == 0 {
-            self.words[p] = w | REACHED;
-        }
+        self.mark(p);
         let sum = if SCRATCH && p < self.split {
             self.adjoint[p] += d;
             self.adjoint[p]

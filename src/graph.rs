@@ -135,12 +135,7 @@ impl Graph {
     /// ```
     pub fn with_capacity(nodes: usize) -> Self {
         let g = Self::new();
-        {
-            let mut t = g.tape_mut();
-            t.values.reserve(nodes);
-            t.grads.reserve(nodes);
-            t.words.reserve(nodes);
-        }
+        g.tape_mut().reserve(nodes);
         g
     }
 
@@ -224,7 +219,8 @@ impl Graph {
     /// ```
     pub fn zero_grad(&self) {
         let mut t = self.tape_mut();
-        t.grads.fill(0.0);
+        let len = t.len();
+        t.grads.live_mut(len).fill(0.0);
         t.dirty = 0;
     }
 
@@ -447,10 +443,12 @@ impl Graph {
     /// ```
     pub fn check_finite(&self) -> Result<(), NonFinite> {
         let t = self.tape();
+        let len = t.len();
         let bad = t
             .values
+            .live(len)
             .iter()
-            .zip(t.grads.iter())
+            .zip(t.grads.live(len))
             .position(|(v, g)| !v.is_finite() || !g.is_finite());
         match bad {
             None => Ok(()),
@@ -582,6 +580,7 @@ impl std::error::Error for NonFinite {}
 /// [`Graph::recompute`]'s pass: every op node's value again, in creation order. Returns
 /// (in anomaly mode) the first op that turned finite inputs into a non-finite value.
 fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
+    let words_len = t.len();
     let Tape {
         values,
         words,
@@ -590,8 +589,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         customs,
         ..
     } = t;
-    let (words, far, operands): (&[u64], &[Op], &[u32]) = (words, far, operands);
-    let values = &mut values[..words.len()];
+    let len = words_len;
+    let (words, far, operands): (&[u64], &[Op], &[u32]) = (words.live(len), far, operands);
+    let values = values.live_mut(len);
     let mut first_bad = None;
     let mut next = 0;
     while next < values.len() {

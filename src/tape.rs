@@ -9,14 +9,34 @@
 //!   contiguous slices: a dot product and two `axpy` loops the compiler vectorises.
 //! - `words`: the op in 8 bytes. The low 6 bits are a tag, then two flags (`TRACKED`: the
 //!   node depends on a [`Graph::var`](crate::Graph::var) leaf; `REACHED`: the running reverse
-//!   pass gave it a share), then up to two inputs as *distances back* from `p`, 28 bits each
-//!   (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
+//!   pass gave it a share from far above; near shares are marked on the walk's stack, see
+//!   `backward::reverse_pass`), then up to two inputs as *distances back* from `p`, 28 bits
+//!   each (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
 //!   (n-ary `sum`/`dot`, `pow`'s constant exponent, custom ops, an input more than 2²⁸
 //!   positions back) is stored whole in the side table `far`, and its word holds the index.
 //!
 //! W2's deep chain (5 nodes per step, none in `far`) therefore costs 24 bytes a node, where
 //! the 32-byte array-of-structs node it replaces cost 32, and a per-node generation would
 //! cost 4 more.
+//!
+//! # One length: slots past the live nodes
+//! The tape keeps one count of live nodes, `len`; the arrays' own lengths are a
+//! *high-water mark* `≥ len` (the most nodes this tape, or the graph it took its buffers
+//! from, has held). Slots between the two are left from freed nodes: a rewind (a cut) or
+//! dropping a graph only lowers `len`. Recording a node below the high-water mark is then
+//! two stores by index (`values[p]`, `words[p]`) and one to `len`, where three `Vec::push`es
+//! stored three values and three lengths; at the mark, each array grows by one slot first
+//! (a `push`, so memory is only touched as nodes are first recorded: reserving 4× does not
+//! fault in pages). The slot is made before the value is computed, so nothing is called
+//! between computing a value and storing it.
+//!
+//! The invariant that makes this right: **every gradient slot past `len` is 0**, so a new
+//! node needs no gradient store. A reverse pass only writes at positions `≤` its root `<
+//! len`; a cut zeroes the gradients of the nodes it frees; a dropped graph zeroes its live
+//! gradients before its arrays go to the spare slot. Values and words past `len` are never
+//! read (every position is checked against `len` first) and are overwritten when reused.
+//! `Padded` has no `Deref` to a slice, so code that wants "every node" has to take the
+//! live slice (`Padded::live`) and cannot see the dead slots by accident.
 //!
 //! # Handles: position and epoch
 //! Nodes are only ever freed from the end ([`Graph::rewind`](crate::Graph::rewind)). Each
@@ -54,8 +74,9 @@
 //! owns instead of faulting in new pages (most of the cost of a big first graph). The slot
 //! holds one set of arrays of at most [`SPARE_CAP_BYTES`]; bigger arrays are freed as usual.
 //! [`release_spare_buffers`](crate::graph::release_spare_buffers) frees the slot now;
-//! it is freed anyway when the thread ends. Nothing else is shared: contents are never
-//! read back (a new graph starts empty).
+//! it is freed anyway when the thread ends. Nothing else is shared: a new graph starts
+//! empty, and of the old contents only the gradient slots' zeros are relied on (see "One
+//! length").
 //!
 //! # Invariant
 //! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node
@@ -82,7 +103,8 @@ pub(crate) struct NodeId {
 /// Word flag: the node depends on a [`Graph::var`](crate::Graph::var) leaf (it wants a
 /// gradient).
 pub(crate) const TRACKED: u64 = 1 << 6;
-/// Word flag: the running reverse pass has given this node a share (scratch flag).
+/// Word flag: the running reverse pass has given this node a share (scratch flag; shares
+/// from fewer than `backward::RING` positions above are marked on the walk's stack instead).
 pub(crate) const REACHED: u64 = 1 << 7;
 pub(crate) const FAR_SHIFT: u32 = 8;
 
@@ -97,13 +119,21 @@ const BIG_NODES: usize = (32 << 20) / 8 + 1024;
 /// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
 pub const SPARE_CAP_BYTES: usize = 512 << 20;
 
-/// A `Vec` whose first `PAD` elements are never used: it reads as the slice after them.
+/// One of the tape's arrays: a `Vec` whose first `PAD` elements are never used, read through
+/// a position (`column[p]`) or as the slice of the first `len` live positions
+/// ([`Padded::live`]).
 ///
-/// Big arrays are mapped at the same offset within a 4 KiB page, so `values[i]`,
-/// `grads[i]` and `words[i]` would share their low 12 address bits; the processor then
-/// takes a load of one for a possible reload of a store to another ("4K aliasing") and
-/// stalls. Padding `grads` by 512 bytes and `words` by 1 KiB keeps the three apart
-/// (measured: up to 3× on W2's reverse pass when all three were aligned alike).
+/// Its own length is the tape's *high-water mark*, not the number of live nodes: slots past
+/// the live nodes stay allocated and initialised after a rewind (or, through the spare slot,
+/// for the next graph), so recording there is a store by index, with no length to update
+/// (see "One length" in the module docs). It has no `Deref` to a slice on purpose: code that
+/// wants "all nodes" must say how many ([`Tape::len`]).
+///
+/// The padding: big arrays are mapped at the same offset within a 4 KiB page, so
+/// `values[i]`, `grads[i]` and `words[i]` would share their low 12 address bits; the
+/// processor then takes a load of one for a possible reload of a store to another ("4K
+/// aliasing") and stalls. Padding `grads` by 512 bytes and `words` by 1 KiB keeps the three
+/// apart (measured: up to 3× on W2's reverse pass when all three were aligned alike).
 #[derive(Clone, Debug)]
 pub(crate) struct Padded<T, const PAD: usize>(Vec<T>);
 
@@ -114,36 +144,36 @@ impl<T: Copy + Default, const PAD: usize> Default for Padded<T, PAD> {
 }
 
 impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
+    /// The number of initialised slots (the high-water mark).
     #[inline(always)]
-    pub(crate) fn push(&mut self, x: T) {
+    fn high_water(&self) -> usize {
+        self.0.len() - PAD
+    }
+    /// Appends a slot past the high-water mark.
+    #[inline]
+    fn push(&mut self, x: T) {
         self.0.push(x);
     }
-    pub(crate) fn truncate(&mut self, len: usize) {
-        self.0.truncate(PAD + len);
+    /// The first `len` slots.
+    #[inline(always)]
+    pub(crate) fn live(&self, len: usize) -> &[T] {
+        &self.0[PAD..PAD + len]
     }
-    pub(crate) fn clear(&mut self) {
-        self.truncate(0);
+    /// The first `len` slots, mutably.
+    #[inline(always)]
+    pub(crate) fn live_mut(&mut self, len: usize) -> &mut [T] {
+        &mut self.0[PAD..PAD + len]
     }
-    pub(crate) fn reserve(&mut self, n: usize) {
+    fn reserve(&mut self, n: usize) {
         self.0.reserve_exact(n);
+    }
+    /// Whether the next [`Padded::push`] would reallocate.
+    #[inline(always)]
+    fn is_full(&self) -> bool {
+        self.0.len() == self.0.capacity()
     }
     fn capacity(&self) -> usize {
         self.0.capacity()
-    }
-}
-
-impl<T, const PAD: usize> std::ops::Deref for Padded<T, PAD> {
-    type Target = [T];
-    #[inline(always)]
-    fn deref(&self) -> &[T] {
-        &self.0[PAD..]
-    }
-}
-
-impl<T, const PAD: usize> std::ops::DerefMut for Padded<T, PAD> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.0[PAD..]
     }
 }
 
@@ -163,6 +193,8 @@ impl<T, const PAD: usize> std::ops::IndexMut<usize> for Padded<T, PAD> {
     }
 }
 
+/// Values, not padded.
+pub(crate) type Values = Padded<f64, 0>;
 /// Gradients, offset by 512 bytes from a page boundary (see [`Padded`]).
 pub(crate) type Grads = Padded<f64, 64>;
 /// Tape words, offset by 1 KiB (see [`Padded`]).
@@ -171,7 +203,7 @@ pub(crate) type Words = Padded<u64, 128>;
 /// The arrays a dropped graph leaves for the next one on the same thread.
 #[derive(Default)]
 struct Buffers {
-    values: Vec<f64>,
+    values: Values,
     grads: Grads,
     words: Words,
 }
@@ -193,9 +225,12 @@ pub(crate) fn release_spare() {
 
 /// The arena's storage.
 pub(crate) struct Tape {
+    /// The number of live nodes: positions `< len` (the arrays may hold more slots).
+    len: usize,
     /// Node values by position.
-    pub(crate) values: Vec<f64>,
-    /// Node gradients by position, accumulated by the reverse pass.
+    pub(crate) values: Values,
+    /// Node gradients by position, accumulated by the reverse pass; 0 at every slot past
+    /// `len` (see "One length" in the module docs).
     pub(crate) grads: Grads,
     /// Node ops by position (tag, flags, inputs; see the module docs).
     pub(crate) words: Words,
@@ -238,6 +273,7 @@ impl Default for Tape {
             words,
         } = spare.unwrap_or_default();
         Tape {
+            len: 0,
             values,
             grads,
             words,
@@ -261,6 +297,7 @@ impl Default for Tape {
 
 impl Drop for Tape {
     fn drop(&mut self) {
+        let len = self.len;
         let mut spare = Buffers {
             values: std::mem::take(&mut self.values),
             grads: std::mem::take(&mut self.grads),
@@ -269,9 +306,8 @@ impl Drop for Tape {
         if spare.bytes() == 0 || spare.bytes() > SPARE_CAP_BYTES {
             return;
         }
-        spare.values.clear();
-        spare.grads.clear();
-        spare.words.clear();
+        // the next graph starts with no live node: every gradient slot must read 0
+        spare.grads.live_mut(len).fill(0.0);
         let _ = SPARE.try_with(|s| {
             // keep the larger set
             let old = s.take();
@@ -287,7 +323,15 @@ impl Tape {
     /// The number of live nodes.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.values.len()
+        self.len
+    }
+
+    /// Makes room for `n` more nodes than live now, without reallocating.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let more = (self.len + n).saturating_sub(self.values.high_water());
+        self.values.reserve(more);
+        self.grads.reserve(more);
+        self.words.reserve(more);
     }
 
     /// The position of a live handle.
@@ -346,7 +390,7 @@ impl Tape {
     /// The op of the node at `pos`.
     #[inline(always)]
     pub(crate) fn op(&self, pos: usize) -> Op {
-        op_at(&self.words, &self.far, pos)
+        op_at(self.words.live(self.len), &self.far, pos)
     }
 
     /// Whether the node at `pos` depends on a tracked leaf.
@@ -368,18 +412,43 @@ impl Tape {
         if self.leaf_prefix == pos {
             self.leaf_prefix = pos + 1;
         }
-        self.push(TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
+        let pos = self.next_slot();
+        self.push_at(pos, TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
     }
 
+    /// The position of the next node, with its slots initialised: call before computing the
+    /// node's value, so that nothing is called between computing and storing it (a value
+    /// kept across a call is spilled to the stack, a store and a reload on the chain of
+    /// dependent ops an element-wise graph is).
     #[inline(always)]
-    fn push(&mut self, word: u64, value: f64) -> NodeId {
-        let pos = self.len();
-        if pos == self.values.capacity() {
+    fn next_slot(&mut self) -> usize {
+        let pos = self.len;
+        if pos >= self.values.high_water() {
+            self.push_fresh();
+        }
+        pos
+    }
+
+    /// Appends a slot to each array at the high-water mark (gradient 0).
+    #[inline]
+    fn push_fresh(&mut self) {
+        debug_assert_eq!(self.len, self.values.high_water());
+        if self.values.is_full() {
             self.grow();
         }
-        self.values.push(value);
+        self.values.push(0.0);
         self.grads.push(0.0);
-        self.words.push(word);
+        self.words.push(0);
+    }
+
+    /// Stores the node at `pos` (from [`Tape::next_slot`]): two stores by index, the
+    /// gradient slot is already 0.
+    #[inline(always)]
+    fn push_at(&mut self, pos: usize, word: u64, value: f64) -> NodeId {
+        debug_assert_eq!(pos, self.len);
+        self.values[pos] = value;
+        self.words[pos] = word;
+        self.len = pos + 1;
         NodeId {
             pos: pos as u32,
             epoch: self.epoch,
@@ -411,7 +480,7 @@ impl Tape {
             cap = cap.max(BIG_NODES);
         }
         let more = (cap - len).min(u32::MAX as usize - len);
-        self.values.reserve_exact(more);
+        self.values.reserve(more);
         self.grads.reserve(more);
         self.words.reserve(more);
     }
@@ -430,7 +499,7 @@ impl Tape {
             "inputs come before outputs"
         );
         let mut tracked = 0;
-        let words = &self.words;
+        let words = self.words.live(self.len);
         op.for_each_input(&self.operands, |p| tracked |= words[p as usize]);
         self.push_op_tracked(op, tracked & TRACKED != 0)
     }
@@ -440,13 +509,13 @@ impl Tape {
     #[track_caller]
     pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
         // The word first and the value last, right before it is stored.
-        let pos = self.len() as u32;
-        let word = match op.pack(pos) {
+        let pos = self.next_slot();
+        let word = match op.pack(pos as u32) {
             Some(word) => word,
             None => self.push_far(op),
         };
-        let value = op.eval(&self.values, &self.operands, &self.customs);
-        let id = self.push(word | if tracked { TRACKED } else { 0 }, value);
+        let value = op.eval(self.values.live(pos), &self.operands, &self.customs);
+        let id = self.push_at(pos, word | if tracked { TRACKED } else { 0 }, value);
         if self.anomaly {
             // out of line: the finiteness test stays off the common path
             self.check_forward_anomaly(op, Location::caller());
@@ -485,12 +554,13 @@ impl Tape {
         if let Span::Run(x0) = x {
             let layout = (w0, stride, x0, len, bias.is_some());
             loop {
-                let (n, v) = next_rows(&self.values, layout, j, nout - j);
+                let (n, v) = next_rows(self.values.live(self.len), layout, j, nout - j);
                 if n == 0 {
                     break;
                 }
                 for (k, &v) in v[..n as usize].iter().enumerate() {
-                    self.push(row_word(index, j + k as u32) | TRACKED, v);
+                    let pos = self.next_slot();
+                    self.push_at(pos, row_word(index, j + k as u32) | TRACKED, v);
                 }
                 j += n;
             }
@@ -498,12 +568,13 @@ impl Tape {
         for j in j..nout {
             let shift = j * stride;
             let value = crate::op::dot(
-                &self.values,
+                self.values.live(self.len),
                 bias.map(|b| b + shift),
                 Seq::Run(w0 + shift, len),
                 Seq::new(&self.operands, x, len),
             );
-            self.push(row_word(index, j) | TRACKED, value);
+            let pos = self.next_slot();
+            self.push_at(pos, row_word(index, j) | TRACKED, value);
         }
         Some(self.id_at(first))
     }
@@ -548,9 +619,7 @@ impl Tape {
         if keep >= self.len() {
             return;
         }
-        self.values.truncate(keep);
-        self.grads.truncate(keep);
-        self.words.truncate(keep);
+        self.cut_to(keep);
         self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
         while self
             .cuts
@@ -562,6 +631,14 @@ impl Tape {
         self.cuts.push((self.epoch, keep as u32));
         self.last_cut = self.epoch;
         self.min_cut = self.cuts[0].1;
+    }
+
+    /// Frees the nodes at positions `>= keep` (`keep <= len`): their slots stay for the next
+    /// nodes, gradients set back to 0.
+    fn cut_to(&mut self, keep: usize) {
+        let len = self.len;
+        self.grads.live_mut(len)[keep..].fill(0.0);
+        self.len = keep;
     }
 
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite `value`.
@@ -583,9 +660,7 @@ impl Tape {
             if self.words[p] & TAG_MASK == TAG_FAR {
                 self.far.pop();
             }
-            self.values.truncate(p);
-            self.grads.truncate(p);
-            self.words.truncate(p);
+            self.cut_to(p);
             self.report_forward_anomaly(op, value, at);
         }
     }
