@@ -8,7 +8,7 @@
 
 use crate::op::{
     row_stride, Op, Pull, Seq, Span, Wants, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_ADD, TAG_LEAF,
-    TAG_MASK, TAG_MUL, TAG_ROW,
+    TAG_MASK, TAG_MUL, TAG_RELU, TAG_ROW,
 };
 use smallvec::SmallVec;
 
@@ -204,17 +204,20 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
             continue;
         }
         let y = values[i];
-        // The two ops of an element-wise graph (`acc + w·x`) by a test each before the
-        // jump table: alternating, they are well predicted; an indirect jump less so.
+        // The two ops of an element-wise graph (`acc + w·x`) and relu (a layer's
+        // activations) by a test each before the jump table: well predicted in their
+        // patterns, where an indirect jump is less so.
         let tag = word & TAG_MASK;
-        if !ANOMALY && (tag == TAG_MUL || tag == TAG_ADD) {
+        if !ANOMALY && (tag == TAG_MUL || tag == TAG_ADD || tag == TAG_RELU) {
             let pos = i as u32;
             let a = pos.wrapping_sub((word >> A_SHIFT) as u32 & DELTA_MAX);
             let b = pos.wrapping_sub((word >> B_SHIFT) as u32 & DELTA_MAX);
             let op = if tag == TAG_MUL {
                 Op::Mul(a, b)
-            } else {
+            } else if tag == TAG_ADD {
                 Op::Add(a, b)
+            } else {
+                Op::Relu(a)
             };
             let mut pull = pull!(i);
             op.pullback(operands, y, g, &mut pull);

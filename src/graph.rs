@@ -602,6 +602,20 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         if tag == crate::op::TAG_LEAF {
             continue;
         }
+        // The two ops of an element-wise graph (`acc + w·x`) by a test each before the jump
+        // table, as in the reverse pass: alternating, they are well predicted.
+        if !ANOMALY && (tag == crate::op::TAG_MUL || tag == crate::op::TAG_ADD) {
+            let pos = i as u32;
+            let a = pos.wrapping_sub((word >> crate::op::A_SHIFT) as u32 & crate::op::DELTA_MAX);
+            let b = pos.wrapping_sub((word >> crate::op::B_SHIFT) as u32 & crate::op::DELTA_MAX);
+            let (va, vb) = (values[a as usize], values[b as usize]);
+            values[i] = if tag == crate::op::TAG_MUL {
+                va * vb
+            } else {
+                va + vb
+            };
+            continue;
+        }
         // a layer's rows together, from its first (anomaly mode checks them one by one)
         if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
             let rows = crate::tape::recompute_rows(values, words, far, i);

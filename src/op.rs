@@ -292,6 +292,8 @@ pub(crate) const TAG_ROW: u64 = 21;
 /// Tags of `Add` and `Mul` (as in `packed_ops!` below), which the reverse pass tests first.
 pub(crate) const TAG_ADD: u64 = 2;
 pub(crate) const TAG_MUL: u64 = 4;
+/// Tag of `Relu` (as in `packed_ops!` below), also on the reverse pass's fast path.
+pub(crate) const TAG_RELU: u64 = 12;
 /// Above the tag: two flags (`tape::TRACKED`, `tape::REACHED`), then the input fields.
 pub(crate) const A_SHIFT: u32 = TAG_BITS + 2;
 pub(crate) const DELTA_BITS: u32 = 28;
@@ -783,5 +785,6 @@ mod tests {
     fn add_and_mul_tags_match_the_packing() {
         assert_eq!(Op::Add(3, 1).pack(5).unwrap() & TAG_MASK, TAG_ADD);
         assert_eq!(Op::Mul(3, 1).pack(5).unwrap() & TAG_MASK, TAG_MUL);
+        assert_eq!(Op::Relu(3).pack(5).unwrap() & TAG_MASK, TAG_RELU);
     }
 }
