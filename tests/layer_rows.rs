@@ -74,6 +74,27 @@ fn inputs<'g>(g: &'g Graph, xs: &[f64], how: Inputs) -> Vec<Var<'g>> {
     }
 }
 
+/// Backward from `Σ_j c_j · ys_j`; returns that loss and the outputs' values, then the
+/// gradients of the layer's parameters and of the inputs.
+fn weighted_outputs_backward<'g>(
+    l: &Layer<'g>,
+    xs: &[Var<'g>],
+    ys: &[Var<'g>],
+    c: &[f64],
+) -> (Var<'g>, Vec<f64>) {
+    let loss = ys
+        .iter()
+        .zip(c)
+        .map(|(&y, &c)| y * c)
+        .reduce(|a, b| a + b)
+        .unwrap();
+    loss.backward();
+    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+    out.extend(l.parameters().iter().map(|p| p.grad()));
+    out.extend(xs.iter().map(|x| x.grad()));
+    (loss, out)
+}
+
 /// Values and gradients of `loss = Σ_j c_j · layer(x)_j` (then of a second backward),
 /// recorded by rows (`by_rows`) or one affine node per neuron.
 fn run(
@@ -95,16 +116,7 @@ fn run(
     } else {
         l.neurons().iter().map(|n| n.forward(&xs)).collect()
     };
-    let loss = ys
-        .iter()
-        .zip(&c)
-        .map(|(&y, &c)| y * c)
-        .reduce(|a, b| a + b)
-        .unwrap();
-    loss.backward();
-    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
-    out.extend(l.parameters().iter().map(|p| p.grad()));
-    out.extend(xs.iter().map(|x| x.grad()));
+    let (loss, mut out) = weighted_outputs_backward(&l, &xs, &ys, &c);
     // a second pass adds the same again (scratch path)
     loss.backward();
     out.extend(l.parameters().iter().map(|p| p.grad()));
@@ -275,16 +287,7 @@ fn anomaly_mode_and_foreign_layouts_take_the_per_neuron_path_with_the_same_numbe
     let xs = inputs(&g, &rng.vec(4), Inputs::Vars);
     let c = rng.vec(6);
     let ys = l.forward(&xs);
-    let loss = ys
-        .iter()
-        .zip(&c)
-        .map(|(&y, &c)| y * c)
-        .reduce(|a, b| a + b)
-        .unwrap();
-    loss.backward();
-    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
-    out.extend(l.parameters().iter().map(|p| p.grad()));
-    out.extend(xs.iter().map(|x| x.grad()));
+    let (_, out) = weighted_outputs_backward(&l, &xs, &ys, &c);
     assert_eq!(bits(&out), reference[..out.len()]);
 
     // parameters not created neuron after neuron (interleaved with another layer's)
@@ -302,16 +305,7 @@ fn anomaly_mode_and_foreign_layouts_take_the_per_neuron_path_with_the_same_numbe
     let xs = inputs(&g, &rng.vec(4), Inputs::Vars);
     let c = rng.vec(6);
     let ys = l.forward_with(&xs, Fusion::Fused);
-    let loss = ys
-        .iter()
-        .zip(&c)
-        .map(|(&y, &c)| y * c)
-        .reduce(|a, b| a + b)
-        .unwrap();
-    loss.backward();
-    let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
-    out.extend(l.parameters().iter().map(|p| p.grad()));
-    out.extend(xs.iter().map(|x| x.grad()));
+    let (_, out) = weighted_outputs_backward(&l, &xs, &ys, &c);
     assert_eq!(bits(&out), reference[..out.len()]);
 }
 
