@@ -357,7 +357,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     fn rows(&mut self, top: usize, top_marked: bool, far: &[Op]) -> Option<usize> {
         let word = self.words[top];
         let head = (word >> A_SHIFT) as u32 & DELTA_MAX;
-        let j = ((word >> B_SHIFT) as u32 & DELTA_MAX) as usize;
+        let j = (word >> B_SHIFT) as usize; // the top field: no mask needed
         let Op::Dot {
             w: Span::Run(w0),
             x: Span::Run(x0),
