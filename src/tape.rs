@@ -14,6 +14,8 @@
 //!   each (see `Op::pack`). Leaves and the common unary and binary ops fit; an op that does not
 //!   (n-ary `sum`/`dot`, `pow`'s constant exponent, custom ops, an input more than 2²⁸
 //!   positions back) is stored whole in the side table `far`, and its word holds the index.
+//!   The rows of a layer (`Tape::push_rows`) share one entry there, row 0's `dot`; each
+//!   row's word holds that index and its row number (see `op::row_op`).
 //!
 //! W2's deep chain (5 nodes per step, none in `far`) therefore costs 24 bytes a node, where
 //! the 32-byte array-of-structs node it replaces cost 32, and a per-node generation would
