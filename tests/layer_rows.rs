@@ -394,3 +394,42 @@ fn a_layer_of_mixed_activations_equals_its_neurons() {
     };
     assert_eq!(run(true), run(false));
 }
+
+#[test]
+fn a_row_with_zero_gradient_still_passes_on_nan_from_an_infinite_input_or_weight() {
+    // Rows whose relu is off get gradient 0; 0 · ∞ is NaN, as one node per neuron gives.
+    let run = |by_rows: bool, inf_input: bool| -> Vec<u64> {
+        let g = Graph::new();
+        // pre-activations −∞: every relu is off
+        let w = if inf_input {
+            [-1.0, -1.0]
+        } else {
+            [f64::NEG_INFINITY, -1.0]
+        };
+        let l = Layer::new(
+            (0..5)
+                .map(|j| Neuron::new(&g, &w, Some(-10.0 - j as f64), Activation::Relu))
+                .collect(),
+        );
+        let x0 = if inf_input { f64::INFINITY } else { 1.0 };
+        let xs = [g.var(x0), g.var(2.0)];
+        let ys = if by_rows {
+            l.forward(&xs)
+        } else {
+            l.neurons().iter().map(|n| n.forward(&xs)).collect()
+        };
+        let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y);
+        loss.backward();
+        let mut out: Vec<f64> = l.parameters().iter().map(|p| p.grad()).collect();
+        out.extend(xs.iter().map(|x| x.grad()));
+        bits(&out)
+    };
+    for inf_input in [true, false] {
+        let rows = run(true, inf_input);
+        assert_eq!(rows, run(false, inf_input), "inf input: {inf_input}");
+        assert!(
+            rows.iter().any(|&b| f64::from_bits(b).is_nan()),
+            "0·∞ must give NaN somewhere (inf input: {inf_input})"
+        );
+    }
+}
