@@ -74,6 +74,16 @@ fn inputs<'g>(g: &'g Graph, xs: &[f64], how: Inputs) -> Vec<Var<'g>> {
     }
 }
 
+/// The layer's outputs for `xs`: recorded by the layer (as rows) or neuron by neuron (one
+/// `Graph::affine` node each, the reference).
+fn outputs<'g>(l: &Layer<'g>, xs: &[Var<'g>], by_rows: bool) -> Vec<Var<'g>> {
+    if by_rows {
+        l.forward(xs)
+    } else {
+        l.neurons().iter().map(|n| n.forward(xs)).collect()
+    }
+}
+
 /// Backward from `Σ_j c_j · ys_j`; returns that loss and the outputs' values, then the
 /// gradients of the layer's parameters and of the inputs.
 fn weighted_outputs_backward<'g>(
@@ -111,11 +121,7 @@ fn run(
     let l = layer(&g, &mut rng, nin, nout, bias, act);
     let xs = inputs(&g, &rng.vec(nin), how);
     let c = rng.vec(nout);
-    let ys = if by_rows {
-        l.forward(&xs)
-    } else {
-        l.neurons().iter().map(|n| n.forward(&xs)).collect()
-    };
+    let ys = outputs(&l, &xs, by_rows);
     let (loss, mut out) = weighted_outputs_backward(&l, &xs, &ys, &c);
     // a second pass adds the same again (scratch path)
     loss.backward();
@@ -247,11 +253,7 @@ fn second_order_gradients_through_rows_equal_per_neuron_ones() {
         let mut rng = Rng(5);
         let l = layer(&g, &mut rng, 3, 5, true, Activation::Tanh);
         let xs = inputs(&g, &rng.vec(3), Inputs::Vars);
-        let ys = if by_rows {
-            l.forward(&xs)
-        } else {
-            l.neurons().iter().map(|n| n.forward(&xs)).collect()
-        };
+        let ys = outputs(&l, &xs, by_rows);
         let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y * y);
         let d = g.grad(loss, &xs);
         let dd = g.grad(d[0], &xs);
@@ -316,11 +318,7 @@ fn a_layer_of_rows_reads_its_own_parameters_as_inputs_correctly() {
         let g = Graph::new();
         let l = layer(&g, &mut Rng(9), 2, 3, false, Activation::Linear);
         let xs = l.neurons()[1].weights().to_vec();
-        let ys = if by_rows {
-            l.forward(&xs)
-        } else {
-            l.neurons().iter().map(|n| n.forward(&xs)).collect()
-        };
+        let ys = outputs(&l, &xs, by_rows);
         let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y);
         loss.backward();
         bits(&l.parameters().iter().map(|p| p.grad()).collect::<Vec<_>>())
@@ -380,11 +378,7 @@ fn a_layer_of_mixed_activations_equals_its_neurons() {
                 .collect(),
         );
         let xs = inputs(&g, &rng.vec(3), Inputs::Vars);
-        let ys = if by_rows {
-            l.forward(&xs)
-        } else {
-            l.neurons().iter().map(|n| n.forward(&xs)).collect()
-        };
+        let ys = outputs(&l, &xs, by_rows);
         let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y * y);
         loss.backward();
         let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
@@ -413,11 +407,7 @@ fn a_row_with_zero_gradient_still_passes_on_nan_from_an_infinite_input_or_weight
         );
         let x0 = if inf_input { f64::INFINITY } else { 1.0 };
         let xs = [g.var(x0), g.var(2.0)];
-        let ys = if by_rows {
-            l.forward(&xs)
-        } else {
-            l.neurons().iter().map(|n| n.forward(&xs)).collect()
-        };
+        let ys = outputs(&l, &xs, by_rows);
         let loss = ys.iter().fold(g.constant(0.0), |a, &y| a + y);
         loss.backward();
         let mut out: Vec<f64> = l.parameters().iter().map(|p| p.grad()).collect();
