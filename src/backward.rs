@@ -392,11 +392,8 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 grads[wk + len] += g;
             }
             axpy(&mut grads[wk..wk + len], g, &values[x0..x0 + len]);
-            if x_all {
-                for (d, &v) in grads[x0..x0 + len].iter_mut().zip(&values[wk..wk + len]) {
-                    *d += g * v;
-                }
-            } else if x_any {
+            // some inputs want a gradient, not all (all: `rows_all`)
+            if x_any {
                 let words = &self.words[x0..x0 + len];
                 for ((d, &v), &w) in grads[x0..x0 + len]
                     .iter_mut()

@@ -423,3 +423,55 @@ fn a_row_with_zero_gradient_still_passes_on_nan_from_an_infinite_input_or_weight
         );
     }
 }
+
+#[test]
+fn rows_not_reached_add_nothing_even_next_to_an_infinite_input() {
+    // Only reached rows are taken: an unreached row would add 0 · ∞ = NaN to its weights.
+    let g = Graph::new();
+    let l = layer(&g, &mut Rng(23), 2, 6, true, Activation::Linear);
+    let xs = [g.var(f64::INFINITY), g.var(1.0)];
+    let ys = l.forward(&xs);
+    (ys[2] * 1.0).backward();
+    for (j, n) in l.neurons().iter().enumerate() {
+        let grads: Vec<f64> = n.parameters().iter().map(|p| p.grad()).collect();
+        if j == 2 {
+            assert_eq!(grads, [f64::INFINITY, 1.0, 1.0]);
+        } else {
+            assert_eq!(grads, [0.0; 3], "neuron {j} was not reached");
+        }
+    }
+}
+
+#[test]
+fn rows_used_far_above_are_reached_and_their_marks_cleared() {
+    // Shares given from more than 4,096 positions above are marked in the node's word, not
+    // on the walk's stack; the rows must take those marks and clear them, or a later pass
+    // would walk them again.
+    let far = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let mut rng = Rng(29);
+        let l = layer(&g, &mut rng, 3, 5, true, Activation::Linear);
+        let xs = [g.var(f64::INFINITY), g.var(0.5), g.var(-0.25)];
+        let ys = outputs(&l, &xs, by_rows);
+        let mut filler = g.var(1.0);
+        for _ in 0..5000 {
+            filler *= 1.0;
+        }
+        let loss = ys.iter().fold(filler, |a, &y| a + y);
+        loss.backward();
+        let mut out: Vec<f64> = l.parameters().iter().map(|p| p.grad()).collect();
+        // a second graph of the same tape that does not reach the layer: no row may be
+        // walked again (an unreached row adds 0 · ∞ = NaN)
+        g.zero_grad();
+        let other = g.var(2.0);
+        (other * filler).backward();
+        out.extend(l.parameters().iter().map(|p| p.grad()));
+        out.push(other.grad());
+        bits(&out)
+    };
+    let rows = far(true);
+    assert_eq!(rows, far(false));
+    let n = rows.len();
+    assert!(rows[n - 21..n - 1].iter().all(|&b| b == 0), "{rows:?}");
+    assert_eq!(f64::from_bits(rows[n - 1]), 1.0);
+}
