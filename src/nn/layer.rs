@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::neuron::{Fusion, Neuron};
+use super::neuron::{Activation, Fusion, Neuron};
 use super::spec::LayerSpec;
 use crate::{Graph, Var};
 
@@ -26,6 +26,9 @@ pub struct Layer<'g> {
     /// neuron as [`Neuron::new`] does: the layer is then recorded as rows of one op
     /// ([`Graph::affine_rows`]).
     block: Option<(Var<'g>, Var<'g>, usize)>,
+    /// The activation every neuron has, if they all have the same one (recorded with the
+    /// rows then).
+    activation: Option<Activation>,
 }
 
 impl<'g> Layer<'g> {
@@ -54,7 +57,16 @@ impl<'g> Layer<'g> {
             );
         }
         let block = Self::block_of(&neurons);
-        Layer { neurons, block }
+        let first = neurons[0].activation();
+        let activation = neurons
+            .iter()
+            .all(|n| n.activation() == first)
+            .then_some(first);
+        Layer {
+            neurons,
+            block,
+            activation,
+        }
     }
 
     /// [`Layer::block`] if the parameters form one (see [`Graph::is_param_block`]): every
@@ -164,18 +176,16 @@ impl<'g> Layer<'g> {
                     Some(x0) if x.len() == self.nin() => {
                         let xs = x0.graph().inputs(x);
                         // one activation for all neurons: recorded with the rows
-                        let activation = self.neurons[0].activation();
-                        let same = self.neurons.iter().all(|n| n.activation() == activation);
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
-                            let op = if same { activation.op() } else { None };
+                            let op = self.activation.and_then(Activation::op);
                             block
                                 .0
                                 .graph()
                                 .affine_rows(block, self.nout(), has_bias, xs, op)
                         });
                         if let Some(mut out) = rows {
-                            if !same {
+                            if self.activation.is_none() {
                                 for (y, n) in out.iter_mut().zip(&self.neurons) {
                                     *y = n.activation().apply(*y);
                                 }
