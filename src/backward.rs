@@ -465,17 +465,17 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             return;
         }
         let (grads, values) = (&mut self.grads[x0..x0 + len], self.values);
-        let mut chunks = grads.chunks_exact_mut(4);
+        // Sixteen inputs at a time (eight registers of two), then four, then one: sixteen
+        // independent sums hide the latency of each add.
         let mut i = 0;
+        let mut chunks = grads.chunks_exact_mut(16);
         for chunk in &mut chunks {
-            let mut acc = [chunk[0], chunk[1], chunk[2], chunk[3]];
-            for &(g, wk) in &reached {
-                let w = &values[wk + i..wk + i + 4];
-                for k in 0..4 {
-                    acc[k] += g * w[k];
-                }
-            }
-            chunk.copy_from_slice(&acc);
+            add_rows::<16>(chunk, &reached, values, i);
+            i += 16;
+        }
+        let mut chunks = chunks.into_remainder().chunks_exact_mut(4);
+        for chunk in &mut chunks {
+            add_rows::<4>(chunk, &reached, values, i);
             i += 4;
         }
         for d in chunks.into_remainder() {
@@ -488,6 +488,21 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             *w |= REACHED;
         }
     }
+}
+
+/// `d[k] += g · values[wk + i + k]` for `k < N`, for each reached row `(g, wk)` in turn:
+/// the `N` sums kept in registers across the rows.
+#[inline(always)]
+fn add_rows<const N: usize>(d: &mut [f64], reached: &[(f64, usize)], values: &[f64], i: usize) {
+    let d: &mut [f64; N] = d.try_into().expect("a chunk of N");
+    let mut acc = *d;
+    for &(g, wk) in reached {
+        let w: &[f64; N] = values[wk + i..wk + i + N].try_into().expect("N weights");
+        for k in 0..N {
+            acc[k] += g * w[k];
+        }
+    }
+    *d = acc;
 }
 
 /// `d[i] += g · x[i]` over the shorter of the two.

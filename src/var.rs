@@ -424,6 +424,28 @@ pub(crate) struct Inputs<'g> {
     any: bool,
 }
 
+impl<'g> Inputs<'g> {
+    /// How many inputs.
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Handles to the inputs, made now: only for inputs checked or recorded since the last
+    /// rewind (a run of outputs from [`Graph::affine_rows_run`]).
+    pub(crate) fn vars(&self) -> Vec<Var<'g>> {
+        let t = self.graph.tape();
+        (0..self.len)
+            .map(|i| {
+                let pos = match self.span {
+                    Span::Run(first) => first + i,
+                    Span::List(start) => t.operands[(start + i) as usize],
+                };
+                Var::new(self.graph, t.id_at(pos as usize))
+            })
+            .collect()
+    }
+}
+
 impl Graph {
     /// Checks `xs` once for [`Graph::affine_run`].
     ///
@@ -531,12 +553,27 @@ impl Graph {
     #[track_caller]
     pub(crate) fn affine_rows<'g>(
         &'g self,
-        (first, last, count): (Var<'g>, Var<'g>, usize),
+        params: (Var<'g>, Var<'g>, usize),
         nout: usize,
         bias: bool,
         x: Inputs<'g>,
         activation: Option<fn(u32) -> Op>,
     ) -> Option<Vec<Var<'g>>> {
+        let out = self.affine_rows_run(params, nout, bias, x, activation)?;
+        Some(out.vars())
+    }
+
+    /// [`Graph::affine_rows`] with the outputs as [`Inputs`] (a run of tracked nodes) for
+    /// the next layer, and no handle made.
+    #[track_caller]
+    pub(crate) fn affine_rows_run<'g>(
+        &'g self,
+        (first, last, count): (Var<'g>, Var<'g>, usize),
+        nout: usize,
+        bias: bool,
+        x: Inputs<'g>,
+        activation: Option<fn(u32) -> Op>,
+    ) -> Option<Inputs<'g>> {
         if !std::ptr::eq(self, x.graph) {
             self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
         }
@@ -561,26 +598,23 @@ impl Graph {
         };
         let mut first = t.push_rows(head, nout)?;
         if let Some(op) = activation {
-            // row j's activation reads row j: live, tracked, just recorded
+            // row j's activation reads row j: live, tracked, just recorded; the common
+            // activations by their constructor, so that each forward rule is picked once
             let rows = first.pos;
-            first = t.push_op_tracked(op(rows), true);
-            for j in 1..nout {
-                t.push_op_tracked(op(rows + j), true);
-            }
+            first = match op(0) {
+                Op::Relu(_) => t.push_unary_run(Op::Relu, rows, nout),
+                Op::Tanh(_) => t.push_unary_run(Op::Tanh, rows, nout),
+                Op::Sigmoid(_) => t.push_unary_run(Op::Sigmoid, rows, nout),
+                _ => t.push_unary_run(op, rows, nout),
+            };
         }
-        Some(
-            (0..nout)
-                .map(|j| {
-                    Var::new(
-                        self,
-                        NodeId {
-                            pos: first.pos + j,
-                            epoch: first.epoch,
-                        },
-                    )
-                })
-                .collect(),
-        )
+        Some(Inputs {
+            graph: self,
+            span: Span::Run(first.pos),
+            len: nout,
+            all: true,
+            any: true,
+        })
     }
 }
 

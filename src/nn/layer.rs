@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::neuron::{Activation, Fusion, Neuron};
 use super::spec::LayerSpec;
+use crate::var::Inputs;
 use crate::{Graph, Var};
 
 /// Neurons side by side, each reading the same inputs; one output per neuron.
@@ -175,7 +176,10 @@ impl<'g> Layer<'g> {
                 let mut out: Vec<Var<'g>> = match x.first() {
                     Some(x0) if x.len() == self.nin() => {
                         let xs = x0.graph().inputs(x);
-                        // one activation for all neurons: recorded with the rows
+                        if let Some(out) = self.forward_run(xs) {
+                            return out.vars();
+                        }
+                        // neurons of different activations: rows, then each its own
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
                             let op = self.activation.and_then(Activation::op);
@@ -210,6 +214,25 @@ impl<'g> Layer<'g> {
                 .map(|n| n.forward_with(x, fusion))
                 .collect(),
         }
+    }
+
+    /// The fused forward pass of a layer whose neurons share one activation, recorded as
+    /// rows (see [`Graph::affine_rows`]), its outputs a run of nodes for the next layer:
+    /// `None` (nothing recorded) when the layer cannot be rows.
+    ///
+    /// # Panics
+    /// As [`Graph::affine_rows`].
+    #[track_caller]
+    pub(crate) fn forward_run(&self, x: Inputs<'g>) -> Option<Inputs<'g>> {
+        let (block, activation) = (self.block?, self.activation?);
+        if x.len() != self.nin() {
+            return None;
+        }
+        let has_bias = self.neurons[0].bias().is_some();
+        block
+            .0
+            .graph()
+            .affine_rows_run(block, self.nout(), has_bias, x, activation.op())
     }
 
     /// The parameters in micrograd's order: neuron by neuron, each `w₀ … wₙ₋₁, b`.

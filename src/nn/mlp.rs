@@ -309,8 +309,32 @@ impl<'g> Mlp<'g> {
     /// ```
     #[track_caller]
     pub fn forward(&self, x: &[Var<'g>]) -> Vec<Var<'g>> {
-        let mut out = self.layers[0].forward_with(x, self.fusion);
-        for layer in &self.layers[1..] {
+        let mut layers = &self.layers[..];
+        let mut out;
+        match x.first() {
+            // Layers recorded as rows hand their outputs to the next layer as a run of
+            // positions: no handles made, nothing checked again, until the last layer.
+            Some(x0) if self.fusion == Fusion::Fused && x.len() == self.layers[0].nin() => {
+                let mut xs = x0.graph().inputs(x);
+                while let Some((layer, rest)) = layers.split_first() {
+                    match layer.forward_run(xs) {
+                        Some(next) => (xs, layers) = (next, rest),
+                        None => break,
+                    }
+                }
+                if layers.len() < self.layers.len() {
+                    out = xs.vars();
+                } else {
+                    out = layers[0].forward_with(x, self.fusion);
+                    layers = &layers[1..];
+                }
+            }
+            _ => {
+                out = layers[0].forward_with(x, self.fusion);
+                layers = &layers[1..];
+            }
+        }
+        for layer in layers {
             out = layer.forward_with(&out, self.fusion);
         }
         out
