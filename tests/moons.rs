@@ -68,7 +68,8 @@ fn elementwise_path_gives_bit_identical_losses() {
 #[test]
 fn parse_steps_takes_every_count_whose_learning_rates_are_positive() {
     // 1 − 0.9·k/100 > 0 exactly for k < 111.1…: 112 steps (k = 0..=111) is the most
-    assert!(1.0 - 0.9 * 111.0 / 100.0 > 0.0 && 1.0 - 0.9 * 112.0 / 100.0 < 0.0);
+    let micrograd_rate = |k: f64| 1.0 - 0.9 * k / 100.0;
+    assert!(micrograd_rate(111.0) > 0.0 && micrograd_rate(112.0) < 0.0);
     for (arg, steps) in [
         ("0", 0),
         ("1", 1),
