@@ -61,6 +61,17 @@ fi
 grep -q 'failing at step 3 on purpose' "$out/fail.log"
 echo "rank 1 failed: mpirun exited $rc in time, with the message"
 
+echo "== --steps with a negative learning rate is refused before MPI starts"
+set +e
+timeout 60 "${mpirun_[@]}" -np 2 target/release/examples/mpi_moons --steps 113 >"$out/steps.log" 2>&1
+rc=$?
+set -e
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
+  echo "expected a non-zero exit without timeout, got $rc"; cat "$out/steps.log"; exit 1
+fi
+grep -q 'use at most 112 steps' "$out/steps.log"
+echo "mpirun exited $rc with clap's message"
+
 echo "== PyTorch: venv with torch, pytest interop/"
 venv=target/interop-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"

@@ -30,7 +30,7 @@ use scalargrad::Graph;
 struct Args {
     /// Number of SGD steps, at most 112 (the learning rate 1 − 0.9·k/100 of step k turns
     /// negative at k = 112).
-    #[arg(long, default_value_t = moons::STEPS, value_parser = parse_steps)]
+    #[arg(long, default_value_t = moons::STEPS, value_parser = moons::parse_steps)]
     steps: usize,
     /// Seed for --random-init.
     #[arg(long, default_value_t = 1337)]
@@ -44,24 +44,6 @@ struct Args {
     /// Also write the trained network as a PyTorch `nn.Sequential` state dict (.safetensors).
     #[arg(long, value_name = "PATH")]
     safetensors: Option<PathBuf>,
-}
-
-/// `--steps`: a whole number of steps whose learning rates are all positive.
-fn parse_steps(arg: &str) -> Result<usize, String> {
-    use scalargrad::nn::optim::{LinearDecay, Schedule};
-    let steps: usize = arg
-        .parse()
-        .map_err(|_| format!("`{arg}` is not a whole number of steps"))?;
-    let schedule = LinearDecay::micrograd();
-    match (0..steps).find(|&k| schedule.rate(k) <= 0.0) {
-        Some(k) => Err(format!(
-            "{steps} steps would train with the learning rate 1 − 0.9·k/100 = {:.3} at step \
-             {k} (it is ≤ 0 from step {k} on, and a negative rate climbs the loss); use at \
-             most {k} steps",
-            schedule.rate(k)
-        )),
-        None => Ok(steps),
-    }
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

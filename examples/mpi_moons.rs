@@ -39,8 +39,9 @@ struct Args {
     /// (1: per sample; larger blocks send less and change the last bits, not the training).
     #[arg(long, default_value_t = 1)]
     block: usize,
-    /// Training steps.
-    #[arg(long, default_value_t = moons::STEPS)]
+    /// Training steps, at most 112 (the learning rate 1 − 0.9·k/100 of step k turns
+    /// negative at k = 112).
+    #[arg(long, default_value_t = moons::STEPS, value_parser = moons::parse_steps)]
     steps: usize,
     /// Train on this many generated two-moons points instead of micrograd's 100 (shows the
     /// speed-up: more work per step for the same messages per block).
@@ -55,6 +56,9 @@ struct Args {
 }
 
 fn main() {
+    // Flags first: a bad one (e.g. `--steps 200`) stops every rank with clap's message
+    // before MPI starts.
+    let args = Args::parse();
     let universe = mpi::initialize().expect("MPI initialises once");
     let world = universe.world();
     let (rank, ranks) = (world.rank(), world.size());
@@ -68,7 +72,6 @@ fn main() {
         SimpleCommunicator::world().abort(1);
     }));
 
-    let args = Args::parse();
     // Every rank makes (or reads) the same data and keeps only its own shard in its graph.
     let data = match args.samples {
         Some(n) => moons_like(n, args.seed),

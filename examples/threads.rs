@@ -169,8 +169,9 @@ struct Args {
     /// Samples per block: the unit whose gradient is computed in one reverse pass and sent.
     #[arg(long, default_value_t = 1)]
     block: usize,
-    /// Training steps.
-    #[arg(long, default_value_t = moons::STEPS)]
+    /// Training steps, at most 112 (the learning rate 1 − 0.9·k/100 of step k turns
+    /// negative at k = 112).
+    #[arg(long, default_value_t = moons::STEPS, value_parser = moons::parse_steps)]
     steps: usize,
     /// Train on this many generated two-moons points instead of micrograd's 100.
     #[arg(long)]

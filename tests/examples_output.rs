@@ -89,6 +89,26 @@ fn moons_rejects_a_step_count_with_a_negative_learning_rate() {
 }
 
 #[test]
+fn threads_rejects_a_step_count_with_a_negative_learning_rate() {
+    // (mpi_moons, behind the `mpi` feature, parses the same flag: .ci/interop.sh checks it)
+    let out = run_example("threads", &["--steps", "113"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("learning rate 1 − 0.9·k/100 = -0.008 at step 112"),
+        "{err}"
+    );
+    assert!(err.contains("use at most 112 steps"), "{err}");
+    let out = run_example("threads", &["--steps", "ten"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`ten` is not a whole number of steps"),
+        "{err}"
+    );
+}
+
+#[test]
 fn scale_rejects_bad_arguments_with_a_sentence() {
     for (args, says) in [
         (

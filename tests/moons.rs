@@ -5,7 +5,7 @@
 #![cfg(feature = "serde")]
 
 use scalargrad::nn::moons::{
-    dataset, model, objective, Demo, Start, LOSS_STEP_0, LOSS_STEP_99, STEPS,
+    dataset, model, objective, parse_steps, Demo, Start, LOSS_STEP_0, LOSS_STEP_99, STEPS,
 };
 use scalargrad::nn::optim::{LinearDecay, Sgd};
 use scalargrad::nn::{train_step, Fusion};
@@ -63,4 +63,46 @@ fn elementwise_path_gives_bit_identical_losses() {
     let fused = run(Fusion::Fused);
     assert_eq!(fused, run(Fusion::Elementwise));
     assert!(rel(f64::from_bits(fused[0]), LOSS_STEP_0) <= 1e-12);
+}
+
+#[test]
+fn parse_steps_takes_every_count_whose_learning_rates_are_positive() {
+    // 1 − 0.9·k/100 > 0 exactly for k < 111.1…: 112 steps (k = 0..=111) is the most
+    let micrograd_rate = |k: f64| 1.0 - 0.9 * k / 100.0;
+    assert!(micrograd_rate(111.0) > 0.0 && micrograd_rate(112.0) < 0.0);
+    for (arg, steps) in [
+        ("0", 0),
+        ("1", 1),
+        ("100", STEPS),
+        ("111", 111),
+        ("112", 112),
+    ] {
+        assert_eq!(parse_steps(arg), Ok(steps), "--steps {arg}");
+    }
+}
+
+#[test]
+fn parse_steps_rejects_a_negative_learning_rate_with_a_sentence() {
+    for arg in ["113", "200", "18446744073709551615"] {
+        let err = parse_steps(arg).expect_err(arg);
+        assert!(
+            err.contains("learning rate 1 − 0.9·k/100 = -0.008 at step 112"),
+            "{err}"
+        );
+        assert!(err.contains("use at most 112 steps"), "{err}");
+        assert!(
+            err.starts_with(&format!("{arg} steps would train")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn parse_steps_rejects_what_is_not_a_whole_number() {
+    for arg in ["-3", "ten", "1.5", "", "18446744073709551616"] {
+        assert_eq!(
+            parse_steps(arg),
+            Err(format!("`{arg}` is not a whole number of steps"))
+        );
+    }
 }

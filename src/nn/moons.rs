@@ -41,6 +41,42 @@ pub const ALPHA: f64 = 1e-4;
 /// The number of training steps of the demo.
 pub const STEPS: usize = 100;
 
+/// Reads a `--steps` argument for the demo's schedule `1 − 0.9·k/100`
+/// ([`LinearDecay::micrograd`]): a whole number of steps whose learning rates are all
+/// positive, so at most 112 (the rate of step 112 is −0.008, and a negative rate climbs the
+/// loss instead of descending it). 0 steps is accepted: no update at all.
+/// `examples/moons.rs`, `threads.rs` and `mpi_moons.rs` pass it to clap as `value_parser`.
+///
+/// # Errors
+/// A sentence naming the problem when `arg` is not a whole number (`-3`, `ten`), or when a
+/// step's learning rate would be ≤ 0, with the largest count that works.
+///
+/// ```
+/// use scalargrad::nn::moons::parse_steps;
+/// assert_eq!(parse_steps("100"), Ok(100));
+/// assert_eq!(parse_steps("112"), Ok(112));
+/// assert!(parse_steps("113").unwrap_err().contains("use at most 112 steps"));
+/// assert!(parse_steps("-3").unwrap_err().contains("not a whole number"));
+/// ```
+pub fn parse_steps(arg: &str) -> Result<usize, String> {
+    use super::optim::Schedule;
+    let steps: usize = arg
+        .parse()
+        .map_err(|_| format!("`{arg}` is not a whole number of steps"))?;
+    let schedule = LinearDecay::micrograd();
+    // the first step whose rate is ≤ 0: the search stops there, so even a huge count
+    // costs at most 113 evaluations
+    match (0..steps).find(|&k| schedule.rate(k) <= 0.0) {
+        Some(k) => Err(format!(
+            "{steps} steps would train with the learning rate 1 − 0.9·k/100 = {:.3} at step \
+             {k} (it is ≤ 0 from step {k} on, and a negative rate climbs the loss); use at \
+             most {k} steps",
+            schedule.rate(k)
+        )),
+        None => Ok(steps),
+    }
+}
+
 /// micrograd's total loss at step 0 (from the file's initial weights).
 pub const LOSS_STEP_0: f64 = 0.8958441028683222;
 
