@@ -585,20 +585,16 @@ impl Tape {
     /// j)`: a layer's activations over its rows (see [`Tape::push_rows`]). Every node reads
     /// its input from the same distance back, so the word is packed once; with `op` a
     /// variant's constructor (not a function pointer) the forward rule is chosen once too.
-    /// The same nodes as `n` calls of [`Tape::push_op_tracked`]. Anomaly mode is not
-    /// checked: [`Tape::push_rows`] records no rows in anomaly mode.
+    /// The same nodes as `n` calls of [`Tape::push_op_tracked`]. Only for activations right
+    /// after their rows (at most 2²⁸ back: [`Tape::push_rows`] records no more rows than
+    /// that), and anomaly mode is not checked: [`Tape::push_rows`] records no rows then.
     #[inline(always)]
     pub(crate) fn push_unary_run(&mut self, op: impl Fn(u32) -> Op, first: u32, n: u32) -> NodeId {
         debug_assert!(!self.anomaly && n > 0 && (first + n) as usize <= self.len());
         let pos0 = self.len() as u32;
-        let Some(word) = op(first).pack(pos0) else {
-            // a distance past 2²⁸: one node at a time (the side table)
-            let id = self.push_op_tracked(op(first), true);
-            for j in 1..n {
-                self.push_op_tracked(op(first + j), true);
-            }
-            return id;
-        };
+        let word = op(first)
+            .pack(pos0)
+            .expect("activations read their rows fewer than 2²⁸ positions back");
         for j in 0..n {
             let pos = self.next_slot();
             let value = op(first + j).eval(self.values.live(pos), &self.operands, &self.customs);

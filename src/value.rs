@@ -6,12 +6,12 @@
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
 //! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training (`mark`/`rewind`, `recompute`, fused layers), custom ops |
-//! | W2 chain, record + backward | 179 ns/node | 12–23 ns/node |
-//! | W3 wide, record + backward | 165 ns/node | 9–12 ns/node |
+//! | W2 chain, record + backward | 115 ns/node | 10–14 ns/node |
+//! | W3 wide, record + backward | 127 ns/node | 7–11 ns/node |
 //!
 //! (Medians of `cargo bench --bench value`, which times both on the workloads of
 //! `benches/WORKLOADS.md` at N = 10⁵ in one run, and of the `Graph`-only benches `w2_chain`
-//! and `w3_wide` in the same session, on a shared 2-core machine; see the README section
+//! and `w3_wide` in the same session (2026-11-30), on a shared 2-core machine; see the README section
 //! "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
 //! updates on 104-byte nodes, and `backward` first searches the graph for a topological
 //! order; a `Graph` op is one append to a dense tape whose creation order is already

@@ -3,7 +3,7 @@
 //! to the reference it replaces, one `Graph::affine` node per neuron (`Neuron::forward`),
 //! bit for bit, and to central differences; and check the cases it must step aside for.
 
-use scalargrad::nn::{Activation, Fusion, Layer, Neuron};
+use scalargrad::nn::{Activation, Fusion, Layer, Mlp, Neuron};
 use scalargrad::{Graph, Var};
 
 /// A small deterministic generator (xorshift), values in [-1, 1).
@@ -133,7 +133,7 @@ fn run(
 #[test]
 fn rows_equal_one_affine_node_per_neuron_bit_for_bit() {
     let mut cases = 0;
-    for nin in [1, 2, 3, 4, 5, 8, 16, 17] {
+    for nin in [1, 2, 3, 4, 5, 8, 16, 17, 21] {
         for nout in [1, 2, 3, 4, 5, 7, 8, 9, 16] {
             for bias in [true, false] {
                 for act in [Activation::Relu, Activation::Tanh, Activation::Linear] {
@@ -153,7 +153,7 @@ fn rows_equal_one_affine_node_per_neuron_bit_for_bit() {
             }
         }
     }
-    assert_eq!(cases, 8 * 9 * 2 * 3 * 4);
+    assert_eq!(cases, 9 * 9 * 2 * 3 * 4);
 }
 
 #[test]
@@ -474,4 +474,77 @@ fn rows_used_far_above_are_reached_and_their_marks_cleared() {
     let n = rows.len();
     assert!(rows[n - 21..n - 1].iter().all(|&b| b == 0), "{rows:?}");
     assert_eq!(f64::from_bits(rows[n - 1]), 1.0);
+}
+
+/// A layer of `sizes.1` neurons over `sizes.0` inputs whose parameters are not one block
+/// (a stray leaf between neurons): recorded neuron by neuron, not as rows.
+fn scattered_layer<'g>(
+    g: &'g Graph,
+    rng: &mut Rng,
+    (nin, nout): (usize, usize),
+    act: Activation,
+) -> Layer<'g> {
+    Layer::new(
+        (0..nout)
+            .map(|_| {
+                let n = Neuron::new(g, &rng.vec(nin), Some(rng.next()), act);
+                g.var(0.0);
+                n
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn an_mlp_hands_runs_of_rows_between_layers_with_the_numbers_of_its_neurons() {
+    // every layer rows; a middle layer of mixed activations; a first layer not a block;
+    // a last layer not a block: each against the same network neuron by neuron
+    for case in 0..4 {
+        let outcome = |by_rows: bool| {
+            let g = Graph::new();
+            let mut rng = Rng(40 + case);
+            let mut layers = Vec::new();
+            layers.push(match case {
+                2 => scattered_layer(&g, &mut rng, (3, 8), Activation::Relu),
+                _ => layer(&g, &mut rng, 3, 8, true, Activation::Relu),
+            });
+            layers.push(match case {
+                1 => Layer::new(
+                    (0..5)
+                        .map(|j| {
+                            let act = [Activation::Tanh, Activation::Relu][j % 2];
+                            Neuron::new(&g, &rng.vec(8), Some(rng.next()), act)
+                        })
+                        .collect(),
+                ),
+                _ => layer(&g, &mut rng, 8, 5, true, Activation::Tanh),
+            });
+            layers.push(match case {
+                3 => scattered_layer(&g, &mut rng, (5, 2), Activation::Linear),
+                _ => layer(&g, &mut rng, 5, 2, false, Activation::Linear),
+            });
+            let mlp = Mlp::from_layers(&g, layers);
+            let xs = inputs(&g, &rng.vec(3), Inputs::Vars);
+            let ys = if by_rows {
+                mlp.forward(&xs)
+            } else {
+                let mut h = xs.clone();
+                for l in mlp.layers() {
+                    h = l.neurons().iter().map(|n| n.forward(&h)).collect();
+                }
+                h
+            };
+            let loss = ys[0] * 0.75 - ys[1] * 1.25;
+            loss.backward();
+            let mut out: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+            out.extend(mlp.parameters().iter().map(|p| p.grad()));
+            out.extend(xs.iter().map(|x| x.grad()));
+            // the scattered last layer has biases, the other last layers none
+            let last = if case == 3 { 5 * 2 + 2 } else { 5 * 2 };
+            assert_eq!(out.len(), 2 + (3 * 8 + 8) + (8 * 5 + 5) + last + 3);
+            assert!(out.iter().all(|v| v.is_finite()) && out.iter().any(|&v| v != 0.0));
+            bits(&out)
+        };
+        assert_eq!(outcome(true), outcome(false), "case {case}");
+    }
 }
