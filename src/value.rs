@@ -11,8 +11,8 @@
 //!
 //! (Medians of `cargo bench --bench value`, which times both on the workloads of
 //! `benches/WORKLOADS.md` at N = 10⁵ in one run, and of the `Graph`-only benches `w2_chain`
-//! and `w3_wide` in the same session (2026-11-30), on a shared 2-core machine; see the README section
-//! "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
+//! and `w3_wide` in the same session (2026-11-30), on a shared 2-core machine; see the
+//! README section "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
 //! updates on 104-byte nodes, and `backward` first searches the graph for a topological
 //! order; a `Graph` op is one append to a dense tape whose creation order is already
 //! topological.)
