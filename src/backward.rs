@@ -183,6 +183,31 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
                 continue;
             }
         }
+        // A run of relus each reading the node `d` below it (a layer's activations over its
+        // rows: the same word) in one tight loop, each taking the same steps, in the same
+        // order, as it would one node at a time.
+        if !ANOMALY && !SCRATCH && word & TAG_MASK == TAG_RELU {
+            let d = (word >> A_SHIFT) as usize & DELTA_MAX as usize;
+            let key = word & !REACHED;
+            let mut k = i;
+            loop {
+                let w = words[k];
+                if w & REACHED != 0 {
+                    words[k] = w & !REACHED;
+                }
+                if k == i || marked_take(&mut ring, k) || w & REACHED != 0 {
+                    let g = grads[k];
+                    let mut pull = pull!(k);
+                    Op::Relu((k - d) as u32).pullback(operands, values[k], g, &mut pull);
+                }
+                if k == 0 || words[k - 1] & !REACHED != key {
+                    break;
+                }
+                k -= 1;
+            }
+            next = k;
+            continue;
+        }
         if word & REACHED != 0 {
             words[i] = word & !REACHED;
         }
@@ -228,6 +253,12 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         pull_other(&mut pull, word, i, y, g, far, operands);
         non_finite = pull.non_finite;
     }
+}
+
+/// Whether the walk's ring marks position `k`, the mark taken.
+#[inline(always)]
+fn marked_take(ring: &mut [bool; RING], k: usize) -> bool {
+    std::mem::take(&mut ring[k % RING])
 }
 
 /// One node of [`walk`] other than the two of its fast path (and every node in anomaly

@@ -194,6 +194,7 @@ pub fn l2<'g>(params: &[Var<'g>], alpha: f64) -> Var<'g> {
         !params.is_empty(),
         "scalargrad: l2 penalty of no parameters"
     );
-    let squares: Vec<Var<'g>> = params.iter().map(|&p| p * p).collect();
-    params[0].graph().sum(&squares) * alpha
+    // one dot node of the parameters with themselves: the same sum in the same order as
+    // `p·p` nodes and a `sum`, and each parameter given `g·p` twice, as `p·p` gives it
+    params[0].graph().dot(params, params) * alpha
 }
