@@ -431,6 +431,26 @@ impl Tape {
         pos
     }
 
+    /// Initialises the slots of the next `n` nodes (as `n` calls of [`Tape::next_slot`]
+    /// would, without recording anything) so that they can be written by index in a loop
+    /// with no test per node; returns the first one's position.
+    #[inline]
+    fn next_slots(&mut self, n: usize) -> usize {
+        let pos = self.len;
+        let high = self.values.high_water();
+        if pos + n > high {
+            for _ in high..pos + n {
+                if self.values.is_full() {
+                    self.grow();
+                }
+                self.values.push(0.0);
+                self.grads.push(0.0);
+                self.words.push(0);
+            }
+        }
+        pos
+    }
+
     /// Appends a slot to each array at the high-water mark (gradient 0).
     #[inline]
     fn push_fresh(&mut self) {
@@ -548,7 +568,13 @@ impl Tape {
         let stride = row_stride(len, bias);
         self.far.push(head);
         let index = (self.far.len() - 1) as u32;
-        let first = self.len();
+        let first = self.next_slots(nout as usize);
+        let end = first + nout as usize;
+        // the rows read only nodes below them: the live ones
+        let (below, rows) = self.values.live_mut(end).split_at_mut(first);
+        for (j, w) in self.words.live_mut(end)[first..].iter_mut().enumerate() {
+            *w = row_word(index, j as u32) | TRACKED;
+        }
         let mut j = 0;
         // Eight or four rows at a time over a run of inputs: independent running sums,
         // each still added left to right (the same bits as one row at a time), so the adds
@@ -556,28 +582,24 @@ impl Tape {
         if let Span::Run(x0) = x {
             let layout = (w0, stride, x0, len, bias.is_some());
             loop {
-                let (n, v) = next_rows(self.values.live(self.len), layout, j, nout - j);
+                let (n, v) = next_rows(below, layout, j, nout - j);
                 if n == 0 {
                     break;
                 }
-                for (k, &v) in v[..n as usize].iter().enumerate() {
-                    let pos = self.next_slot();
-                    self.push_at(pos, row_word(index, j + k as u32) | TRACKED, v);
-                }
+                rows[j as usize..][..n as usize].copy_from_slice(&v[..n as usize]);
                 j += n;
             }
         }
         for j in j..nout {
             let shift = j * stride;
-            let value = crate::op::dot(
-                self.values.live(self.len),
+            rows[j as usize] = crate::op::dot(
+                below,
                 bias.map(|b| b + shift),
                 Seq::Run(w0 + shift, len),
                 Seq::new(&self.operands, x, len),
             );
-            let pos = self.next_slot();
-            self.push_at(pos, row_word(index, j) | TRACKED, value);
         }
+        self.len = end;
         Some(self.id_at(first))
     }
 
@@ -591,16 +613,19 @@ impl Tape {
     #[inline(always)]
     pub(crate) fn push_unary_run(&mut self, op: impl Fn(u32) -> Op, first: u32, n: u32) -> NodeId {
         debug_assert!(!self.anomaly && n > 0 && (first + n) as usize <= self.len());
-        let pos0 = self.len() as u32;
+        let pos0 = self.next_slots(n as usize);
         let word = op(first)
-            .pack(pos0)
+            .pack(pos0 as u32)
             .expect("activations read their rows fewer than 2²⁸ positions back");
-        for j in 0..n {
-            let pos = self.next_slot();
-            let value = op(first + j).eval(self.values.live(pos), &self.operands, &self.customs);
-            self.push_at(pos, word | TRACKED, value);
+        let end = pos0 + n as usize;
+        self.words.live_mut(end)[pos0..].fill(word | TRACKED);
+        // the nodes read only nodes below them: the live ones
+        let (below, out) = self.values.live_mut(end).split_at_mut(pos0);
+        for (j, y) in (first..).zip(out) {
+            *y = op(j).eval(below, &self.operands, &self.customs);
         }
-        self.id_at(pos0 as usize)
+        self.len = end;
+        self.id_at(pos0)
     }
 
     /// Keeps `op` in the side table; returns its word (tag and index, no flags).

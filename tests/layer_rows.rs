@@ -548,3 +548,35 @@ fn an_mlp_hands_runs_of_rows_between_layers_with_the_numbers_of_its_neurons() {
         assert_eq!(outcome(true), outcome(false), "case {case}");
     }
 }
+
+#[test]
+fn rows_and_activations_recorded_across_the_tapes_growth_equal_their_neurons() {
+    // the tape's arrays grow at 1,024 and 4,096 nodes (and a rewind leaves slots behind):
+    // a layer recorded a few nodes before each boundary writes its rows and activations
+    // into slots made for them all at once
+    for before in [1000, 1017, 4080, 4090] {
+        let outcome = |by_rows: bool| {
+            let g = Graph::new();
+            let mut rng = Rng(before as u64);
+            let l = layer(&g, &mut rng, 5, 16, true, Activation::Relu);
+            let xs = inputs(&g, &rng.vec(5), Inputs::Vars);
+            let mut out = Vec::new();
+            for round in 0..2 {
+                let mark = g.mark();
+                while g.len() < before {
+                    g.constant(0.0);
+                }
+                let ys = outputs(&l, &xs, by_rows);
+                // sixteen pre-activations and sixteen relus either way
+                assert_eq!(g.len(), before + 32, "round {round}");
+                let c = rng.vec(16);
+                let (_, o) = weighted_outputs_backward(&l, &xs, &ys, &c);
+                out.extend(bits(&o));
+                g.zero_grad();
+                g.rewind(mark);
+            }
+            out
+        };
+        assert_eq!(outcome(true), outcome(false), "{before} nodes before");
+    }
+}
