@@ -50,27 +50,27 @@ awk '$2 == 99 { d = $4 - 0.010978370135492719; if (d < 0) d = -d;
   if (d > 1e-15) { print "step 99 loss " $4 " is not micrograd'"'"'s"; exit 1 } }' "$out/mpi_2.steps"
 echo "bit-identical for 1, 2, 3 ranks and 2 threads; step 0 = micrograd's, step 99 within 1e-15"
 
+# expect_failure LOG MESSAGE ARGS...: mpi_moons on 2 ranks with ARGS must exit non-zero
+# within 120 s (not hang) and print MESSAGE.
+expect_failure() {
+  local log="$1" message="$2" rc
+  shift 2
+  set +e
+  timeout 120 "${mpirun_[@]}" -np 2 target/release/examples/mpi_moons "$@" >"$log" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
+    echo "expected a non-zero exit without timeout, got $rc"; cat "$log"; exit 1
+  fi
+  grep -q "$message" "$log"
+  echo "mpirun exited $rc in time, with the message"
+}
+
 echo "== a failing rank makes the job exit non-zero, not hang"
-set +e
-timeout 120 "${mpirun_[@]}" -np 2 target/release/examples/mpi_moons --fail-rank 1 >"$out/fail.log" 2>&1
-rc=$?
-set -e
-if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
-  echo "expected a non-zero exit without timeout, got $rc"; cat "$out/fail.log"; exit 1
-fi
-grep -q 'failing at step 3 on purpose' "$out/fail.log"
-echo "rank 1 failed: mpirun exited $rc in time, with the message"
+expect_failure "$out/fail.log" 'failing at step 3 on purpose' --fail-rank 1
 
 echo "== --steps with a negative learning rate is refused before MPI starts"
-set +e
-timeout 60 "${mpirun_[@]}" -np 2 target/release/examples/mpi_moons --steps 113 >"$out/steps.log" 2>&1
-rc=$?
-set -e
-if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then
-  echo "expected a non-zero exit without timeout, got $rc"; cat "$out/steps.log"; exit 1
-fi
-grep -q 'use at most 112 steps' "$out/steps.log"
-echo "mpirun exited $rc with clap's message"
+expect_failure "$out/steps.log" 'use at most 112 steps' --steps 113
 
 echo "== PyTorch: venv with torch, pytest interop/"
 venv=target/interop-venv

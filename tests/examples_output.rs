@@ -75,57 +75,25 @@ fn moons_matches_micrograd_and_writes_under_target() {
 }
 
 #[test]
-fn moons_rejects_a_step_count_with_a_negative_learning_rate() {
-    let out = run_example("moons", &["--steps", "200"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("learning rate 1 − 0.9·k/100 = -0.008 at step 112"),
-        "{err}"
-    );
-    assert!(err.contains("use at most 112 steps"), "{err}");
-    let out = run_example("moons", &["--steps", "-3"]);
-    assert!(!out.status.success());
-}
-
-#[test]
-fn threads_rejects_a_step_count_with_a_negative_learning_rate() {
+fn moons_and_threads_reject_step_counts_that_are_not_whole_or_train_with_a_negative_rate() {
     // (mpi_moons, behind the `mpi` feature, parses the same flag: .ci/interop.sh checks it)
-    let out = run_example("threads", &["--steps", "113"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("learning rate 1 − 0.9·k/100 = -0.008 at step 112"),
-        "{err}"
-    );
-    assert!(err.contains("use at most 112 steps"), "{err}");
-    let out = run_example("threads", &["--steps", "ten"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("`ten` is not a whole number of steps"),
-        "{err}"
-    );
-}
-
-#[test]
-fn scale_rejects_bad_arguments_with_a_sentence() {
-    for (args, says) in [
-        (
-            &["chain", "abc"][..],
-            "N must be a whole number ≥ 1, not `abc`",
-        ),
-        (&["chain", "0"][..], "N must be a whole number ≥ 1, not `0`"),
-        (&["long", "10"][..], "unknown workload `long`"),
-        (&["wide", "10", "fast"][..], "unknown option `fast`"),
-    ] {
-        let out = run_example("scale", args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    for (example, too_many, not_whole) in [("moons", "200", "-3"), ("threads", "113", "ten")] {
+        let out = run_example(example, &["--steps", too_many]);
+        assert!(!out.status.success(), "{example} --steps {too_many}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            err.contains("learning rate 1 − 0.9·k/100 = -0.008 at step 112"),
+            "{example}: {err}"
+        );
+        assert!(err.contains("use at most 112 steps"), "{example}: {err}");
+        let out = run_example(example, &["--steps", not_whole]);
+        assert!(!out.status.success(), "{example} --steps {not_whole}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("`{not_whole}` is not a whole number of steps")),
+            "{example}: {err}"
+        );
     }
-    let out = stdout_of("scale", &["wide", "10"]);
-    assert!(out.contains("nodes                39"), "{out}");
 }
 
 #[test]

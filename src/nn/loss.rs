@@ -176,6 +176,11 @@ pub fn hinge<'g>(scores: &[Var<'g>], labels: &[f64]) -> Var<'g> {
 /// L2 penalty `α Σ pᵢ²` (micrograd's `alpha * sum(p*p for p in parameters)`), computed as
 /// `sum(p·p) · α` in the given order. Gradient `2α pᵢ`.
 ///
+/// Recorded as one [`Graph::dot`](crate::Graph::dot) of `params` with themselves, then the
+/// product by `α`: the value is bit for bit that of one `p·p` node per parameter and a
+/// [`Graph::sum`](crate::Graph::sum), and so are the gradients when no handle repeats (each
+/// parameter is given `g·p` twice, as `p·p` gives it).
+///
 /// ```
 /// use scalargrad::{nn::loss, Graph};
 /// let g = Graph::new();
@@ -194,7 +199,5 @@ pub fn l2<'g>(params: &[Var<'g>], alpha: f64) -> Var<'g> {
         !params.is_empty(),
         "scalargrad: l2 penalty of no parameters"
     );
-    // one dot node of the parameters with themselves: the same sum in the same order as
-    // `p·p` nodes and a `sum`, and each parameter given `g·p` twice, as `p·p` gives it
     params[0].graph().dot(params, params) * alpha
 }
