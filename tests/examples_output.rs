@@ -77,7 +77,7 @@ fn moons_matches_micrograd_and_writes_under_target() {
 #[test]
 fn moons_and_threads_reject_step_counts_that_are_not_whole_or_train_with_a_negative_rate() {
     // (mpi_moons, behind the `mpi` feature, parses the same flag: .ci/interop.sh checks it)
-    for (example, too_many, not_whole) in [("moons", "200", "-3"), ("threads", "113", "ten")] {
+    for (example, too_many, not_whole) in [("moons", "200", "1.5"), ("threads", "113", "ten")] {
         let out = run_example(example, &["--steps", too_many]);
         assert!(!out.status.success(), "{example} --steps {too_many}");
         let err = String::from_utf8_lossy(&out.stderr);
