@@ -160,3 +160,21 @@ fn unreached_relus_of_a_run_pass_nothing_on_not_even_a_zero() {
         assert_eq!(got, [2.0, 0.0, 15.0, 0.0], "filler {filler}");
     }
 }
+
+#[test]
+fn marks_given_from_far_above_are_cleared_for_the_next_pass() {
+    // a relu reached from more than the walk's ring above is marked in its word; the run
+    // loop must clear the mark, or a later pass from another root would take the relu as
+    // reached and pass its 0 on to `w₁ · ∞`, giving w₁ a NaN
+    let g = Graph::new();
+    let ws: Vec<Var> = [1.0, 1.0].iter().map(|&w| g.var(w)).collect();
+    let ks = [g.constant(2.0), g.constant(f64::INFINITY)];
+    let pre: Vec<Var> = ws.iter().zip(&ks).map(|(&w, &k)| w * k).collect();
+    let ys = relus(&g, &pre, Layout::Run);
+    weighted(&g, &ys, &[1.0, 1.0], &[1], 5000).backward();
+    assert_eq!(ws[1].grad(), f64::INFINITY);
+    g.zero_grad();
+    let other = ws[0] * 3.0; // recorded above the relus, but does not use them
+    other.backward();
+    assert_eq!((ws[0].grad(), ws[1].grad()), (3.0, 0.0));
+}
