@@ -179,27 +179,20 @@ impl<'g> Layer<'g> {
                         if let Some(out) = self.forward_run(xs) {
                             return out.vars();
                         }
-                        // neurons of different activations: rows, then each its own
+                        // neurons of different activations: rows, each activation below
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
-                            let op = self.activation.and_then(Activation::op);
                             block
                                 .0
                                 .graph()
-                                .affine_rows(block, self.nout(), has_bias, xs, op)
+                                .affine_rows(block, self.nout(), has_bias, xs, None)
                         });
-                        if let Some(mut out) = rows {
-                            if self.activation.is_none() {
-                                for (y, n) in out.iter_mut().zip(&self.neurons) {
-                                    *y = n.activation().apply(*y);
-                                }
-                            }
-                            return out;
-                        }
-                        self.neurons
-                            .iter()
-                            .map(|n| n.pre_activation_of(xs))
-                            .collect()
+                        rows.unwrap_or_else(|| {
+                            self.neurons
+                                .iter()
+                                .map(|n| n.pre_activation_of(xs))
+                                .collect()
+                        })
                     }
                     _ => self.neurons.iter().map(|n| n.pre_activation(x)).collect(),
                 };
