@@ -351,6 +351,23 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
     }
 
+    /// Marks the run of nodes `from … from + len − 1` reached, as [`NumberPull::mark`] marks
+    /// each: in the ring when the whole run is less than `RING` positions below the node
+    /// being pulled back (a layer's inputs, just below its rows), so that their words are
+    /// only read; else by their words' flags.
+    #[inline(always)]
+    fn mark_run(&mut self, from: usize, len: usize) {
+        if self.at.wrapping_sub(from) < RING && from + len <= self.at + 1 {
+            for p in from..from + len {
+                self.ring[p % RING] = true;
+            }
+        } else {
+            for w in &mut self.words[from..from + len] {
+                *w |= REACHED;
+            }
+        }
+    }
+
     /// `grads[to + i] += g · values[from + i]` for `i < len`, each target marked reached;
     /// `all`: every target wants a gradient (else each is tested).
     #[inline(always)]
@@ -515,9 +532,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             i += 1;
         }
-        for w in &mut self.words[x0..x0 + len] {
-            *w |= REACHED;
-        }
+        self.mark_run(x0, len);
     }
 }
 

@@ -616,6 +616,22 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             };
             continue;
         }
+        // A run of relus each reading the node the same distance below it (a layer's
+        // activations over its rows: the same word), in one loop with no dispatch; each
+        // value by relu's own forward rule.
+        if !ANOMALY && tag == crate::op::TAG_RELU {
+            let d = (word >> crate::op::A_SHIFT) as usize & crate::op::DELTA_MAX as usize;
+            let key = word & !crate::tape::REACHED;
+            let run = words[i..]
+                .iter()
+                .take_while(|&&w| w & !crate::tape::REACHED == key)
+                .count();
+            for k in i..i + run {
+                values[k] = crate::scalar::relu(values[k - d]);
+            }
+            next = i + run;
+            continue;
+        }
         // a layer's rows together, from its first (anomaly mode checks them one by one)
         if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
             let rows = crate::tape::recompute_rows(values, words, far, i);

@@ -476,6 +476,48 @@ fn rows_used_far_above_are_reached_and_their_marks_cleared() {
     assert_eq!(f64::from_bits(rows[n - 1]), 1.0);
 }
 
+#[test]
+fn inputs_far_below_their_rows_are_reached_and_their_marks_cleared() {
+    // The rows mark their inputs reached on the walk's stack when the inputs lie less than
+    // 4,096 positions below, else in the inputs' words. Here a run of relus (the inputs)
+    // lies 5,000 nodes below the rows: both passes must reach it, and a later pass from a
+    // root that does not use the layer must take none of it (a relu taken with no share
+    // would pass 0 on to `w · ∞`).
+    let far = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let mut rng = Rng(31);
+        let ws: Vec<Var> = [0.5, 1.0, 0.25, 2.0].iter().map(|&w| g.var(w)).collect();
+        // inputs relu(w · k) = 1, ∞, 0 (off), 1
+        let ks = [2.0, f64::INFINITY, -3.0, 0.5].map(|k| g.constant(k));
+        let pre: Vec<Var> = ws.iter().zip(&ks).map(|(&w, &k)| w * k).collect();
+        let xs: Vec<Var> = pre.iter().map(|p| p.relu()).collect();
+        let mut filler = g.var(1.0);
+        for _ in 0..5000 {
+            filler *= 1.0;
+        }
+        let l = layer(&g, &mut rng, 4, 6, true, Activation::Linear);
+        let ys = outputs(&l, &xs, by_rows);
+        let c = rng.vec(6);
+        let (loss, mut out) = weighted_outputs_backward(&l, &xs, &ys, &c);
+        out.extend(ws.iter().map(|w| w.grad()));
+        loss.backward(); // the scratch path adds the same again
+        out.extend(l.parameters().iter().map(|p| p.grad()));
+        out.extend(ws.iter().map(|w| w.grad()));
+        g.zero_grad();
+        (ws[0] * filler).backward();
+        out.extend(ws.iter().map(|w| w.grad()));
+        bits(&out)
+    };
+    let rows = far(true);
+    assert_eq!(rows, far(false));
+    let n = rows.len();
+    // the last pass: w₀ gets the filler's 1, nothing else is touched
+    assert_eq!(rows[n - 4..], [1f64.to_bits(), 0, 0, 0]);
+    // the first pass reached the inputs: w₀'s gradient is k₀ · Σ_j c_j w_j0 ≠ 0, w₂'s is 0
+    assert_ne!(f64::from_bits(rows[6 + 6 * 5 + 4]), 0.0);
+    assert_eq!(rows[6 + 6 * 5 + 4 + 2], 0);
+}
+
 /// A layer of `sizes.1` neurons over `sizes.0` inputs whose parameters are not one block
 /// (a stray leaf between neurons): recorded neuron by neuron, not as rows.
 fn scattered_layer<'g>(

@@ -178,3 +178,54 @@ fn marks_given_from_far_above_are_cleared_for_the_next_pass() {
     other.backward();
     assert_eq!((ws[0].grad(), ws[1].grad()), (3.0, 0.0));
 }
+
+#[test]
+fn recompute_takes_runs_of_relus_with_relus_rule_bit_for_bit() {
+    // `Graph::recompute` takes a run of relus in one loop too: here a run of eight, a run
+    // that continues into the relus it reads (z = relu(y), y = relu(x)), a chain of relus
+    // each reading the one just below it, and relus recorded apart (no run), after every
+    // input is set to a new value, signed zeros, NaN and infinities included
+    let new = [
+        -1.0,
+        2.5,
+        -0.0,
+        0.0,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        4.0,
+        -1e-300,
+    ];
+    let g = Graph::new();
+    let xs: Vec<Var> = XS.iter().map(|&x| g.var(x)).collect();
+    let ys = relus(&g, &xs, Layout::Run);
+    let zs = relus(&g, &ys, Layout::Run);
+    let apart = relus(&g, &xs, Layout::Apart);
+    let mut chain = vec![xs[1].relu()];
+    for _ in 0..4 {
+        chain.push(chain[chain.len() - 1].relu());
+    }
+    let tail = g.constant(7.0) + chain[4]; // a node after the runs, recomputed from them
+    for (x, &v) in xs.iter().zip(&new) {
+        x.set_value(v);
+    }
+    g.recompute();
+    let relu = |x: f64| if x <= 0.0 { 0.0 } else { x };
+    let want = bits(new.iter().map(|&x| relu(x)));
+    assert_eq!(bits(ys.iter().map(|y| y.value())), want, "run");
+    assert_eq!(
+        bits(zs.iter().map(|z| z.value())),
+        want,
+        "run read by a run"
+    );
+    assert_eq!(bits(apart.iter().map(|y| y.value())), want, "apart");
+    assert_eq!(
+        bits(chain.iter().map(|y| y.value())),
+        vec![2.5f64.to_bits(); 5]
+    );
+    assert_eq!(tail.value(), 9.5);
+    // and a leaf set to a negative value zeroes the whole chain
+    xs[1].set_value(-3.0);
+    g.recompute();
+    assert_eq!(bits(chain.iter().map(|y| y.value())), vec![0u64; 5]);
+    assert_eq!(tail.value(), 7.0);
+}
