@@ -143,6 +143,8 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
     let mut non_finite = false;
     // Marks of the positions just below the walk (see `reverse_pass`).
     let mut ring = [false; RING];
+    // Runs of weights found finite in this pass (see `NumberPull::rows`).
+    let mut finite: SmallVec<[(usize, usize); 8]> = SmallVec::new();
     // A `NumberPull` over the slices, made where it is used: the loop keeps the slices in
     // registers (a pull kept across the loop would live on the stack, its pointers
     // reloaded after every store to a gradient, which might alias them).
@@ -157,6 +159,7 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
                 customs,
                 non_finite,
                 ring: &mut ring,
+                finite: &mut finite,
                 at: $at,
             }
         };
@@ -326,6 +329,10 @@ struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     /// Marks of the positions `at - RING < p <= at`, at `ring[p % RING]` (see
     /// [`reverse_pass`]).
     ring: &'a mut [bool; RING],
+    /// Runs of positions `start..end` whose values this pass found finite: a layer's
+    /// weights, checked once per pass rather than once per sample (see
+    /// [`NumberPull::rows`]).
+    finite: &'a mut SmallVec<[(usize, usize); 8]>,
     /// The position of the node being pulled back.
     at: usize,
 }
@@ -349,6 +356,21 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 self.words[p] = w | REACHED;
             }
         }
+    }
+
+    /// Whether the values at `start..end` are all finite: looked up among the runs this pass
+    /// has found finite, else checked (and remembered if so). Values do not change during a
+    /// pass.
+    #[inline]
+    fn run_finite(&mut self, start: usize, end: usize) -> bool {
+        if self.finite.iter().any(|&(s, e)| s <= start && end <= e) {
+            return true;
+        }
+        let ok = self.values[start..end].iter().all(|v| v.is_finite());
+        if ok {
+            self.finite.push((start, end));
+        }
+        ok
     }
 
     /// Marks the run of nodes `from … from + len − 1` reached, as [`NumberPull::mark`] marks
@@ -401,6 +423,17 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
     /// anomaly passes, so only the inputs are marked, once. Returns the lowest row's
     /// position, or `None` (nothing done) when the inputs are not one run apart from the
     /// parameters: the walk then takes the row as a plain dot.
+    ///
+    /// # Rows with a zero gradient
+    /// A reached row whose gradient is 0 (a relu above it is off, or the loss above it is)
+    /// would give its bias 0, each weight `0 · xᵢ` and each input `0 · wᵢ`. When the inputs
+    /// (for the weights' shares) and the weights (for the inputs' shares) are all finite,
+    /// every such share is ±0, and adding ±0 leaves a gradient as it is: a gradient is a sum
+    /// started from +0, which is never −0. So the row adds nothing and is skipped; its inputs
+    /// are still marked reached, so everything below is walked as before (and a `0 · ∞`
+    /// further down still gives its NaN). With a non-finite input or weight, the row's
+    /// shares are added as usual (NaN where `0 · ∞`). The weights are checked once per
+    /// pass ([`NumberPull::run_finite`]), the inputs once per sample.
     #[inline(never)]
     fn rows(&mut self, top: usize, top_marked: bool, far: &[Op]) -> Option<usize> {
         let word = self.words[top];
@@ -424,9 +457,13 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
         let base = top - j;
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
+        // whether a row with gradient 0 adds nothing (see above)
+        let zero_adds_nothing = self.values[x0..x0 + len].iter().all(|v| v.is_finite())
+            && (!x_any || self.run_finite(w0, params_end));
         let bias = bias.is_some();
         if x_all {
-            self.rows_all((base, top, top_marked), w0, stride, bias, x0, len);
+            let rows = (base, top, top_marked, zero_adds_nothing);
+            self.rows_all(rows, w0, stride, bias, x0, len);
             return Some(base);
         }
         for r in (base..=top).rev() {
@@ -434,6 +471,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 continue;
             }
             let g = self.grads[r];
+            if g == 0.0 && zero_adds_nothing {
+                continue;
+            }
             let wk = w0 + (r - base) * stride;
             let (grads, values) = (&mut *self.grads, self.values);
             if bias {
@@ -484,12 +524,14 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
 
     /// [`NumberPull::rows`] when every input wants a gradient: the same sums in the same
     /// order, with the inputs' gradients taken four at a time and kept in registers while
-    /// every reached row adds its share (instead of loaded and stored once per row).
+    /// every reached row adds its share (instead of loaded and stored once per row). With
+    /// `zero_adds_nothing`, rows whose gradient is 0 are skipped (see
+    /// [`NumberPull::rows`]); the inputs are marked reached all the same.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn rows_all(
         &mut self,
-        (base, top, top_marked): (usize, usize, bool),
+        (base, top, top_marked, zero_adds_nothing): (usize, usize, bool, bool),
         w0: usize,
         stride: usize,
         bias: bool,
@@ -502,6 +544,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 continue;
             }
             let g = self.grads[r];
+            if g == 0.0 && zero_adds_nothing {
+                continue;
+            }
             let wk = w0 + (r - base) * stride;
             reached.push((g, wk));
             if bias {
@@ -509,6 +554,8 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             axpy(&mut self.grads[wk..wk + len], g, &self.values[x0..x0 + len]);
         }
+        // the walk took `top` as reached: its inputs are reached, whatever the rows add
+        self.mark_run(x0, len);
         if reached.is_empty() {
             return;
         }
@@ -532,7 +579,6 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             i += 1;
         }
-        self.mark_run(x0, len);
     }
 }
 

@@ -518,6 +518,99 @@ fn inputs_far_below_their_rows_are_reached_and_their_marks_cleared() {
     assert_eq!(rows[6 + 6 * 5 + 4 + 2], 0);
 }
 
+/// One layer (5 inputs, 8 linear neurons) used twice: on `x1` (every output in the loss,
+/// some with coefficient 0, so their rows are reached with gradient 0) and on `x2` (only
+/// outputs 0 to 2 in the loss), then on a copy of `x1` like `x1`; inputs made as `how`
+/// says (constants and mixed inputs take the rows' other path). `bad` sets one value
+/// before recording: a weight of a row
+/// with gradient 0 (`Some((param, v))` indexes `parameters()`), or an input of `x1`
+/// (`param` ≥ 48: input `param − 48`). Returns the bits of every gradient after one pass,
+/// then after `set` (a parameter set to a new value, `recompute`, `zero_grad`) and one more.
+fn zero_gradient_rows(
+    by_rows: bool,
+    how: Inputs,
+    bad: Option<(usize, f64)>,
+    set: Option<(usize, f64)>,
+) -> Vec<u64> {
+    let g = Graph::new();
+    let mut rng = Rng(37);
+    let l = layer(&g, &mut rng, 5, 8, true, Activation::Linear);
+    let mut v1 = rng.vec(5);
+    let v2 = rng.vec(5);
+    if let Some((p, v)) = bad {
+        if p < 48 {
+            l.parameters()[p].set_value(v);
+        } else {
+            v1[p - 48] = v;
+        }
+    }
+    let x1 = inputs(&g, &v1, how);
+    let ys1 = outputs(&l, &x1, by_rows);
+    let x2 = inputs(&g, &v2, how);
+    let ys2 = outputs(&l, &x2, by_rows);
+    let c1 = [0.5, 0.0, -1.5, 0.0, 0.0, 2.0, 0.0, 0.0];
+    let mut loss = ys2[0] * 0.25 + ys2[1] * 0.0 + ys2[2] * -3.0;
+    for (&y, &c) in ys1.iter().zip(&c1) {
+        loss += y * c;
+    }
+    // the layer on a copy of x1 (walked first): its weights are checked twice in a pass
+    let x3 = inputs(&g, &v1, how);
+    let ys3 = outputs(&l, &x3, by_rows);
+    for (&y, &c) in ys3.iter().zip(&c1).rev() {
+        loss += y * c;
+    }
+    let mut out = Vec::new();
+    let collect = |out: &mut Vec<f64>| {
+        out.extend(l.parameters().iter().map(|p| p.grad()));
+        out.extend(x1.iter().chain(&x2).chain(&x3).map(|x| x.grad()));
+    };
+    loss.backward();
+    collect(&mut out);
+    if let Some((p, v)) = set {
+        l.parameters()[p].set_value(v);
+        g.recompute();
+        g.zero_grad();
+        loss.backward();
+        collect(&mut out);
+    }
+    bits(&out)
+}
+
+#[test]
+fn rows_with_zero_gradient_add_nothing_unless_a_weight_or_input_is_not_finite() {
+    // Reached rows whose gradient is 0 are skipped when their inputs and weights are
+    // finite (every share is ±0); with an infinite or NaN weight or input, their shares of
+    // `0 · ∞` must still give NaN, as one node per neuron gives. Parameter 6·3 + 2 is row
+    // 3's third weight (its gradient is 0 on x1, and the row is not in x2's loss): the
+    // reverse pass walks x2's rows 0 to 2 first and finds their weights finite, which must
+    // not vouch for row 3's on x1.
+    let w = 6 * 3 + 2;
+    let cases = [
+        (None, None),
+        (Some((w, f64::INFINITY)), None),
+        (Some((w, f64::NAN)), None),
+        (Some((48 + 2, f64::INFINITY)), None),
+        (Some((48 + 4, f64::NAN)), None),
+        // the weight turns infinite after a first pass found the layer finite
+        (None, Some((w, f64::NEG_INFINITY))),
+        // row 1 has gradient 0 in both uses (coefficient 0 in both losses)
+        (None, Some((6 + 2, f64::INFINITY))),
+    ];
+    for how in [Inputs::Vars, Inputs::Constants, Inputs::Mixed] {
+        for (bad, set) in cases {
+            let rows = zero_gradient_rows(true, how, bad, set);
+            let each = zero_gradient_rows(false, how, bad, set);
+            assert_eq!(rows, each, "{how:?} {bad:?} {set:?}");
+            let nan = rows.iter().any(|&b| f64::from_bits(b).is_nan());
+            // constant inputs take no share: an infinite weight gives no NaN
+            let weight = bad.is_some_and(|(p, _)| p < 48) || set.is_some();
+            let want =
+                bad.is_some_and(|(p, _)| p >= 48) || weight && !matches!(how, Inputs::Constants);
+            assert_eq!(nan, want, "{how:?} {bad:?} {set:?}");
+        }
+    }
+}
+
 /// A layer of `sizes.1` neurons over `sizes.0` inputs whose parameters are not one block
 /// (a stray leaf between neurons): recorded neuron by neuron, not as rows.
 fn scattered_layer<'g>(
