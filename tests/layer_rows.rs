@@ -518,6 +518,78 @@ fn inputs_far_below_their_rows_are_reached_and_their_marks_cleared() {
     assert_eq!(rows[6 + 6 * 5 + 4 + 2], 0);
 }
 
+#[test]
+fn only_a_layers_inputs_are_marked_not_the_nodes_beside_them() {
+    // The rows mark their inputs reached, exactly them: an unused node recorded just below
+    // the inputs or between them and the rows, if taken, would pass its 0 on to `w · ∞`
+    // and give w a NaN; an input left unmarked would keep its share from the var below it.
+    // With the inputs next to the rows (marks on the walk's stack) and 5,000 nodes below
+    // them (marks in their words).
+    for filler in [0, 5000] {
+        for by_rows in [true, false] {
+            let g = Graph::new();
+            let mut rng = Rng(41);
+            let w_below = g.var(1.0);
+            let _below = w_below * g.constant(f64::INFINITY);
+            let vs: Vec<Var> = [0.5, 1.5, 2.5, 3.5].iter().map(|&v| g.var(v)).collect();
+            let xs: Vec<Var> = vs.iter().map(|v| v.relu()).collect();
+            let w_above = g.var(1.0);
+            let _above = w_above * g.constant(f64::INFINITY);
+            let mut f = g.constant(0.0);
+            for _ in 0..filler {
+                f += 1.0;
+            }
+            let l = layer(&g, &mut rng, 4, 6, true, Activation::Linear);
+            let ys = outputs(&l, &xs, by_rows);
+            ys.iter().fold(f, |a, &y| a + y).backward();
+            let what = format!("filler {filler}, rows {by_rows}");
+            assert_eq!((w_below.grad(), w_above.grad()), (0.0, 0.0), "{what}");
+            // each input's gradient is the sum of its weights over the neurons
+            for (i, v) in vs.iter().enumerate() {
+                let want = l.neurons().iter().map(|n| n.weights()[i].value());
+                let want = want.fold(0.0, |a, w| a + w);
+                assert!((v.grad() - want).abs() < 1e-12, "{what}: input {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_weight_found_finite_in_one_layer_does_not_vouch_for_another_layers() {
+    // Two layers on inputs of their own, every row reached with gradient 0 (every
+    // coefficient is 0): the second layer's weights (higher on the tape: its rows are
+    // walked first) are found finite; the first's hold an infinity, so its rows must still
+    // give their inputs `0 · ∞` = NaN.
+    let run = |by_rows: bool| -> Vec<u64> {
+        let g = Graph::new();
+        let mut rng = Rng(43);
+        let l1 = layer(&g, &mut rng, 3, 4, true, Activation::Linear);
+        let l2 = layer(&g, &mut rng, 3, 5, true, Activation::Linear);
+        l1.parameters()[4 + 1].set_value(f64::INFINITY);
+        let x1: Vec<Var> = rng.vec(3).iter().map(|&x| g.var(x)).collect();
+        let x2: Vec<Var> = rng.vec(3).iter().map(|&x| g.var(x)).collect();
+        let ys = [outputs(&l1, &x1, by_rows), outputs(&l2, &x2, by_rows)].concat();
+        ys.iter()
+            .map(|&y| y * 0.0)
+            .reduce(|a, b| a + b)
+            .unwrap()
+            .backward();
+        let mut out: Vec<f64> = x1.iter().chain(&x2).map(|x| x.grad()).collect();
+        out.extend(
+            l1.parameters()
+                .iter()
+                .chain(&l2.parameters())
+                .map(|p| p.grad()),
+        );
+        bits(&out)
+    };
+    let rows = run(true);
+    assert_eq!(rows, run(false));
+    // x1's second input meets the infinite weight; x2's inputs get 0
+    assert!(f64::from_bits(rows[1]).is_nan(), "{rows:?}");
+    assert_eq!(rows[3..6], [0, 0, 0]);
+}
+
 /// One layer (5 inputs, 8 linear neurons) used twice: on `x1` (every output in the loss,
 /// some with coefficient 0, so their rows are reached with gradient 0) and on `x2` (only
 /// outputs 0 to 2 in the loss), then on a copy of `x1` like `x1`; inputs made as `how`
