@@ -81,6 +81,19 @@ impl<'g> Var<'g> {
 /// nodes): ~525 → ~425 µs a step. A byte of marks per node over the whole tape did a little better (~390 µs) but
 /// costs a byte a node, past W2's 25-byte bound (tests/memory.rs); a bit per node, with
 /// the walk's 64-bit block in a register, did worse (~440 µs).
+///
+/// # Zero gradients
+/// A node reached with gradient 0 would hand each input `0 · ∂y/∂x`. Where every node at or
+/// below it is *tame* (a finite value, and an op whose local derivatives are finite wherever
+/// its inputs' values and its own are: [`Op::is_tame`]), every such share is ±0, and so is
+/// everything they lead to further down. Adding ±0 leaves a gradient bit for bit as it is (a
+/// gradient is a sum started from +0, which is never −0), so such a node passes nothing on
+/// and marks nothing: the walk skips it, and with it whatever below it only it reached (the
+/// neurons under a relu that is off, a sample whose hinge is off). [`Tape::first_wild`] says
+/// where the tame nodes end; at and above the first wild one (an infinite value, a `1/x`
+/// derivative, a user op) zeros are passed on as before, so a `0 · ∞` still gives NaN
+/// (`tests/zero_gradients.rs` holds the two to each other, bit for bit). A row reached with
+/// gradient 0 above the wild ones may still skip its arithmetic (see [`NumberPull::rows`]).
 #[inline]
 #[track_caller]
 fn reverse_pass(t: &mut Tape, root: usize) {
@@ -130,8 +143,11 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         operands,
         customs,
         adjoint,
+        first_wild,
         ..
     } = &mut *t;
+    // Below this position, a zero gradient is not passed on (see "Zero gradients").
+    let tame_below = *first_wild;
     adjoint.clear();
     adjoint.resize(split, 0.0);
     // One length for the three slices: a position checked against one is in range for all.
@@ -160,6 +176,7 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
                 non_finite,
                 ring: &mut ring,
                 finite: &mut finite,
+                tame_below,
                 at: $at,
             }
         };
@@ -200,8 +217,11 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
                 }
                 if k == i || marked_take(&mut ring, k) || w & REACHED != 0 {
                     let g = grads[k];
-                    let mut pull = pull!(k);
-                    Op::Relu((k - d) as u32).pullback(operands, values[k], g, &mut pull);
+                    // a zero gradient over tame nodes is not passed on
+                    if g != 0.0 || k >= tame_below {
+                        let mut pull = pull!(k);
+                        Op::Relu((k - d) as u32).pullback(operands, values[k], g, &mut pull);
+                    }
                 }
                 if k == 0 || words[k - 1] & !REACHED != key {
                     break;
@@ -225,6 +245,10 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         } else {
             grads[i]
         };
+        // Nothing to pass on: every share would be ±0 (see "Zero gradients").
+        if g == 0.0 && i < tame_below {
+            continue;
+        }
         if word & TAG_MASK == TAG_LEAF {
             if ANOMALY && non_finite {
                 report_backward_anomaly(&Op::Leaf, i, g, values, operands, customs);
@@ -333,6 +357,8 @@ struct NumberPull<'a, const ANOMALY: bool, const SCRATCH: bool> {
     /// weights, checked once per pass rather than once per sample (see
     /// [`NumberPull::rows`]).
     finite: &'a mut SmallVec<[(usize, usize); 8]>,
+    /// Below this position a zero gradient is not passed on ([`Tape::first_wild`]).
+    tame_below: usize,
     /// The position of the node being pulled back.
     at: usize,
 }
@@ -466,11 +492,17 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             self.rows_all(rows, w0, stride, bias, x0, len);
             return Some(base);
         }
+        // whether some row passes something on (and so its inputs are reached)
+        let mut passes = false;
         for r in (base..=top).rev() {
             if !self.take_mark(r, top, top_marked) {
                 continue;
             }
             let g = self.grads[r];
+            if g == 0.0 && r < self.tame_below {
+                continue;
+            }
+            passes = true;
             if g == 0.0 && zero_adds_nothing {
                 continue;
             }
@@ -494,7 +526,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 }
             }
         }
-        if x_any {
+        if x_any && passes {
             for w in &mut self.words[x0..x0 + len] {
                 if *w & TRACKED != 0 {
                     *w |= REACHED;
@@ -539,11 +571,17 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         len: usize,
     ) {
         let mut reached: SmallVec<[(f64, usize); 32]> = SmallVec::new();
+        // whether some row passes something on (and so its inputs are reached)
+        let mut passes = false;
         for r in (base..=top).rev() {
             if !self.take_mark(r, top, top_marked) {
                 continue;
             }
             let g = self.grads[r];
+            if g == 0.0 && r < self.tame_below {
+                continue;
+            }
+            passes = true;
             if g == 0.0 && zero_adds_nothing {
                 continue;
             }
@@ -554,8 +592,9 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             axpy(&mut self.grads[wk..wk + len], g, &self.values[x0..x0 + len]);
         }
-        // the walk took `top` as reached: its inputs are reached, whatever the rows add
-        self.mark_run(x0, len);
+        if passes {
+            self.mark_run(x0, len);
+        }
         if reached.is_empty() {
             return;
         }

@@ -588,11 +588,13 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         operands,
         customs,
         ..
-    } = t;
+    } = &mut *t;
     let len = words_len;
     let (words, far, operands): (&[u64], &[Op], &[u32]) = (words.live(len), far, operands);
     let values = values.live_mut(len);
     let mut first_bad = None;
+    // the first wild node (see `Tape::first_wild`), found again: every value may change
+    let mut wild = usize::MAX;
     let mut next = 0;
     while next < values.len() {
         let i = next;
@@ -600,6 +602,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         let word = words[i];
         let tag = word & crate::op::TAG_MASK;
         if tag == crate::op::TAG_LEAF {
+            if !values[i].is_finite() {
+                wild = wild.min(i);
+            }
             continue;
         }
         // The two ops of an element-wise graph (`acc + w·x`) by a test each before the jump
@@ -609,11 +614,15 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             let a = pos.wrapping_sub((word >> crate::op::A_SHIFT) as u32 & crate::op::DELTA_MAX);
             let b = pos.wrapping_sub((word >> crate::op::B_SHIFT) as u32 & crate::op::DELTA_MAX);
             let (va, vb) = (values[a as usize], values[b as usize]);
-            values[i] = if tag == crate::op::TAG_MUL {
+            let y = if tag == crate::op::TAG_MUL {
                 va * vb
             } else {
                 va + vb
             };
+            values[i] = y;
+            if !y.is_finite() {
+                wild = wild.min(i);
+            }
             continue;
         }
         // A run of relus each reading the node the same distance below it (a layer's
@@ -629,6 +638,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             for k in i..i + run {
                 values[k] = crate::scalar::relu(values[k - d]);
             }
+            if !crate::tape::all_finite(&values[i..i + run]) {
+                wild = wild.min(i);
+            }
             next = i + run;
             continue;
         }
@@ -636,6 +648,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
             let rows = crate::tape::recompute_rows(values, words, far, i);
             if rows > 0 {
+                if !crate::tape::all_finite(&values[i..i + rows]) {
+                    wild = wild.min(i);
+                }
                 next = i + rows;
                 continue;
             }
@@ -643,6 +658,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         crate::op::with_op!(word, i as u32, far, |op| {
             let value = op.eval(values, operands, customs);
             values[i] = value;
+            if !op.is_tame() || !value.is_finite() {
+                wild = wild.min(i);
+            }
             if ANOMALY && !value.is_finite() && first_bad.is_none() {
                 let mut finite_inputs = true;
                 op.for_each_input(operands, |p| {
@@ -654,5 +672,6 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             }
         });
     }
+    t.first_wild = wild;
     first_bad
 }

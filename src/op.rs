@@ -307,6 +307,42 @@ packed_ops! {
 }
 
 impl Op {
+    /// Whether every local derivative of the op is finite wherever its inputs' values and
+    /// its own value are finite (the derivatives are those values, constants, or products
+    /// and sums of them: `Mul`'s `b, a`, `Tanh`'s `1 − y²`, `Dot`'s `xᵢ, wᵢ`, …), so that a
+    /// zero gradient through it gives its inputs only ±0 shares. Not so for `Div` (`1/b`
+    /// overflows for a tiny `b`), `Ln`, `Log1p`, `Sqrt` (`1/(2y)` at 0), `Pow`, `PowVar` and
+    /// user ops. See `backward::reverse_pass`, "Zero gradients".
+    pub(crate) fn is_tame(&self) -> bool {
+        match self {
+            Op::Leaf
+            | Op::Add(..)
+            | Op::Sub(..)
+            | Op::Mul(..)
+            | Op::Neg(..)
+            | Op::Exp(..)
+            | Op::Sigmoid(..)
+            | Op::Tanh(..)
+            | Op::Relu(..)
+            | Op::Sin(..)
+            | Op::Cos(..)
+            | Op::Abs(..)
+            | Op::Max(..)
+            | Op::Min(..)
+            | Op::Softplus(..)
+            | Op::Sum { .. }
+            | Op::Dot { .. } => true,
+            Op::Div(..)
+            | Op::Pow(..)
+            | Op::PowVar(..)
+            | Op::Ln(..)
+            | Op::Sqrt(..)
+            | Op::Log1p(..)
+            | Op::Custom(..)
+            | Op::CustomN { .. } => false,
+        }
+    }
+
     /// Short name, as shown in DOT pictures and error messages.
     pub(crate) fn name(&self) -> &'static str {
         match self {

@@ -253,6 +253,13 @@ pub(crate) struct Tape {
     pub(crate) leaf_prefix: usize,
     /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
     pub(crate) interrupted: bool,
+    /// No *wild* node sits below this position (`usize::MAX`: none on the tape): a wild
+    /// node has a non-finite value or an op that is not [tame](Op::is_tame). Below it, a
+    /// zero gradient can only ever give ±0 shares, so the reverse pass need not pass it on
+    /// (see `backward::reverse_pass`, "Zero gradients"). Kept low enough by every write of a
+    /// value or op (recording, `set_value`, `recompute`); lower than needed only costs
+    /// speed.
+    pub(crate) first_wild: usize,
     /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
     pub(crate) adjoint: Vec<f64>,
     /// Leaves set under recorded nodes (see `versions`).
@@ -287,6 +294,7 @@ impl Default for Tape {
             dirty: 0,
             leaf_prefix: 0,
             interrupted: false,
+            first_wild: usize::MAX,
             adjoint: Vec::new(),
             versions: Default::default(),
             epoch: 0,
@@ -415,6 +423,7 @@ impl Tape {
             self.leaf_prefix = pos + 1;
         }
         let pos = self.next_slot();
+        self.note_value(pos, value);
         self.push_at(pos, TAG_LEAF | if tracked { TRACKED } else { 0 }, value)
     }
 
@@ -474,6 +483,20 @@ impl Tape {
         NodeId {
             pos: pos as u32,
             epoch: self.epoch,
+        }
+    }
+
+    /// Records that the node at `pos` is wild (see [`Tape::first_wild`]).
+    #[inline(always)]
+    pub(crate) fn note_wild(&mut self, pos: usize) {
+        self.first_wild = self.first_wild.min(pos);
+    }
+
+    /// Records that the node at `pos` is wild if `value` is not finite.
+    #[inline(always)]
+    pub(crate) fn note_value(&mut self, pos: usize, value: f64) {
+        if !value.is_finite() {
+            self.note_wild(pos);
         }
     }
 
@@ -537,6 +560,10 @@ impl Tape {
             None => self.push_far(op),
         };
         let value = op.eval(self.values.live(pos), &self.operands, &self.customs);
+        if !op.is_tame() {
+            self.note_wild(pos);
+        }
+        self.note_value(pos, value);
         let id = self.push_at(pos, word | if tracked { TRACKED } else { 0 }, value);
         if self.anomaly {
             // out of line: the finiteness test stays off the common path
@@ -599,6 +626,9 @@ impl Tape {
                 Seq::new(&self.operands, x, len),
             );
         }
+        if !all_finite(rows) {
+            self.note_wild(first);
+        }
         self.len = end;
         Some(self.id_at(first))
     }
@@ -621,8 +651,11 @@ impl Tape {
         self.words.live_mut(end)[pos0..].fill(word | TRACKED);
         // the nodes read only nodes below them: the live ones
         let (below, out) = self.values.live_mut(end).split_at_mut(pos0);
-        for (j, y) in (first..).zip(out) {
+        for (j, y) in (first..).zip(&mut *out) {
             *y = op(j).eval(below, &self.operands, &self.customs);
+        }
+        if !op(first).is_tame() || !all_finite(out) {
+            self.note_wild(pos0);
         }
         self.len = end;
         self.id_at(pos0)
@@ -664,6 +697,9 @@ impl Tape {
         self.operands.truncate(operands);
         self.dirty = self.dirty.min(keep);
         self.leaf_prefix = self.leaf_prefix.min(keep);
+        if self.first_wild >= keep {
+            self.first_wild = usize::MAX;
+        }
         self.versions.rewound(keep);
         if keep >= self.len() {
             return;
@@ -847,6 +883,18 @@ fn next_rows(
     }
 }
 
+/// Whether every value of `xs` is finite (eight at a time: no branch per value).
+#[inline]
+pub(crate) fn all_finite(xs: &[f64]) -> bool {
+    let mut chunks = xs.chunks_exact(8);
+    let mut ok = true;
+    for c in &mut chunks {
+        // x · 0 is ±0 for a finite x, NaN for an infinite or NaN one
+        ok &= c.iter().fold(0.0, |acc, &x| acc + x * 0.0) == 0.0;
+    }
+    ok && chunks.remainder().iter().all(|x| x.is_finite())
+}
+
 /// The op of the node at `pos`, from its word (and the side table).
 #[inline(always)]
 pub(crate) fn op_at(words: &[u64], far: &[Op], pos: usize) -> Op {
@@ -885,4 +933,32 @@ fn too_many_cuts() -> ! {
         "scalargrad: this graph was rewound 4,294,967,295 times, the most its handles can \
          tell apart; build a new Graph"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_finite;
+
+    #[test]
+    fn all_finite_finds_one_infinity_or_nan_anywhere() {
+        for n in [0, 1, 7, 8, 9, 16, 21] {
+            let xs: Vec<f64> = (0..n).map(|i| i as f64 - 3.5).collect();
+            assert!(all_finite(&xs), "{n}");
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                for at in 0..n {
+                    let mut ys = xs.clone();
+                    ys[at] = bad;
+                    assert!(!all_finite(&ys), "{n} {at} {bad}");
+                }
+            }
+        }
+        assert!(all_finite(&[
+            f64::MAX,
+            -f64::MAX,
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324
+        ]));
+    }
 }

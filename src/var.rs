@@ -165,6 +165,7 @@ impl<'g> Var<'g> {
             );
         }
         t.values[p] = value;
+        t.note_value(p, value);
         let len = t.len();
         t.versions.on_set(p, len);
     }
