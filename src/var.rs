@@ -150,26 +150,58 @@ impl<'g> Var<'g> {
     pub fn set_value(self, value: f64) {
         let mut t = self.graph.tape_mut();
         let p = t.pos(self.id) as usize;
-        if !t.is_leaf(p) {
-            panic!(
-                "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, \
-                 an op's value is computed from its inputs",
-                t.op_name(t.op(p))
-            );
-        }
-        if t.anomaly && !value.is_finite() {
-            panic!(
-                "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
-                value,
-                std::panic::Location::caller()
-            );
-        }
-        t.values[p] = value;
-        t.note_value(p, value);
-        let len = t.len();
-        t.versions.on_set(p, len);
+        set_leaf(&mut t, p, value);
     }
+}
 
+/// [`Var::set_value`] for each of `params`, the new value `f(i, value, gradient)` of
+/// `params[i]`: the same checks and effects, in order, with the tape borrowed once when
+/// every handle is of one graph (an optimizer's step over a model's parameters).
+#[track_caller]
+pub(crate) fn update_leaves(params: &[Var<'_>], mut f: impl FnMut(usize, f64, f64) -> f64) {
+    let Some(first) = params.first() else {
+        return;
+    };
+    let graph = first.graph;
+    if params.iter().any(|p| !std::ptr::eq(p.graph, graph)) {
+        for (i, p) in params.iter().enumerate() {
+            p.set_value(f(i, p.value(), p.grad()));
+        }
+        return;
+    }
+    let mut t = graph.tape_mut();
+    for (i, p) in params.iter().enumerate() {
+        let pos = t.pos(p.id) as usize;
+        let value = f(i, t.values[pos], t.grads[pos]);
+        set_leaf(&mut t, pos, value);
+    }
+}
+
+/// The body of [`Var::set_value`] for the live node at `p`.
+#[inline]
+#[track_caller]
+fn set_leaf(t: &mut Tape, p: usize, value: f64) {
+    if !t.is_leaf(p) {
+        panic!(
+            "scalargrad: set_value on a `{}` node; only leaves (var, constant) can be set, \
+             an op's value is computed from its inputs",
+            t.op_name(t.op(p))
+        );
+    }
+    if t.anomaly && !value.is_finite() {
+        panic!(
+            "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
+            value,
+            std::panic::Location::caller()
+        );
+    }
+    t.values[p] = value;
+    t.note_value(p, value);
+    let len = t.len();
+    t.versions.on_set(p, len);
+}
+
+impl<'g> Var<'g> {
     /// Gives the node a label that [`Graph::to_dot`] shows (`"apple"`, `"tax"`, …).
     ///
     /// ```

@@ -862,3 +862,50 @@ fn a_misspelt_field_is_an_error_not_a_silent_default() {
     let extra = good.replace("\"nin\": 1", "\"nin\": 1, \"nni\": 2");
     assert!(scalargrad::nn::MlpSpec::from_json(&extra).is_err());
 }
+
+#[test]
+fn optimizers_update_parameters_of_two_graphs_and_refuse_an_op_node() {
+    // One step over the parameters of one graph (the tape borrowed once) equals the same
+    // step over parameters spread over two graphs (one by one), for Sgd and Momentum.
+    use scalargrad::nn::optim::{Momentum, Optimizer, Sgd};
+    let step = |two: bool, opt: &mut dyn Optimizer| -> Vec<f64> {
+        let (g1, g2) = (Graph::new(), Graph::new());
+        let ps: Vec<scalargrad::Var> = [1.0, -2.0, 0.5]
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if two && i == 1 { g2.var(v) } else { g1.var(v) })
+            .collect();
+        for _ in 0..2 {
+            for p in &ps {
+                p.graph().zero_grad();
+            }
+            for (k, p) in ps.iter().enumerate() {
+                (*p * *p * (k as f64 + 1.0)).backward();
+            }
+            opt.step(&ps);
+        }
+        ps.iter().map(|p| p.value()).collect()
+    };
+    for two in [false, true] {
+        // p ← p − 0.1 · 2(k+1)p, twice: p · (1 − 0.2(k+1))²
+        let sgd = step(two, &mut Sgd::new(0.1));
+        let want = [1.0 * 0.8 * 0.8, -2.0 * 0.6 * 0.6, 0.5 * 0.4 * 0.4];
+        for (got, want) in sgd.iter().zip(want) {
+            assert!((got - want).abs() < 1e-15, "{two}: {sgd:?}");
+        }
+        assert_eq!(
+            step(two, &mut Momentum::new(0.1, 0.9)),
+            step(false, &mut Momentum::new(0.1, 0.9))
+        );
+    }
+    let g = Graph::new();
+    let w = g.var(1.0);
+    let y = w * 2.0;
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Sgd::new(0.1).step(&[w, y]);
+    }))
+    .unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("set_value on a `*` node"), "{msg}");
+    assert_eq!(w.value(), 1.0); // w's gradient was 0: updated to the same value
+}

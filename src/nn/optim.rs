@@ -132,9 +132,7 @@ impl<S: Schedule> Optimizer for Sgd<S> {
     #[track_caller]
     fn step(&mut self, params: &[Var<'_>]) {
         let lr = self.schedule.rate(self.k);
-        for p in params {
-            p.set_value(p.value() - lr * p.grad());
-        }
+        crate::var::update_leaves(params, |_, value, grad| value - lr * grad);
         self.k += 1;
     }
     fn steps(&self) -> usize {
@@ -204,10 +202,12 @@ impl<S: Schedule> Optimizer for Momentum<S> {
     fn step(&mut self, params: &[Var<'_>]) {
         state_for(&mut self.velocity, self.k, params.len(), "Momentum");
         let lr = self.schedule.rate(self.k);
-        for (p, v) in params.iter().zip(&mut self.velocity) {
-            *v = self.momentum * *v + p.grad();
-            p.set_value(p.value() - lr * *v);
-        }
+        let (momentum, velocity) = (self.momentum, &mut self.velocity);
+        crate::var::update_leaves(params, |i, value, grad| {
+            let v = &mut velocity[i];
+            *v = momentum * *v + grad;
+            value - lr * *v
+        });
         self.k += 1;
     }
     fn steps(&self) -> usize {
