@@ -245,14 +245,14 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         } else {
             grads[i]
         };
-        // Nothing to pass on: every share would be ±0 (see "Zero gradients").
-        if g == 0.0 && i < tame_below {
-            continue;
-        }
         if word & TAG_MASK == TAG_LEAF {
             if ANOMALY && non_finite {
                 report_backward_anomaly(&Op::Leaf, i, g, values, operands, customs);
             }
+            continue;
+        }
+        // Nothing to pass on: every share would be ±0 (see "Zero gradients").
+        if g == 0.0 && i < tame_below {
             continue;
         }
         let y = values[i];
