@@ -483,8 +483,10 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         }
         let base = top - j;
         let (x_any, x_all) = (wants.has(Wants::X_ANY), wants.has(Wants::X_ALL));
-        // whether a row with gradient 0 adds nothing (see above)
-        let zero_adds_nothing = self.values[x0..x0 + len].iter().all(|v| v.is_finite())
+        // Whether a row with gradient 0 adds nothing (see above); only asked above the first
+        // wild node: below it, such rows pass nothing on at all (see "Zero gradients").
+        let zero_adds_nothing = top >= self.tame_below
+            && self.values[x0..x0 + len].iter().all(|v| v.is_finite())
             && (!x_any || self.run_finite(w0, params_end));
         let bias = bias.is_some();
         if x_all {
