@@ -174,7 +174,7 @@ impl Graph {
     #[track_caller]
     fn leaf(&self, value: f64, tracked: bool) -> Var<'_> {
         let mut t = self.tape_mut();
-        if t.anomaly && !value.is_finite() {
+        if !value.is_finite() && t.anomaly {
             panic!(
                 "scalargrad anomaly: a leaf was created with the non-finite value {} at {}",
                 value,

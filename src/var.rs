@@ -235,9 +235,7 @@ impl<'g> Var<'g> {
     #[inline(always)]
     #[track_caller]
     fn unary(self, op: fn(u32) -> Op) -> Self {
-        let mut t = self.graph.tape_mut();
-        let a = t.pos(self.id);
-        let id = t.push_op(op(a));
+        let id = self.graph.tape_mut().push_unary(self.id, op);
         Var::new(self.graph, id)
     }
 
@@ -246,9 +244,7 @@ impl<'g> Var<'g> {
     #[track_caller]
     fn binary(self, other: Self, op: fn(u32, u32) -> Op) -> Self {
         self.graph.check_same(other);
-        let mut t = self.graph.tape_mut();
-        let (a, b) = (t.pos(self.id), t.pos(other.id));
-        let id = t.push_op(op(a, b));
+        let id = self.graph.tape_mut().push_binary(self.id, other.id, op);
         Var::new(self.graph, id)
     }
 
