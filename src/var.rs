@@ -234,7 +234,7 @@ impl<'g> Var<'g> {
     /// Records a unary op on this node.
     #[inline(always)]
     #[track_caller]
-    fn unary(self, op: fn(u32) -> Op) -> Self {
+    fn unary<F: Fn(u32) -> Op>(self, op: F) -> Self {
         let id = self.graph.tape_mut().push_unary(self.id, op);
         Var::new(self.graph, id)
     }
@@ -242,7 +242,7 @@ impl<'g> Var<'g> {
     /// Records a binary op on `self` and `other`.
     #[inline(always)]
     #[track_caller]
-    fn binary(self, other: Self, op: fn(u32, u32) -> Op) -> Self {
+    fn binary<F: Fn(u32, u32) -> Op>(self, other: Self, op: F) -> Self {
         self.graph.check_same(other);
         let id = self.graph.tape_mut().push_binary(self.id, other.id, op);
         Var::new(self.graph, id)
