@@ -628,20 +628,17 @@ impl Tape {
         {
             return self.push_binary_checked(a, b, op);
         }
-        let op = op(a.pos, b.pos);
-        let word = op.pack(pos as u32).unwrap_or_else(|| unreachable!());
         let tracked = (words[pa] | words[pb]) & TRACKED;
-        let value = op.eval(values, &self.operands, &self.customs);
-        if !op.is_tame() || !value.is_finite() {
-            self.first_wild = self.first_wild.min(pos);
-        }
-        values[pos] = value;
-        words[pos] = word | tracked;
-        self.len = pos + 1;
-        NodeId {
-            pos: pos as u32,
-            epoch: self.epoch,
-        }
+        let wild = store_op(
+            values,
+            words,
+            pos,
+            op(a.pos, b.pos),
+            tracked,
+            &self.operands,
+            &self.customs,
+        );
+        self.stored(pos, wild)
     }
 
     /// [`Tape::push_binary`] in general: each handle checked on its own (and the panic for
@@ -674,20 +671,28 @@ impl Tape {
         {
             return self.push_unary_checked(a, op);
         }
-        let op = op(a.pos);
-        let word = op.pack(pos as u32).unwrap_or_else(|| unreachable!());
         let tracked = words[pa] & TRACKED;
-        let value = op.eval(values, &self.operands, &self.customs);
-        if !op.is_tame() || !value.is_finite() {
-            self.first_wild = self.first_wild.min(pos);
+        let wild = store_op(
+            values,
+            words,
+            pos,
+            op(a.pos),
+            tracked,
+            &self.operands,
+            &self.customs,
+        );
+        self.stored(pos, wild)
+    }
+
+    /// The end of [`Tape::push_binary`] and [`Tape::push_unary`]: the node stored at `pos`
+    /// (wild or not) becomes live.
+    #[inline(always)]
+    fn stored(&mut self, pos: usize, wild: bool) -> NodeId {
+        if wild {
+            self.note_wild(pos);
         }
-        values[pos] = value;
-        words[pos] = word | tracked;
         self.len = pos + 1;
-        NodeId {
-            pos: pos as u32,
-            epoch: self.epoch,
-        }
+        self.id_at(pos)
     }
 
     /// [`Tape::push_unary`] in general.
@@ -1030,6 +1035,26 @@ fn next_rows(
     } else {
         (0, [0.0; 8])
     }
+}
+
+/// Stores the node `op` at `pos` (its word with the `tracked` flag, its value by the op's
+/// forward rule from `values`), for positions already checked against both slices' lengths
+/// (see `Tape::push_binary`); returns whether the node is wild (see [`Tape::first_wild`]).
+#[inline(always)]
+fn store_op(
+    values: &mut [f64],
+    words: &mut [u64],
+    pos: usize,
+    op: Op,
+    tracked: u64,
+    operands: &[u32],
+    customs: &CustomTable,
+) -> bool {
+    let word = op.pack(pos as u32).unwrap_or_else(|| unreachable!());
+    let value = op.eval(values, operands, customs);
+    values[pos] = value;
+    words[pos] = word | tracked;
+    !op.is_tame() || !value.is_finite()
 }
 
 /// Whether every value of `xs` is finite (eight at a time: no branch per value).
