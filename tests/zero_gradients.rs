@@ -88,14 +88,16 @@ fn an_infinite_input_below_a_zero_still_gives_nan() {
 #[test]
 fn a_wild_op_below_a_zero_still_gives_nan() {
     // relu(−√x) at x = 0 is off, and √'s derivative at 0 is +∞: the zero times it is NaN.
-    // √ is not tame, so the relu above it passes its zero on.
-    for op in ["sqrt", "ln", "div"] {
+    // √ is not tame, so the relu above it passes its zero on. So does `x^e` for a handle
+    // `e` (a binary op): 0^0.5 is 0, a finite value, and its derivative 0.5·0^−0.5 is +∞.
+    for op in ["sqrt", "ln", "div", "pow_var"] {
         let out = same(|g| {
             let x = g.var(0.0);
             let y = match op {
                 "sqrt" => x.sqrt(),
                 "ln" => x.ln(), // −∞, and 1/0
-                _ => 1.0 / x,   // +∞, and −1/0²
+                "pow_var" => x.pow_var(g.constant(0.5)),
+                _ => 1.0 / x, // +∞, and −1/0²
             };
             let off = (-y.tanh() - 2.0).relu();
             let loss = off + x * 3.0;
