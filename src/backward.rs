@@ -192,6 +192,7 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         // taken, so the slot is clear for position `i - RING`, next to use it
         let marked = std::mem::take(&mut ring[i % RING]);
         if !marked && word & REACHED == 0 {
+            next = skip_unmarked(&ring, words, next);
             continue;
         }
         // A layer's rows all at once, from the highest one reached: every node that uses a
@@ -280,6 +281,30 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: &mut Tape, root: usize, spl
         pull_other(&mut pull, word, i, y, g, far, operands);
         non_finite = pull.non_finite;
     }
+}
+
+/// Where [`walk`] goes on from below an unmarked node at `next`: eight unmarked positions
+/// at a time below it (most of a graph late in training, where the hinges are off), the
+/// same as eight steps that find no mark, with none to clear, but one test for all eight.
+/// Out of line, and tried only past an unmarked node: a graph with every node reached
+/// (W3) then walks as fast as without it.
+#[cold]
+#[inline(never)]
+fn skip_unmarked(ring: &[bool; RING], words: &[u64], mut next: usize) -> usize {
+    while next >= 8 {
+        let low = next - 8;
+        let slot = low % RING;
+        if slot > RING - 8 {
+            break;
+        }
+        let rung = ring[slot..slot + 8].iter().fold(false, |m, &r| m | r);
+        let flagged = words[low..next].iter().fold(0, |m, &w| m | w) & REACHED != 0;
+        if rung || flagged {
+            break;
+        }
+        next = low;
+    }
+    next
 }
 
 /// Whether the walk's ring marks position `k`, the mark taken.

@@ -635,10 +635,15 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
                 .iter()
                 .take_while(|&&w| w & !crate::tape::REACHED == key)
                 .count();
+            // finiteness summed as the values are made: read back, they would wait on
+            // their own stores (see `tape::rows_into`)
+            let mut finite = 0.0;
             for k in i..i + run {
-                values[k] = crate::scalar::relu(values[k - d]);
+                let y = crate::scalar::relu(values[k - d]);
+                values[k] = y;
+                finite += y * 0.0;
             }
-            if !crate::tape::all_finite(&values[i..i + run]) {
+            if finite != 0.0 {
                 wild = wild.min(i);
             }
             next = i + run;
@@ -646,9 +651,9 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         }
         // a layer's rows together, from its first (anomaly mode checks them one by one)
         if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
-            let rows = crate::tape::recompute_rows(values, words, far, i);
+            let (rows, finite) = crate::tape::recompute_rows(values, words, far, i);
             if rows > 0 {
-                if !crate::tape::all_finite(&values[i..i + rows]) {
+                if !finite {
                     wild = wild.min(i);
                 }
                 next = i + rows;

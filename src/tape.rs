@@ -756,31 +756,23 @@ impl Tape {
         for (j, w) in self.words.live_mut(end)[first..].iter_mut().enumerate() {
             *w = row_word(index, j as u32) | TRACKED;
         }
-        let mut j = 0;
-        // Eight or four rows at a time over a run of inputs: independent running sums,
-        // each still added left to right (the same bits as one row at a time), so the adds
-        // of one row wait on each other but not on the other rows'.
+        // Eight or four rows at a time over a run of inputs (see `rows_into`).
+        let (mut j, mut finite) = (0, true);
         if let Span::Run(x0) = x {
-            let layout = (w0, stride, x0, len, bias.is_some());
-            loop {
-                let (n, v) = next_rows(below, layout, j, nout - j);
-                if n == 0 {
-                    break;
-                }
-                rows[j as usize..][..n as usize].copy_from_slice(&v[..n as usize]);
-                j += n;
-            }
+            (j, finite) = rows_into(below, (w0, stride, x0, len, bias.is_some()), rows);
         }
         for j in j..nout {
             let shift = j * stride;
-            rows[j as usize] = crate::op::dot(
+            let y = crate::op::dot(
                 below,
                 bias.map(|b| b + shift),
                 Seq::Run(w0 + shift, len),
                 Seq::new(&self.operands, x, len),
             );
+            rows[j as usize] = y;
+            finite &= y.is_finite();
         }
-        if !all_finite(rows) {
+        if !finite {
             self.note_wild(first);
         }
         self.len = end;
@@ -937,9 +929,15 @@ impl Tape {
 }
 
 /// Recomputes the layer rows that start at `pos` (row 0 of a layer, see
-/// [`Tape::push_rows`]) as [`Tape::push_rows`] computed them, eight or four at a time; returns how
-/// many rows there were (0, and nothing done, if the inputs are not a run).
-pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos: usize) -> usize {
+/// [`Tape::push_rows`]) as [`Tape::push_rows`] computed them, eight or four at a time.
+/// Returns how many rows there were (0, and nothing done, if the inputs are not a run) and
+/// whether their values are all finite.
+pub(crate) fn recompute_rows(
+    values: &mut [f64],
+    words: &[u64],
+    far: &[Op],
+    pos: usize,
+) -> (usize, bool) {
     let head = words[pos] >> A_SHIFT & u64::from(DELTA_MAX);
     let Op::Dot {
         w: Span::Run(w0),
@@ -949,7 +947,7 @@ pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos:
         ..
     } = far[head as usize]
     else {
-        return 0;
+        return (0, true);
     };
     let stride = row_stride(len, bias);
     let row = row_word(head as u32, 0);
@@ -957,48 +955,60 @@ pub(crate) fn recompute_rows(values: &mut [f64], words: &[u64], far: &[Op], pos:
         .iter()
         .enumerate()
         .take_while(|&(j, &w)| w & !(TRACKED | REACHED) == row | (j as u64) << B_SHIFT)
-        .count() as u32;
-    let layout = (w0, stride, x0, len, bias.is_some());
-    let mut j = 0;
-    loop {
-        let (n, v) = next_rows(values, layout, j, rows - j);
-        if n == 0 {
-            break;
-        }
-        // fixed lengths: copied in registers, not by a call to `memcpy`
-        let at = &mut values[pos + j as usize..];
-        if n == 8 {
-            at[..8].copy_from_slice(&v);
-        } else {
-            at[..4].copy_from_slice(&v[..4]);
-        }
-        j += n;
-    }
-    for j in j..rows {
+        .count();
+    // the rows read only nodes below them
+    let (below, out) = values.split_at_mut(pos);
+    let out = &mut out[..rows];
+    let (j, mut finite) = rows_into(below, (w0, stride, x0, len, bias.is_some()), out);
+    for j in j..rows as u32 {
         let shift = j * stride;
-        values[pos + j as usize] = crate::op::dot(
-            values,
+        let y = crate::op::dot(
+            below,
             bias.map(|b| b + shift),
             Seq::Run(w0 + shift, len),
             Seq::Run(x0, len),
         );
+        out[j as usize] = y;
+        finite &= y.is_finite();
     }
-    rows as usize
+    (rows, finite)
 }
 
-/// The values of rows `j … j + N − 1` of a layer (see [`Tape::push_rows`]): each
+/// Computes a layer's rows (`layout`: first weight, stride, first input, inputs, bias; the
+/// weights and inputs in `below`) into `out`, eight or four at a time by [`rows_n`], from
+/// row 0 while at least four are left. Returns how many rows it did (the caller does the
+/// last few one at a time) and whether their values are all finite.
+///
+/// Each batch is written straight into `out` and tested for finiteness while still in
+/// registers: read back from memory, a 16-byte load of two 8-byte stores waits for both
+/// (no store forwarding).
+#[inline(always)]
+fn rows_into(below: &[f64], layout: (u32, u32, u32, u32, bool), out: &mut [f64]) -> (u32, bool) {
+    let (mut j, mut finite) = (0, true);
+    loop {
+        if let Some(batch) = out[j as usize..].first_chunk_mut::<8>() {
+            finite &= rows_n(below, layout, j, batch);
+            j += 8;
+        } else if let Some(batch) = out[j as usize..].first_chunk_mut::<4>() {
+            finite &= rows_n(below, layout, j, batch);
+            j += 4;
+        } else {
+            return (j, finite);
+        }
+    }
+}
+
+/// Rows `j … j + N − 1` of a layer (see [`rows_into`]) into `out`: each
 /// `[b] + w₀x₀ + w₁x₁ + …` left to right, as [`crate::op::dot`] computes one, `N` running
 /// sums side by side so that one row's adds (which wait on each other) overlap the others'.
+/// Returns whether the `N` values are all finite.
 #[inline(never)]
 fn rows_n<const N: usize>(
     values: &[f64],
-    w0: u32,
-    stride: u32,
+    (w0, stride, x0, len, bias): (u32, u32, u32, u32, bool),
     j: u32,
-    x0: u32,
-    len: u32,
-    bias: bool,
-) -> [f64; N] {
+    out: &mut [f64; N],
+) -> bool {
     let (stride, len) = (stride as usize, len as usize);
     let x = &values[x0 as usize..][..len];
     let w: [&[f64]; N] =
@@ -1013,28 +1023,18 @@ fn rows_n<const N: usize>(
             acc[k] += w[k][i] * x[i];
         }
     }
-    acc
-}
-
-/// The next batch of a layer's rows from row `j` by [`rows_n`] (`layout`: first weight,
-/// stride, first input, inputs, bias), eight or four of the `left` rows still to do: how
-/// many (0 when fewer than four are left) and their values.
-#[inline(always)]
-fn next_rows(
-    values: &[f64],
-    (w0, stride, x0, len, bias): (u32, u32, u32, u32, bool),
-    j: u32,
-    left: u32,
-) -> (u32, [f64; 8]) {
-    if left >= 8 {
-        (8, rows_n::<8>(values, w0, stride, j, x0, len, bias))
-    } else if left >= 4 {
-        let mut v = [0.0; 8];
-        v[..4].copy_from_slice(&rows_n::<4>(values, w0, stride, j, x0, len, bias));
-        (4, v)
-    } else {
-        (0, [0.0; 8])
+    *out = acc;
+    // x · 0 is ±0 for a finite x, NaN for an infinite or NaN one; summed as a tree (the
+    // adds of a chain would wait on each other)
+    let mut z = acc.map(|y| y * 0.0);
+    let mut half = N;
+    while half > 1 {
+        half /= 2;
+        for k in 0..half {
+            z[k] += z[k + half];
+        }
     }
+    z[0] == 0.0
 }
 
 /// Stores the node `op` at `pos` (its word with the `tracked` flag, its value by the op's

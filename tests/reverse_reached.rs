@@ -72,3 +72,33 @@ fn a_pass_interrupted_above_reached_nodes_does_not_make_the_next_pass_visit_them
     p.backward();
     assert_eq!(x.grad(), 6.0); // d(x²)/dx at 3
 }
+
+/// The walk steps over unreached positions eight at a time (`backward::skip_unmarked`):
+/// after every gap length from 0 to 40, at every alignment around the ring's wrap (4,096
+/// positions), the node under the gap is still visited, whether its mark is in the ring
+/// (the use just above the gap) or in its word (a use more than 4,096 positions up).
+#[test]
+fn nodes_under_gaps_of_unreached_positions_are_visited_at_every_alignment() {
+    for lead in 4_080..4_100 {
+        for gap in 0..=40 {
+            let g = Graph::new();
+            let far = g.var(0.5);
+            // unreached leaves: they move `x` to position `lead + 1` and put `far` more
+            // than 4,096 positions below the output
+            let filler: Vec<_> = (0..lead).map(|k| g.var(k as f64)).collect();
+            let x = g.var(1.5);
+            let under = g.var(-2.0);
+            let unused: Vec<_> = (0..gap).map(|k| x * (k as f64) + under).collect();
+            // near marks (x, under: `gap` + 1 and + 2 positions below) and a far one
+            let out = x * under + far * 4.0;
+            out.backward();
+            let at = format!("lead {lead}, gap {gap}");
+            assert_eq!(out.value(), -3.0 + 2.0, "{at}");
+            assert_eq!(x.grad(), -2.0, "{at}");
+            assert_eq!(under.grad(), 1.5, "{at}");
+            assert_eq!(far.grad(), 4.0, "{at}");
+            assert!(filler.iter().all(|v| v.grad() == 0.0), "{at}");
+            assert!(unused.iter().all(|v| v.grad() == 0.0), "{at}");
+        }
+    }
+}
