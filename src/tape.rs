@@ -127,7 +127,7 @@ pub(crate) const FAR_SHIFT: u32 = 8;
 const FRESH_SLOTS: usize = 16;
 
 /// Graphs up to this many nodes keep arrays of their own size (see `Tape::grow`).
-const SMALL_NODES: usize = 4096;
+const SMALL_NODES: usize = 1024;
 
 /// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
 /// `f64`s, glibc's largest threshold for mapping an allocation by itself, and a little
@@ -552,14 +552,16 @@ impl Tape {
     /// the way to a big graph (pages reserved but not written cost no memory).
     ///
     /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
-    /// address space: only written pages are resident). The C allocator maps an array that
+    /// address space: only written pages are resident; not on WebAssembly, whose memory is
+    /// all resident). The C allocator maps an array that
     /// big by itself, so it grows later by remapping its pages, not by copying them, and
     /// gives them back when freed; an array of a few MiB comes from the heap, where, once
     /// outgrown and freed, it can stay resident (glibc keeps freed heap memory below its
     /// trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
     /// thresholds fixed at their maximum): 30.7 bytes of peak RSS per node when arrays
-    /// grew 4× all the way, 24.4 with the jump past 1 MiB per array, 24.0x with it past
-    /// 32 KiB: the 24 bytes of the arrays themselves plus the small arrays left behind.
+    /// grew 4× all the way, 24.4 with the jump past 1 MiB per array; in anonymous memory
+    /// alone, 24.024 with it past 4,096 nodes and 24.002 past 1,024 (the 24 bytes of the
+    /// arrays themselves, and the small arrays left behind: ~10 KiB).
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
@@ -568,7 +570,8 @@ impl Tape {
             too_many();
         }
         let mut cap = (4 * len).max(1024);
-        if cap > SMALL_NODES {
+        // (WebAssembly has no pages reserved but not written: its memory is all there)
+        if cap > SMALL_NODES && cfg!(not(target_family = "wasm")) {
             cap = cap.max(BIG_NODES);
         }
         let more = (cap - len).min(u32::MAX as usize - len);

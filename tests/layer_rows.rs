@@ -758,7 +758,8 @@ fn an_mlp_hands_runs_of_rows_between_layers_with_the_numbers_of_its_neurons() {
 
 #[test]
 fn rows_and_activations_recorded_across_the_tapes_growth_equal_their_neurons() {
-    // the tape's arrays grow at 1,024 and 4,096 nodes (and a rewind leaves slots behind):
+    // the tape's arrays grow at 1,024 nodes, and by 16 slots at a time past the high-water
+    // mark (and a rewind leaves slots behind):
     // a layer recorded a few nodes before each boundary writes its rows and activations
     // into slots made for them all at once
     for before in [1000, 1017, 4080, 4090] {

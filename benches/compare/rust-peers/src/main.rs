@@ -72,14 +72,19 @@ const CHAIN_ENGINES: [(&str, ChainFn, ChainFn); 5] = [
     ("easy-ml", peers::em::w2, peers::em::w3),
 ];
 
-/// Peak resident set size of this process, in bytes (Linux `VmHWM`).
-fn peak_rss() -> u64 {
+/// A size from this process's `/proc/self/status` (`field`: `"VmHWM:"`, …), in bytes.
+fn status_bytes(field: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
+}
+
+/// Peak resident set size of this process, in bytes (Linux `VmHWM`).
+fn peak_rss() -> u64 {
+    status_bytes("VmHWM:")
 }
 
 fn mem(engine: &str, n: usize) {
@@ -94,7 +99,10 @@ fn mem(engine: &str, n: usize) {
     };
     println!(
         "{}",
-        json!({"w": "W2-mem", "engine": engine, "n": n, "out": out, "peak_rss": peak_rss()})
+        json!({"w": "W2-mem", "engine": engine, "n": n, "out": out, "peak_rss": peak_rss(),
+               // file-backed pages (the program's code and libraries) now: they are never
+               // given back, so peak RSS less these is the peak of the rest
+               "rss_file": status_bytes("RssFile:")})
     );
 }
 
