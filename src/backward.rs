@@ -69,7 +69,10 @@ impl<'g> Var<'g> {
 ///   set).
 ///
 /// The walk takes node `i` iff its ring slot or its word flag is set; it clears the slot
-/// (for position `i - RING`, which uses it next) and the flag, if set. Code that marks a
+/// (for position `i - RING`, which uses it next) and the flag, if set. Below a node it does
+/// not take, it steps over unmarked positions eight at a time ([`skip_unmarked`]): a
+/// replayed W1 step late in training, where most samples' hinges are off, spent a quarter
+/// of its reverse pass finding its way through them one at a time. Code that marks a
 /// run (`axpy_run`) or anything else may always set the word flag instead: both are read.
 ///
 /// Why the ring: an op's inputs are mostly just below it (`acc + w·x`: the `+` reads the `·`

@@ -788,3 +788,31 @@ fn rows_and_activations_recorded_across_the_tapes_growth_equal_their_neurons() {
         assert_eq!(outcome(true), outcome(false), "{before} nodes before");
     }
 }
+
+#[test]
+fn recompute_over_rows_of_every_count_equals_a_fresh_recording() {
+    // `recompute` takes a layer's rows eight or four at a time, then one at a time: every
+    // count from 1 to 13 (and linear outputs, so that no relu hides a wrong value), with
+    // and without biases, over a run of tracked inputs and over one of constants
+    for nout in 1..=13 {
+        for bias in [true, false] {
+            for how in [Inputs::Vars, Inputs::Constants] {
+                let g = Graph::new();
+                let mut rng = Rng(nout as u64 * 4 + u64::from(bias) * 2);
+                let l = layer(&g, &mut rng, 3, nout, bias, Activation::Linear);
+                let xs = inputs(&g, &rng.vec(3), how);
+                let ys = l.forward(&xs);
+                for (k, p) in l.parameters().iter().enumerate() {
+                    p.set_value(p.value() * 1.5 - 0.25 + k as f64 * 0.125);
+                }
+                g.recompute();
+                let replayed: Vec<f64> = ys.iter().map(|y| y.value()).collect();
+                let by_neuron: Vec<f64> =
+                    l.neurons().iter().map(|n| n.forward(&xs).value()).collect();
+                let at = format!("{nout} rows, bias {bias}, {how:?}");
+                assert_eq!(bits(&replayed), bits(&by_neuron), "{at}");
+                assert!(replayed.iter().all(|&y| y != 0.0), "{at}");
+            }
+        }
+    }
+}
