@@ -635,15 +635,13 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
                 .iter()
                 .take_while(|&&w| w & !crate::tape::REACHED == key)
                 .count();
-            // finiteness summed as the values are made: read back, they would wait on
-            // their own stores (see `tape::rows_into`)
-            let mut finite = 0.0;
+            let mut finite = crate::tape::AllFinite::START;
             for k in i..i + run {
                 let y = crate::scalar::relu(values[k - d]);
                 values[k] = y;
-                finite += y * 0.0;
+                finite.see(y);
             }
-            if finite != 0.0 {
+            if !finite.holds() {
                 wild = wild.min(i);
             }
             next = i + run;

@@ -800,10 +800,12 @@ impl Tape {
         self.words.live_mut(end)[pos0..].fill(word | TRACKED);
         // the nodes read only nodes below them: the live ones
         let (below, out) = self.values.live_mut(end).split_at_mut(pos0);
+        let mut finite = AllFinite::START;
         for (j, y) in (first..).zip(&mut *out) {
             *y = op(j).eval(below, &self.operands, &self.customs);
+            finite.see(*y);
         }
-        if !op(first).is_tame() || !all_finite(out) {
+        if !op(first).is_tame() || !finite.holds() {
             self.note_wild(pos0);
         }
         self.len = end;
@@ -983,8 +985,7 @@ pub(crate) fn recompute_rows(
 /// last few one at a time) and whether their values are all finite.
 ///
 /// Each batch is written straight into `out` and tested for finiteness while still in
-/// registers: read back from memory, a 16-byte load of two 8-byte stores waits for both
-/// (no store forwarding).
+/// registers (see [`AllFinite`]).
 #[inline(always)]
 fn rows_into(below: &[f64], layout: (u32, u32, u32, u32, bool), out: &mut [f64]) -> (u32, bool) {
     let (mut j, mut finite) = (0, true);
@@ -1027,8 +1028,7 @@ fn rows_n<const N: usize>(
         }
     }
     *out = acc;
-    // x · 0 is ±0 for a finite x, NaN for an infinite or NaN one; summed as a tree (the
-    // adds of a chain would wait on each other)
+    // as `AllFinite` does, but summed as a tree (the adds of a chain wait on each other)
     let mut z = acc.map(|y| y * 0.0);
     let mut half = N;
     while half > 1 {
@@ -1060,16 +1060,27 @@ fn store_op(
     !op.is_tame() || !value.is_finite()
 }
 
-/// Whether every value of `xs` is finite (eight at a time: no branch per value).
-#[inline]
-pub(crate) fn all_finite(xs: &[f64]) -> bool {
-    let mut chunks = xs.chunks_exact(8);
-    let mut ok = true;
-    for c in &mut chunks {
-        // x · 0 is ±0 for a finite x, NaN for an infinite or NaN one
-        ok &= c.iter().fold(0.0, |acc, &x| acc + x * 0.0) == 0.0;
+/// Whether values are all finite, tested as they are made rather than read back afterwards
+/// (a 16-byte load of two 8-byte stores just made would wait for both): `x · 0` is ±0 for a
+/// finite `x` and NaN for an infinite or NaN one, and a sum of them stays ±0 until a NaN.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AllFinite(f64);
+
+impl AllFinite {
+    /// Nothing seen yet: all finite.
+    pub(crate) const START: AllFinite = AllFinite(0.0);
+
+    /// Takes `x` into account.
+    #[inline(always)]
+    pub(crate) fn see(&mut self, x: f64) {
+        self.0 += x * 0.0;
     }
-    ok && chunks.remainder().iter().all(|x| x.is_finite())
+
+    /// Whether every value seen was finite.
+    #[inline(always)]
+    pub(crate) fn holds(self) -> bool {
+        self.0 == 0.0
+    }
 }
 
 /// The op of the node at `pos`, from its word (and the side table).
@@ -1114,7 +1125,13 @@ fn too_many_cuts() -> ! {
 
 #[cfg(test)]
 mod tests {
-    use super::all_finite;
+    use super::AllFinite;
+
+    fn all_finite(xs: &[f64]) -> bool {
+        let mut finite = AllFinite::START;
+        xs.iter().for_each(|&x| finite.see(x));
+        finite.holds()
+    }
 
     #[test]
     fn all_finite_finds_one_infinity_or_nan_anywhere() {
