@@ -111,6 +111,7 @@ fn reverse_pass(t: &mut Tape, root: usize) {
             .iter_mut()
             .for_each(|w| *w &= !REACHED);
     }
+    t.prepare_reverse(root + 1);
     t.interrupted = true;
     // No op node below `leaf_prefix`: if that covers every position below `dirty`, nothing
     // needs the scratch array (train_step's case: parameters and inputs, then the step).

@@ -29,7 +29,8 @@
 //! two stores by index (`values[p]`, `words[p]`) and one to `len`, where three `Vec::push`es
 //! stored three values and three lengths; at the mark, each array grows by up to 16
 //! zeroed slots first (`Tape::push_fresh`; within the capacity, so memory is only touched a
-//! little ahead of the nodes recorded: reserving 4× does not fault in pages). The slot is
+//! little ahead of the nodes recorded: reserving 4× does not fault in pages; a mapped
+//! array's slots are zero already and are not written at all, see "Big arrays"). The slot is
 //! made before the value is computed, so nothing is called between computing a value and
 //! storing it.
 //!
@@ -93,6 +94,29 @@
 //! empty, and of the old contents only the gradient slots' zeros are relied on (see "One
 //! length").
 //!
+//! # Big arrays: mappings of their own, 2 MiB pages, gradients faulted in when wanted
+//! Past 1,024 nodes the three arrays jump to 32 MiB of address space each (`Tape::grow`),
+//! which on Linux is memory mapped for each array alone (`src/column.rs`, the crate's one
+//! `unsafe` module). The first big graph of a process is then bound by page faults, which
+//! three things make fewer or cheaper:
+//! - **Values and words ask for 2 MiB pages** past their first 2 MiB (`Tape::advise_grown`):
+//!   one fault per 262,144 nodes instead of one per 512.
+//! - **Gradients are not written while recording.** A mapped array reads as zeros until
+//!   written, so new gradient slots are zero without a store, and cost no memory until the
+//!   first reverse pass over them. That pass first faults them in with one system call, in
+//!   2 MiB pages where whole ones are used (`Tape::prepare_reverse`).
+//! - **No page is held that no node uses.** A 2 MiB page is faulted in whole when
+//!   recording enters it, so values and words hold up to 2 MiB each past the last node
+//!   until the first reverse pass at that length gives those pages back. Gradients only get
+//!   2 MiB pages that are used whole. Memory after a reverse pass is therefore 24 bytes a
+//!   node (rounded up to a 4 KiB page per array), and its peak too: the pages given back
+//!   are fewer than the gradients faulted in after them.
+//!
+//! Measured on W3 at N = 10⁶ (4·10⁶ nodes) as the first graph of a process, median of
+//! processes in turn with the old build (`benches/compare`, `--cold`): ~125 ms → ~80 ms;
+//! page faults 31,400 → 9,600 (most of the rest are the workload's own arrays of handles).
+//! W2's peak memory stayed at 24.00 bytes a node.
+//!
 //! # Invariant
 //! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node
 //! (which is also why inputs can be stored as distances back). Creation order is therefore
@@ -103,6 +127,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::Location;
 
+use crate::column::{Column, Plain, HUGE_PAGE};
 use crate::custom::CustomTable;
 use crate::op::{
     row_stride, row_word, Op, Seq, Span, A_SHIFT, B_SHIFT, DELTA_MAX, TAG_FAR, TAG_LEAF, TAG_MASK,
@@ -130,8 +155,7 @@ const FRESH_SLOTS: usize = 16;
 const SMALL_NODES: usize = 1024;
 
 /// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
-/// `f64`s, glibc's largest threshold for mapping an allocation by itself, and a little
-/// more for the padding.
+/// `f64`s (address space: see `src/column.rs`), and a little more for the padding.
 const BIG_NODES: usize = (32 << 20) / 8 + 1024;
 
 /// At most this many bytes of arrays wait per thread for the next graph (512 MiB).
@@ -153,15 +177,15 @@ pub const SPARE_CAP_BYTES: usize = 512 << 20;
 /// aliasing") and stalls. Padding `grads` by 512 bytes and `words` by 1 KiB keeps the three
 /// apart (measured: up to 3× on W2's reverse pass when all three were aligned alike).
 #[derive(Clone, Debug)]
-pub(crate) struct Padded<T, const PAD: usize>(Vec<T>);
+pub(crate) struct Padded<T: Plain, const PAD: usize>(Column<T>);
 
-impl<T: Copy + Default, const PAD: usize> Default for Padded<T, PAD> {
+impl<T: Plain, const PAD: usize> Default for Padded<T, PAD> {
     fn default() -> Self {
-        Padded(vec![T::default(); PAD])
+        Padded(Column::from_vec(vec![T::default(); PAD]))
     }
 }
 
-impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
+impl<T: Plain, const PAD: usize> Padded<T, PAD> {
     /// Every initialised slot, by position (live or not; its length is the high-water
     /// mark).
     #[inline(always)]
@@ -173,14 +197,10 @@ impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
     fn high_water(&self) -> usize {
         self.0.len() - PAD
     }
-    /// Appends a slot past the high-water mark.
-    #[inline]
-    fn push(&mut self, x: T) {
-        self.0.push(x);
-    }
-    /// Appends `n` default slots past the high-water mark.
+    /// Appends `n` zero slots past the high-water mark (in a mapped array, without writing
+    /// them: see `Column::extend_zeroed`).
     fn extend_zeroed(&mut self, n: usize) {
-        self.0.resize(self.0.len() + n, T::default());
+        self.0.extend_zeroed(n);
     }
     /// The first `len` slots.
     #[inline(always)]
@@ -203,10 +223,16 @@ impl<T: Copy + Default, const PAD: usize> Padded<T, PAD> {
     fn capacity(&self) -> usize {
         self.0.capacity()
     }
+    /// Whether the array lives in a mapping of its own (`Column::is_mapped`).
+    fn is_mapped(&self) -> bool {
+        self.0.is_mapped()
+    }
+    /// Slots before position 0.
+    const PAD: usize = PAD;
 }
 
 /// One bounds check per element access (`self.0[PAD + i]`), not two through the slice.
-impl<T, const PAD: usize> std::ops::Index<usize> for Padded<T, PAD> {
+impl<T: Plain, const PAD: usize> std::ops::Index<usize> for Padded<T, PAD> {
     type Output = T;
     #[inline(always)]
     fn index(&self, i: usize) -> &T {
@@ -214,7 +240,7 @@ impl<T, const PAD: usize> std::ops::Index<usize> for Padded<T, PAD> {
     }
 }
 
-impl<T, const PAD: usize> std::ops::IndexMut<usize> for Padded<T, PAD> {
+impl<T: Plain, const PAD: usize> std::ops::IndexMut<usize> for Padded<T, PAD> {
     #[inline(always)]
     fn index_mut(&mut self, i: usize) -> &mut T {
         &mut self.0[PAD + i]
@@ -234,6 +260,8 @@ struct Buffers {
     values: Values,
     grads: Grads,
     words: Words,
+    /// [`Tape::prepared`] when they were given up.
+    prepared: usize,
 }
 
 impl Buffers {
@@ -262,6 +290,9 @@ pub(crate) struct Tape {
     pub(crate) grads: Grads,
     /// Node ops by position (tag, flags, inputs; see the module docs).
     pub(crate) words: Words,
+    /// Positions below this have had their gradient slots faulted in, and the pages of
+    /// values and words past them given back, by [`Tape::prepare_reverse`].
+    prepared: usize,
     /// Ops that do not fit in a word, in creation order.
     pub(crate) far: Vec<Op>,
     /// Input positions of n-ary ops listed rather than run ([`crate::op::Span::List`]).
@@ -306,12 +337,14 @@ impl Default for Tape {
             values,
             grads,
             words,
+            prepared,
         } = spare.unwrap_or_default();
         Tape {
             len: 0,
             values,
             grads,
             words,
+            prepared,
             far: Vec::new(),
             operands: Vec::new(),
             customs: CustomTable::default(),
@@ -338,6 +371,7 @@ impl Drop for Tape {
             values: std::mem::take(&mut self.values),
             grads: std::mem::take(&mut self.grads),
             words: std::mem::take(&mut self.words),
+            prepared: self.prepared,
         };
         if spare.bytes() == 0 || spare.bytes() > SPARE_CAP_BYTES {
             return;
@@ -365,9 +399,12 @@ impl Tape {
     /// Makes room for `n` more nodes than live now, without reallocating.
     pub(crate) fn reserve(&mut self, n: usize) {
         let more = (self.len + n).saturating_sub(self.values.high_water());
-        self.values.reserve(more);
-        self.grads.reserve(more);
-        self.words.reserve(more);
+        if more > self.values.capacity() - self.values.0.len() {
+            self.values.reserve(more);
+            self.grads.reserve(more);
+            self.words.reserve(more);
+            self.advise_grown();
+        }
     }
 
     /// The position of a live handle.
@@ -486,16 +523,16 @@ impl Tape {
     #[inline]
     fn next_slots(&mut self, n: usize) -> usize {
         let pos = self.len;
-        let high = self.values.high_water();
-        if pos + n > high {
-            for _ in high..pos + n {
-                if self.values.is_full() {
-                    self.grow();
-                }
-                self.values.push(0.0);
-                self.grads.push(0.0);
-                self.words.push(0);
+        let mut missing = (pos + n).saturating_sub(self.values.high_water());
+        while missing > 0 {
+            if self.values.is_full() {
+                self.grow();
             }
+            let k = missing.min(self.values.capacity() - self.values.0.len());
+            self.values.extend_zeroed(k);
+            self.grads.extend_zeroed(k);
+            self.words.extend_zeroed(k);
+            missing -= k;
         }
         pos
     }
@@ -553,11 +590,10 @@ impl Tape {
     ///
     /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
     /// address space: only written pages are resident; not on WebAssembly, whose memory is
-    /// all resident). The C allocator maps an array that
-    /// big by itself, so it grows later by remapping its pages, not by copying them, and
-    /// gives them back when freed; an array of a few MiB comes from the heap, where, once
-    /// outgrown and freed, it can stay resident (glibc keeps freed heap memory below its
-    /// trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
+    /// all resident). An array that big is mapped by itself (`src/column.rs`), so it grows
+    /// later by remapping its pages, not by copying them, and gives them back when freed;
+    /// an array of a few MiB from the heap could, once outgrown and freed, stay resident
+    /// (glibc keeps freed heap memory below its trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
     /// thresholds fixed at their maximum): 30.7 bytes of peak RSS per node when arrays
     /// grew 4× all the way, 24.4 with the jump past 1 MiB per array; in anonymous memory
     /// alone, 24.024 with it past 4,096 nodes and 24.002 past 1,024 (the 24 bytes of the
@@ -578,6 +614,52 @@ impl Tape {
         self.values.reserve(more);
         self.grads.reserve(more);
         self.words.reserve(more);
+        self.advise_grown();
+    }
+
+    /// After the arrays grew: when they are mapped (see `src/column.rs`), asks for 2 MiB
+    /// pages where recording writes (values and words), past their first 2 MiB (a graph
+    /// of fewer than 262,144 nodes keeps 4 KiB pages: a huge page only half used would
+    /// cost more memory than its faults cost time). Gradients are asked for none: they are
+    /// not written until a reverse pass wants them, and [`Tape::prepare_reverse`] then asks
+    /// for 2 MiB pages where it knows them all used.
+    fn advise_grown(&mut self) {
+        if !self.values.is_mapped() {
+            return;
+        }
+        let first = HUGE_PAGE / 8;
+        self.values.0.advise_huge(first, usize::MAX, true);
+        self.words.0.advise_huge(first, usize::MAX, true);
+        self.grads.0.advise_huge(0, usize::MAX, false);
+    }
+
+    /// Makes the arrays ready for a reverse pass over positions `< n`, once per length
+    /// reached (see `src/column.rs`):
+    /// - Values and words give back the pages past the last live node: up to a 2 MiB page
+    ///   each was faulted in whole as recording entered it, and a graph's memory is its
+    ///   nodes' 24 bytes, not that.
+    /// - Gradient slots `[prepared, n)` are faulted in with one system call, in 2 MiB pages
+    ///   where whole ones are used, before the reverse pass adds to them (a first read and
+    ///   write of an untouched page would fault twice).
+    ///
+    /// Does nothing for heap arrays (small graphs, other systems), and nothing when
+    /// `n <= prepared`: a step replayed or re-recorded at the same size makes no system
+    /// call.
+    pub(crate) fn prepare_reverse(&mut self, n: usize) {
+        if n <= self.prepared || !self.grads.is_mapped() {
+            return;
+        }
+        let len = self.len;
+        let from = len + Values::PAD;
+        self.values
+            .0
+            .release(from, self.values.0.huge_page_end(from));
+        let from = len + Words::PAD;
+        self.words.0.release(from, self.words.0.huge_page_end(from));
+        let (from, to) = (self.prepared + Grads::PAD, n + Grads::PAD);
+        self.grads.0.advise_huge(from, to, true);
+        self.grads.0.populate(from, to);
+        self.prepared = n;
     }
 
     /// Appends an op node: computes its value with the op's forward rule and whether it is
