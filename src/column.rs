@@ -19,6 +19,13 @@
 //!   back (`MADV_DONTNEED`: they read as zeros again); [`Column::populate`] faults a range
 //!   in with one system call (`MADV_POPULATE_WRITE`) instead of one fault per page.
 //!
+//! 2 MiB pages are advice, not a demand: where transparent huge pages are off (`never` in
+//! `/sys/kernel/mm/transparent_hugepage/enabled`, or a process that called
+//! `prctl(PR_SET_THP_DISABLE)`), or none is free, the kernel gives 4 KiB pages and nothing
+//! else changes. Where the kernel's `defrag` setting is `madvise` (or `always`) a fault may
+//! first compact memory to find a free 2 MiB page: on a machine whose memory is badly
+//! fragmented, that can cost milliseconds once; `defrag` set to `defer` avoids it.
+//!
 //! Elsewhere (other systems, small columns, or when the kernel refuses a mapping) a column
 //! is a heap allocation grown like a `Vec`'s, and the advice calls do nothing. Under Miri the
 //! "mapping" is a zeroed heap allocation and `release` writes zeros, so all the code above
@@ -557,8 +564,9 @@ mod tests {
             let n = if mapped { 3 * PAGE / 8 + 100 } else { 100 };
             c.extend_zeroed(n - 100);
             c.iter_mut().for_each(|x| *x = 5);
-            // from the middle of a page to the middle of another, a whole page between
-            let (from, to) = (100, n - 50);
+            // mapped: from the middle of a page to the middle of another, whole pages
+            // between; heap: inside the elements
+            let (from, to) = if mapped { (100, n - 50) } else { (10, 60) };
             c.release(from, to);
             for (i, &x) in c.iter().enumerate() {
                 assert_eq!(x, if (from..to).contains(&i) { 0 } else { 5 }, "at {i}");
@@ -620,5 +628,141 @@ mod tests {
         assert_eq!(d.is_mapped(), c.is_mapped());
         let e = filled(3).clone();
         assert_eq!(&e[..], &[1, 4, 7]);
+    }
+
+    /// The memory areas of this process that overlap `[lo, hi)`, from `/proc/self/smaps`:
+    /// `(start, end, resident bytes, flags)`.
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn areas(lo: usize, hi: usize) -> Vec<(usize, usize, usize, String)> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
+        let mut out: Vec<(usize, usize, usize, String)> = Vec::new();
+        for line in smaps.lines() {
+            let range = line.split_whitespace().next().unwrap_or("");
+            if let Some((a, b)) = range.split_once('-') {
+                if let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+                {
+                    out.push((a, b, 0, String::new()));
+                    continue;
+                }
+            }
+            let Some(last) = out.last_mut() else { continue };
+            if let Some(kb) = line.strip_prefix("Rss:") {
+                last.2 = kb.trim().trim_end_matches(" kB").parse::<usize>().unwrap() * 1024;
+            } else if let Some(flags) = line.strip_prefix("VmFlags:") {
+                last.3 = flags.trim().to_string();
+            }
+        }
+        out.retain(|&(a, b, _, _)| a < hi && b > lo);
+        out
+    }
+
+    /// Whether every byte of `[lo, hi)` lies in an area with flag `flag` (`hg`: advised
+    /// huge pages, `nh`: advised against them).
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn flagged(lo: usize, hi: usize, flag: &str) -> bool {
+        let areas = areas(lo, hi);
+        let covered =
+            areas.first().is_some_and(|a| a.0 <= lo) && areas.last().is_some_and(|a| a.1 >= hi);
+        let contiguous = areas.windows(2).all(|w| w[0].1 == w[1].0);
+        covered
+            && contiguous
+            && areas
+                .iter()
+                .all(|a| a.3.split_whitespace().any(|f| f == flag))
+    }
+
+    /// Whether no byte of `[lo, hi)` lies in an area with flag `flag`.
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn unflagged(lo: usize, hi: usize, flag: &str) -> bool {
+        areas(lo, hi)
+            .iter()
+            .all(|a| !a.3.split_whitespace().any(|f| f == flag))
+    }
+
+    #[cfg(all(target_os = "linux", not(miri)))]
+    #[test]
+    fn advice_covers_the_whole_huge_pages_inside_or_every_page_touched() {
+        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
+            return; // a kernel without transparent huge pages takes no such advice
+        }
+        const H: usize = HUGE_PAGE;
+        let mut c = filled(3);
+        c.reserve_exact(5 * H / 8);
+        assert!(c.is_mapped());
+        let base = c.ptr.as_ptr() as usize;
+        let end = base + c.bytes();
+        // on: from 8 bytes in to 40 bytes past 3 huge pages
+        c.advise_huge(1, 3 * H / 8 + 5, true);
+        let (lo, hi) = (
+            (base + 8).next_multiple_of(H),
+            (base + 3 * H + 40) & !(H - 1),
+        );
+        assert!(lo < hi);
+        assert!(flagged(lo, hi, "hg"), "inside: {:x?}", areas(base, end));
+        assert!(unflagged(base, lo, "hg"), "before: {:x?}", areas(base, end));
+        assert!(unflagged(hi, end, "hg"), "after: {:x?}", areas(base, end));
+        // off: every page the elements touch, no more
+        let (from, to) = (H / 8 + 3, H / 8 + 600);
+        c.advise_huge(from, to, false);
+        let (lo, hi) = (
+            (base + 8 * from) & !(PAGE - 1),
+            (base + 8 * to).next_multiple_of(PAGE),
+        );
+        assert!(flagged(lo, hi, "nh"), "{:x?}", areas(base, end));
+        assert!(unflagged(base, lo, "nh") && unflagged(hi, end, "nh"));
+        // a heap column takes no advice (and has no area of its own to check)
+        filled(10).advise_huge(0, 10, true);
+    }
+
+    #[cfg(all(target_os = "linux", not(miri)))]
+    #[test]
+    fn release_gives_back_the_whole_pages_and_populate_faults_in_the_range() {
+        let mut c = Column::<u64>::from_vec(Vec::new());
+        c.reserve_exact(MAPPED);
+        let base = c.ptr.as_ptr() as usize;
+        let end = base + c.bytes();
+        // 4 KiB pages only, whatever the system's default (before anything is written)
+        c.advise_huge(0, c.capacity(), false);
+        assert_eq!(areas(base, end).iter().map(|a| a.2).sum::<usize>(), 0);
+        c.extend_zeroed(3);
+        c[2] = 1;
+        let rss = || areas(base, end).iter().map(|a| a.2).sum::<usize>();
+        assert_eq!(rss(), PAGE, "only the first page written");
+        // 64 pages, then from the middle of page 10 to the middle of page 20
+        c.populate(0, 64 * PAGE / 8);
+        assert_eq!(rss(), 64 * PAGE, "populate faults in the range");
+        let per_page = PAGE / 8;
+        c.release(10 * per_page + 7, 20 * per_page + 9);
+        assert_eq!(rss(), 55 * PAGE, "pages 11 to 19 given back");
+        // populate rounds out to whole pages, and takes the range's own pages only
+        c.populate(30 * per_page + 1, 40 * per_page + 1);
+        c.populate(100 * per_page + 1, 100 * per_page + 2);
+        assert_eq!(rss(), 56 * PAGE);
+        c.populate(11 * per_page, 13 * per_page);
+        assert_eq!(rss(), 58 * PAGE);
+    }
+
+    #[cfg(all(target_os = "linux", not(miri)))]
+    #[test]
+    fn dropping_a_mapped_column_unmaps_it() {
+        // bigger than any other test's mapping: tests running beside this one may map
+        // memory where it was, but not all of it
+        let mut c = filled(3);
+        c.reserve_exact(8 * HUGE_PAGE / 8);
+        let (base, end) = (c.ptr.as_ptr() as usize, c.ptr.as_ptr() as usize + c.bytes());
+        let mapped = || {
+            areas(base, end)
+                .iter()
+                .map(|a| a.1.min(end) - a.0.max(base))
+                .sum::<usize>()
+        };
+        assert_eq!(mapped(), end - base);
+        drop(c);
+        assert!(mapped() < end - base, "{:x?}", areas(base, end));
+    }
+
+    #[test]
+    fn debug_shows_the_elements() {
+        assert_eq!(format!("{:?}", filled(3)), "[1, 4, 7]");
     }
 }
