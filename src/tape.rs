@@ -109,8 +109,9 @@
 //!   recording enters it, so values and words hold up to 2 MiB each past the last node
 //!   until the first reverse pass at that length gives those pages back. Gradients only get
 //!   2 MiB pages that are used whole. Memory after a reverse pass is therefore 24 bytes a
-//!   node (rounded up to a 4 KiB page per array), and its peak too: the pages given back
-//!   are fewer than the gradients faulted in after them.
+//!   node (rounded up to a 4 KiB page per array). So is the peak, once the gradient slots
+//!   faulted in by that pass outweigh the (at most 4 MiB of) pages given back before it:
+//!   from about half a million nodes on; below, the peak can be up to 4 MiB over.
 //!
 //! Measured on W3 at N = 10⁶ (4·10⁶ nodes) as the first graph of a process, median of
 //! processes in turn with the old build (`benches/compare`, `--cold`): ~125 ms → ~80 ms;
