@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use crate::op::Op;
 use crate::{Graph, Scalar, Var};
 
 /// A unary function with its derivative: the contract of a user-defined op.
@@ -188,7 +187,7 @@ impl<'g> CustomOp<'g> {
     #[track_caller]
     pub fn apply(self, x: Var<'g>) -> Var<'g> {
         self.graph.check_same(x);
-        self.graph.tape().customs.check(self.index, self.gen);
+        self.graph.tape().customs().check(self.index, self.gen);
         x.custom(self)
     }
 
@@ -392,11 +391,11 @@ impl<'g> NaryOp<'g> {
     #[track_caller]
     pub fn apply(self, xs: &[Var<'g>]) -> Var<'g> {
         let name = || {
-            self.graph.tape().customs[self.index as usize]
+            self.graph.tape().customs()[self.index as usize]
                 .name()
                 .to_owned()
         };
-        self.graph.tape().customs.check(self.index, self.gen);
+        self.graph.tape().customs().check(self.index, self.gen);
         assert!(
             xs.len() == self.arity,
             "scalargrad: custom op `{}` takes {} inputs, given {}",
@@ -407,17 +406,7 @@ impl<'g> NaryOp<'g> {
         for &x in xs {
             self.graph.check_same(x);
         }
-        let mut t = self.graph.tape_mut();
-        let positions: SmallVec<[u32; 8]> = xs.iter().map(|x| t.pos(x.id())).collect();
-        t.reserve_operands(positions.len() + 1);
-        let start = t.operands.len() as u32;
-        t.operands.push(positions.len() as u32);
-        t.operands.extend_from_slice(&positions);
-        let id = t.push_op(Op::CustomN {
-            start,
-            f: self.index,
-        });
-        Var::new(self.graph, id)
+        self.graph.apply_custom_nary(self.index, xs)
     }
 
     /// The number of inputs.
@@ -432,7 +421,7 @@ impl fmt::Debug for NaryOp<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.graph.tape();
         let name = t
-            .customs
+            .customs()
             .get(self.index as usize)
             .map_or("<freed>", |c| c.name());
         write!(f, "NaryOp({name:?}, arity {})", self.arity)
@@ -454,27 +443,13 @@ impl Graph {
             arity > 0,
             "scalargrad: a custom op needs at least one input"
         );
-        let (index, gen) = self.tape_mut().customs.register(Arc::new(Nary(f)));
+        let (index, gen) = self.tape_mut().customs_mut().register(Arc::new(Nary(f)));
         NaryOp {
             graph: self,
             index,
             gen,
             arity,
         }
-    }
-}
-
-/// Copies an [`Op::CustomN`]'s operands into `local` and returns the op re-based on it (for
-/// [`Graph::grad`], which records while reading the op).
-pub(crate) fn rebase(op: Op, operands: &[u32], local: &mut SmallVec<[u32; 16]>) -> Op {
-    match op {
-        Op::CustomN { start, f } => {
-            let inputs = crate::op::custom_inputs(operands, start);
-            local.push(inputs.len() as u32);
-            local.extend_from_slice(inputs);
-            Op::CustomN { start: 0, f }
-        }
-        op => op,
     }
 }
 

@@ -67,17 +67,17 @@ impl Graph {
             }
             let op = t.op(i);
             let kind = escape(&kind(&t, i));
-            let label = match t.names.get(&(i as u32)) {
+            let label = match t.name(i) {
                 Some(name) => format!("{} | {kind}", escape(name)),
                 None => kind,
             };
             let _ = writeln!(
                 text,
                 "  n{i} [label=\"{label} | value {} | grad {}\"];",
-                short(t.values[i]),
-                short(t.grads[i])
+                short(t.value(i)),
+                short(t.grad(i))
             );
-            op.for_each_input(&t.operands, |p| {
+            op.for_each_input(t.operands(), |p| {
                 reached[p as usize] = true;
                 let _ = writeln!(edges, "  n{p} -> n{i};");
             });

@@ -73,10 +73,9 @@
 
 pub mod backward;
 pub mod check;
-#[allow(unsafe_code)]
-mod column;
 pub mod custom;
 pub mod dot;
+pub mod fast;
 pub mod graph;
 pub mod guarantees;
 pub mod hessian;
@@ -89,7 +88,7 @@ pub mod tape;
 pub mod testing;
 pub mod value;
 mod var;
-pub mod versions;
+pub use tape::versions;
 
 pub use custom::{CustomOp, NaryFn, NaryOp, UnaryFn};
 pub use dot::Dot;

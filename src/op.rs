@@ -212,100 +212,6 @@ pub(crate) trait Pull<S: Scalar> {
     }
 }
 
-/// Tape-word tags (see `tape`): 0 is a leaf, 1 an op kept whole in the side table; the ops
-/// listed here pack into the word itself, with their inputs as distances back from the node.
-/// Also defines `with_op!`, which decodes a word and runs code on the op *per tag*, so that
-/// the op's rule is inlined with its variant known (one dispatch, not decode then match).
-macro_rules! packed_ops {
-    ($d:tt binary: $($B:ident = $bt:literal),*; unary: $($U:ident = $ut:literal),* $(,)?) => {
-        impl Op {
-            /// The op as a tape word: its tag in the low [`TAG_BITS`] bits and its inputs as
-            /// distances back from `pos` in two [`DELTA_BITS`]-bit fields above the flags;
-            /// `None` if it does not fit (another op, or an input too far back).
-            #[inline(always)]
-            pub(crate) fn pack(&self, pos: u32) -> Option<u64> {
-                // Inputs sit below `pos`: below 2²⁸ nodes every distance fits (one test).
-                let near = pos <= DELTA_MAX;
-                let delta = |p: u32| {
-                    let d = pos - p;
-                    (near || d <= DELTA_MAX).then_some(u64::from(d))
-                };
-                match *self {
-                    Op::Leaf => Some(TAG_LEAF),
-                    $(Op::$B(a, b) => Some($bt | delta(a)? << A_SHIFT | delta(b)? << B_SHIFT),)*
-                    $(Op::$U(a) => Some($ut | delta(a)? << A_SHIFT),)*
-                    _ => None,
-                }
-            }
-
-        }
-
-        /// `with_op!(word, pos, far, |op| body)`: `body` with `op` bound to the op of the
-        /// tape word `word` at position `pos` (`far`: the side table), expanded once per tag.
-        macro_rules! with_op {
-            ($d word:expr, $d pos:expr, $d far:expr, |$d op:ident| $d body:expr) => {{
-                let (word, pos): (u64, u32) = ($d word, $d pos);
-                let a = pos.wrapping_sub((word >> $crate::op::A_SHIFT) as u32 & $crate::op::DELTA_MAX);
-                let b = pos.wrapping_sub((word >> $crate::op::B_SHIFT) as u32 & $crate::op::DELTA_MAX);
-                let _ = (a, b);
-                match word & $crate::op::TAG_MASK {
-                    $crate::op::TAG_LEAF => {
-                        let $d op = $crate::op::Op::Leaf;
-                        $d body
-                    }
-                    $crate::op::TAG_FAR => {
-                        let $d op: $crate::op::Op = $d far[(word >> $crate::tape::FAR_SHIFT) as usize];
-                        $d body
-                    }
-                    $crate::op::TAG_ROW => {
-                        let $d op = $crate::op::row_op(&$d far[..], word);
-                        $d body
-                    }
-                    $($bt => {
-                        let $d op = $crate::op::Op::$B(a, b);
-                        $d body
-                    })*
-                    $($ut => {
-                        let $d op = $crate::op::Op::$U(a);
-                        $d body
-                    })*
-                    _ => unreachable!("a tape word with an unknown tag"),
-                }
-            }};
-        }
-        pub(crate) use with_op;
-    };
-}
-
-/// Bits of a tape word that hold its tag.
-pub(crate) const TAG_BITS: u32 = 6;
-pub(crate) const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
-/// Tag of a leaf.
-pub(crate) const TAG_LEAF: u64 = 0;
-/// Tag of an op kept whole in the side table; the word's upper bits hold its index there.
-pub(crate) const TAG_FAR: u64 = 1;
-/// Tag of a row of a layer ([`Graph::affine_rows`](crate::Graph)): a [`Op::Dot`] whose
-/// first row sits in the side table at the index in the word's `A` field; the `B` field
-/// holds the row number `j`, and row `j` reads weights (and bias) `j · stride` positions
-/// after row 0's (see [`row_op`]).
-pub(crate) const TAG_ROW: u64 = 21;
-/// Tags of `Add` and `Mul` (as in `packed_ops!` below), which the reverse pass tests first.
-pub(crate) const TAG_ADD: u64 = 2;
-pub(crate) const TAG_MUL: u64 = 4;
-/// Tag of `Relu` (as in `packed_ops!` below), also on the reverse pass's fast path.
-pub(crate) const TAG_RELU: u64 = 12;
-/// Above the tag: two flags (`tape::TRACKED`, `tape::REACHED`), then the input fields.
-pub(crate) const A_SHIFT: u32 = TAG_BITS + 2;
-pub(crate) const DELTA_BITS: u32 = 28;
-pub(crate) const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;
-pub(crate) const DELTA_MAX: u32 = (1 << DELTA_BITS) - 1;
-
-packed_ops! {
-    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
-    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12, Sin = 15, Cos = 16,
-        Sqrt = 17, Abs = 18, Log1p = 19, Softplus = 20,
-}
-
 impl Op {
     /// Whether every local derivative of the op is finite wherever its inputs' values and
     /// its own value are finite (the derivatives are those values, constants, or products
@@ -452,7 +358,12 @@ impl Op {
                 bias,
                 wants,
             },
-            op @ Op::CustomN { .. } => crate::custom::rebase(op, operands, local),
+            Op::CustomN { start, f } => {
+                let inputs = custom_inputs(operands, start);
+                local.push(inputs.len() as u32);
+                local.extend_from_slice(inputs);
+                Op::CustomN { start: 0, f }
+            }
             op => op,
         }
     }
@@ -683,47 +594,6 @@ impl Op {
     }
 }
 
-/// The word of row `j` of the layer whose row 0 is `far[head]` (see [`TAG_ROW`]).
-#[inline(always)]
-pub(crate) fn row_word(head: u32, j: u32) -> u64 {
-    debug_assert!(head <= DELTA_MAX && j <= DELTA_MAX);
-    TAG_ROW | u64::from(head) << A_SHIFT | u64::from(j) << B_SHIFT
-}
-
-/// The parameter stride of a layer whose row 0 is `head`: each neuron's weights, then its
-/// bias, neuron after neuron (how [`nn::Neuron::new`](crate::nn::Neuron::new) creates them).
-#[inline(always)]
-pub(crate) fn row_stride(len: u32, bias: Option<u32>) -> u32 {
-    len + u32::from(bias.is_some())
-}
-
-/// The op of a layer row's word: row 0's [`Op::Dot`] from the side table, with its weights
-/// and bias moved `j` strides on. The inputs `x` are the same for every row.
-#[inline(always)]
-pub(crate) fn row_op(far: &[Op], word: u64) -> Op {
-    let head = (word >> A_SHIFT) as u32 & DELTA_MAX;
-    let j = (word >> B_SHIFT) as u32 & DELTA_MAX;
-    match far[head as usize] {
-        Op::Dot {
-            w: Span::Run(w),
-            x,
-            len,
-            bias,
-            wants,
-        } => {
-            let shift = j * row_stride(len, bias);
-            Op::Dot {
-                w: Span::Run(w + shift),
-                x,
-                len,
-                bias: bias.map(|b| b + shift),
-                wants,
-            }
-        }
-        _ => unreachable!("a layer row whose head is not a dot over a run of weights"),
-    }
-}
-
 /// `x₀ + x₁ + …` left to right (out of line, like [`dot`]).
 #[inline(never)]
 fn sum(values: &[f64], xs: Seq<'_>) -> f64 {
@@ -810,17 +680,4 @@ fn give<S: Scalar, P: Pull<S>>(p: &mut P, to: u32, d: impl FnOnce() -> S) {
 #[inline(always)]
 pub(crate) fn span(operands: &[u32], start: u32, len: u32) -> &[u32] {
     &operands[start as usize..(start + len) as usize]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The reverse pass tests these tags by name before decoding the rest.
-    #[test]
-    fn add_and_mul_tags_match_the_packing() {
-        assert_eq!(Op::Add(3, 1).pack(5).unwrap() & TAG_MASK, TAG_ADD);
-        assert_eq!(Op::Mul(3, 1).pack(5).unwrap() & TAG_MASK, TAG_MUL);
-        assert_eq!(Op::Relu(3).pack(5).unwrap() & TAG_MASK, TAG_RELU);
-    }
 }

@@ -332,7 +332,7 @@ fn collect(graph: &Graph, root: Var<'_>, max: usize) -> Boxes {
             hidden += 1;
         }
         t.op(i)
-            .for_each_input(&t.operands, |p| reached[p as usize] = true);
+            .for_each_input(t.operands(), |p| reached[p as usize] = true);
     }
     drawn.reverse();
     let index: HashMap<usize, usize> = drawn.iter().enumerate().map(|(k, &i)| (i, k)).collect();
@@ -341,18 +341,18 @@ fn collect(graph: &Graph, root: Var<'_>, max: usize) -> Boxes {
         .map(|&i| {
             let op = t.op(i);
             let mut inputs = Vec::new();
-            op.for_each_input(&t.operands, |p| {
+            op.for_each_input(t.operands(), |p| {
                 // Inputs come before their ops: an input not drawn is an earlier one.
                 inputs.push(index.get(&(p as usize)).copied().unwrap_or(SUMMARY));
             });
             debug_assert!(inputs.iter().all(|&k| k == SUMMARY || drawn[k] < i));
             Item {
                 pos: i as u32,
-                name: t.names.get(&(i as u32)).cloned(),
+                name: t.name(i).map(str::to_owned),
                 kind: kind(&t, i),
                 leaf: matches!(op, Op::Leaf),
-                value: t.values[i],
-                grad: t.grads[i],
+                value: t.value(i),
+                grad: t.grad(i),
                 inputs,
             }
         })

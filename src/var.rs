@@ -5,8 +5,8 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use crate::custom::CustomOp;
 use crate::graph::{Graph, NodeId};
-use crate::op::{Op, Span, Wants};
-use crate::tape::{Tape, TRACKED};
+use crate::op::Op;
+use crate::tape::Tape;
 
 /// A handle to one node of a [`Graph`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -94,7 +94,7 @@ impl<'g> Var<'g> {
     #[track_caller]
     pub fn value(self) -> f64 {
         let t = self.graph.tape();
-        t.values[t.pos(self.id) as usize]
+        t.value(t.pos(self.id) as usize)
     }
 
     /// The gradient accumulated into this node by every [`Var::backward`] since the last
@@ -114,7 +114,7 @@ impl<'g> Var<'g> {
     #[track_caller]
     pub fn grad(self) -> f64 {
         let t = self.graph.tape();
-        t.grads[t.pos(self.id) as usize]
+        t.grad(t.pos(self.id) as usize)
     }
 
     /// Whether this node depends on a [`Graph::var`] leaf (and so receives gradients).
@@ -172,7 +172,7 @@ pub(crate) fn update_leaves(params: &[Var<'_>], mut f: impl FnMut(usize, f64, f6
     let mut t = graph.tape_mut();
     for (i, p) in params.iter().enumerate() {
         let pos = t.pos(p.id) as usize;
-        let value = f(i, t.values[pos], t.grads[pos]);
+        let value = f(i, t.value(pos), t.grad(pos));
         set_leaf(&mut t, pos, value);
     }
 }
@@ -188,17 +188,49 @@ fn set_leaf(t: &mut Tape, p: usize, value: f64) {
             t.op_name(t.op(p))
         );
     }
-    if t.anomaly && !value.is_finite() {
+    if t.anomaly() && !value.is_finite() {
         panic!(
             "scalargrad anomaly: set_value gave a leaf the non-finite value {} at {}",
             value,
             std::panic::Location::caller()
         );
     }
-    t.values[p] = value;
-    t.note_value(p, value);
-    let len = t.len();
-    t.versions.on_set(p, len);
+    t.set_leaf_value(p, value);
+}
+
+impl<'g> Var<'g> {
+    /// Computes `∂self/∂n` for every ancestor `n` and *adds* it to `n`'s
+    /// [`grad`](Var::grad). The root is seeded with 1.
+    ///
+    /// - Gradients accumulate: a node reached by several paths sums them, and a second
+    ///   `backward` adds a second time (as PyTorch does with a kept graph) until
+    ///   [`Graph::zero_grad`].
+    /// - Every reached node's gradient is kept, intermediate ones included (as micrograd).
+    /// - Constants, and ops on constants only, receive nothing. Backward from such a node
+    ///   does nothing: no leaf depends on it.
+    /// - Iterative: a 1,000,000-deep chain is one backwards walk over the tape.
+    ///
+    /// # Panics
+    /// If the node was freed; in [anomaly mode](Graph::detect_anomaly), at the first node
+    /// whose finite upstream gradient produced a non-finite one.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let x = g.var(3.0);
+    /// let y = x * x + x; // x reached by three paths
+    /// y.backward();
+    /// assert_eq!(x.grad(), 7.0);
+    /// y.backward(); // accumulates
+    /// assert_eq!(x.grad(), 14.0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn backward(self) {
+        let mut t = self.graph.tape_mut();
+        let root = t.pos(self.id) as usize;
+        crate::tape::versions::check(&mut t, root);
+        crate::backward::reverse_pass(&mut t, root);
+    }
 }
 
 impl<'g> Var<'g> {
@@ -213,8 +245,8 @@ impl<'g> Var<'g> {
     #[track_caller]
     pub fn named(self, name: &str) -> Self {
         let mut t = self.graph.tape_mut();
-        let p = t.pos(self.id);
-        t.names.insert(p, name.to_owned());
+        let p = t.pos(self.id) as usize;
+        t.set_name(p, name);
         self
     }
 
@@ -228,7 +260,7 @@ impl<'g> Var<'g> {
     #[track_caller]
     pub fn name(self) -> Option<String> {
         let t = self.graph.tape();
-        t.names.get(&t.pos(self.id)).cloned()
+        t.name(t.pos(self.id) as usize).map(str::to_owned)
     }
 
     /// Records a unary op on this node.
@@ -396,380 +428,15 @@ impl fmt::Debug for Var<'_> {
         match t.try_pos(self.id) {
             Some(p) => {
                 let p = p as usize;
-                match t.names.get(&(p as u32)) {
+                match t.name(p) {
                     Some(name) => write!(f, "Var({name:?}: ")?,
                     None => write!(f, "Var(")?,
                 }
                 let op = t.op_name(t.op(p));
-                write!(f, "{} = {}, grad {})", op, t.values[p], t.grads[p])
+                write!(f, "{} = {}, grad {})", op, t.value(p), t.grad(p))
             }
             None => write!(f, "Var(freed)"),
         }
-    }
-}
-
-/// The positions of `vs` as a [`Span`] (a run if they are consecutive, else a list
-/// appended to the operand table), and whether all and whether any of them is tracked.
-///
-/// # Panics
-/// If a handle is from another graph or freed (the operand table left as it was).
-#[inline(always)]
-#[track_caller]
-fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
-    // Checks first (a tight loop that only branches out on trouble), then one branch-free
-    // pass: the AND and OR of the words give "all tracked" and "any tracked".
-    if !vs
-        .iter()
-        .all(|v| std::ptr::eq(graph, v.graph) && t.is_live_fast(v.id))
-    {
-        check_each(graph, t, vs);
-    }
-    let first = vs[0].id.pos;
-    let (mut and, mut or, mut run) = (u64::MAX, 0, true);
-    for (i, v) in vs.iter().enumerate() {
-        let word = t.words[v.id.pos as usize];
-        and &= word;
-        or |= word;
-        run &= v.id.pos == first.wrapping_add(i as u32);
-    }
-    let (all, any) = (and & TRACKED != 0, or & TRACKED != 0);
-    if run {
-        return (Span::Run(first), all, any);
-    }
-    t.reserve_operands(vs.len());
-    let start = t.operands.len() as u32;
-    t.operands.extend(vs.iter().map(|v| v.id.pos));
-    (Span::List(start), all, any)
-}
-
-/// Inputs of dot products checked once for several (a layer's inputs, shared by its
-/// neurons): where they are and whether all / any of them is tracked.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Inputs<'g> {
-    graph: &'g Graph,
-    span: Span,
-    len: u32,
-    all: bool,
-    any: bool,
-}
-
-impl<'g> Inputs<'g> {
-    /// How many inputs.
-    pub(crate) fn len(&self) -> usize {
-        self.len as usize
-    }
-
-    /// Handles to the inputs, made now: only for inputs checked or recorded since the last
-    /// rewind (a run of outputs from [`Graph::affine_rows_run`]).
-    pub(crate) fn vars(&self) -> Vec<Var<'g>> {
-        let t = self.graph.tape();
-        (0..self.len)
-            .map(|i| {
-                let pos = match self.span {
-                    Span::Run(first) => first + i,
-                    Span::List(start) => t.operands[(start + i) as usize],
-                };
-                Var::new(self.graph, t.id_at(pos as usize))
-            })
-            .collect()
-    }
-}
-
-impl Graph {
-    /// Checks `xs` once for [`Graph::affine_run`].
-    ///
-    /// # Panics
-    /// If `xs` is empty, or a handle is from another graph or freed.
-    #[track_caller]
-    pub(crate) fn inputs<'g>(&'g self, xs: &[Var<'g>]) -> Inputs<'g> {
-        assert!(!xs.is_empty(), "scalargrad: dot product of no terms");
-        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
-        let (span, all, any) = span_of(self, &mut self.tape_mut(), xs);
-        Inputs {
-            graph: self,
-            span,
-            len,
-            all,
-            any,
-        }
-    }
-
-    /// [`Graph::affine`] (or [`Graph::dot`] without `b`) for a neuron: `w` are leaves
-    /// created one after another by [`Graph::var`] (a run of tracked positions), `x` checked
-    /// by [`Graph::inputs`]. Only `w`'s last handle is checked: a rewind that freed any of
-    /// the run freed its last one too.
-    ///
-    /// # Panics
-    /// If the lengths differ, or a handle is foreign or freed.
-    #[inline]
-    #[track_caller]
-    pub(crate) fn affine_run<'g>(
-        &'g self,
-        b: Option<Var<'g>>,
-        w: &[Var<'g>],
-        x: Inputs<'g>,
-    ) -> Var<'g> {
-        if !std::ptr::eq(self, x.graph) {
-            self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
-        }
-        assert_eq!(
-            w.len(),
-            x.len as usize,
-            "scalargrad: dot of {} weights with {} inputs",
-            w.len(),
-            x.len
-        );
-        let mut t = self.tape_mut();
-        let last = w[w.len() - 1];
-        if !std::ptr::eq(self, last.graph) || !t.is_live_fast(last.id) {
-            check_each(self, &t, &[last]);
-        }
-        debug_assert!(w
-            .iter()
-            .enumerate()
-            .all(|(i, v)| v.id.pos == w[0].id.pos + i as u32 && t.tracked(v.id.pos as usize)));
-        let bias = b.map(|b| {
-            if !std::ptr::eq(self, b.graph) || !t.is_live_fast(b.id) {
-                check_each(self, &t, &[b]);
-            }
-            b.id.pos
-        });
-        let wants = Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true));
-        let op = Op::Dot {
-            w: Span::Run(w[0].id.pos),
-            x: x.span,
-            len: x.len,
-            bias,
-            wants,
-        };
-        let id = t.push_op_tracked(op, true);
-        Var::new(self, id)
-    }
-}
-
-impl Graph {
-    /// Whether `params` are live tracked leaves of this graph at consecutive positions,
-    /// all created since the same rewind: then the last one's liveness vouches for all
-    /// (a rewind that freed any of them freed the last), and they can be the weights of
-    /// [`Graph::affine_rows`].
-    pub(crate) fn is_param_block(&self, params: &[Var<'_>]) -> bool {
-        let Some(first) = params.first() else {
-            return false;
-        };
-        let t = self.tape();
-        params.iter().enumerate().all(|(i, p)| {
-            std::ptr::eq(self, p.graph)
-                && p.id.epoch == first.id.epoch
-                && p.id.pos == first.id.pos.wrapping_add(i as u32)
-                && t.try_pos(p.id).is_some()
-                && t.is_leaf(p.id.pos as usize)
-                && t.tracked(p.id.pos as usize)
-        })
-    }
-
-    /// A layer's pre-activations as the rows of one op (see [`crate::op::TAG_ROW`]): row
-    /// `j` is `b_j + Σᵢ w_{j,i}·xᵢ` where the parameters `params` (a block checked by
-    /// [`Graph::is_param_block`], given as its first and last handle and its length) hold
-    /// each neuron's `nin` weights and then, if `bias`, its
-    /// bias. With `activation`, each row's activation too, right after the rows (one node
-    /// per row, as applying it to each row would record), and the handles are theirs. The
-    /// same values and gradients, bit for bit, as one [`Graph::affine`] per neuron (and its
-    /// activation), which is what the caller records when this returns `None` (see
-    /// [`Tape::push_rows`](crate::tape::Tape::push_rows)).
-    ///
-    /// # Panics
-    /// If a handle is foreign or freed, or `x` has another length than `nin`.
-    #[track_caller]
-    pub(crate) fn affine_rows<'g>(
-        &'g self,
-        params: (Var<'g>, Var<'g>, usize),
-        nout: usize,
-        bias: bool,
-        x: Inputs<'g>,
-        activation: Option<fn(u32) -> Op>,
-    ) -> Option<Vec<Var<'g>>> {
-        let out = self.affine_rows_run(params, nout, bias, x, activation)?;
-        Some(out.vars())
-    }
-
-    /// [`Graph::affine_rows`] with the outputs as [`Inputs`] (a run of tracked nodes) for
-    /// the next layer, and no handle made.
-    #[track_caller]
-    pub(crate) fn affine_rows_run<'g>(
-        &'g self,
-        (first, last, count): (Var<'g>, Var<'g>, usize),
-        nout: usize,
-        bias: bool,
-        x: Inputs<'g>,
-        activation: Option<fn(u32) -> Op>,
-    ) -> Option<Inputs<'g>> {
-        if !std::ptr::eq(self, x.graph) {
-            self.check_same(Var::new(x.graph, NodeId { pos: 0, epoch: 0 }));
-        }
-        let nin = x.len as usize;
-        assert_eq!(
-            count,
-            nout * (nin + usize::from(bias)),
-            "scalargrad: a layer of {nout} neurons with {count} parameters was given {nin} inputs"
-        );
-        let nout = u32::try_from(nout).ok()?;
-        let mut t = self.tape_mut();
-        if !std::ptr::eq(self, last.graph) || !t.is_live_fast(last.id) {
-            check_each(self, &t, &[last]);
-        }
-        let w0 = first.id.pos;
-        let head = Op::Dot {
-            w: Span::Run(w0),
-            x: x.span,
-            len: x.len,
-            bias: bias.then_some(w0 + x.len),
-            wants: Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true)),
-        };
-        let mut first = t.push_rows(head, nout)?;
-        if let Some(op) = activation {
-            // row j's activation reads row j: live, tracked, just recorded; the common
-            // activations by their constructor, so that each forward rule is picked once
-            let rows = first.pos;
-            first = match op(0) {
-                Op::Relu(_) => t.push_unary_run(Op::Relu, rows, nout),
-                Op::Tanh(_) => t.push_unary_run(Op::Tanh, rows, nout),
-                Op::Sigmoid(_) => t.push_unary_run(Op::Sigmoid, rows, nout),
-                _ => t.push_unary_run(op, rows, nout),
-            };
-        }
-        Some(Inputs {
-            graph: self,
-            span: Span::Run(first.pos),
-            len: nout,
-            all: true,
-            any: true,
-        })
-    }
-}
-
-/// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn check_each<'g>(graph: &'g Graph, t: &Tape, vs: &[Var<'g>]) {
-    for v in vs {
-        graph.check_same(*v);
-        t.pos(v.id);
-    }
-}
-
-impl Graph {
-    /// `x₀ + x₁ + … + xₙ₋₁` as one node (primitive for speed), summed left to right so the
-    /// value is bit-for-bit that of the chain of binary `+`. Derivative 1 for each input.
-    ///
-    /// # Panics
-    /// If `xs` is empty, or a handle is from another graph or freed.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let xs: Vec<_> = (1..=4).map(|i| g.var(i as f64)).collect();
-    /// let s = g.sum(&xs);
-    /// s.backward();
-    /// assert_eq!(s.value(), 10.0);
-    /// assert!(xs.iter().all(|x| x.grad() == 1.0));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn sum<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
-        assert!(!xs.is_empty(), "scalargrad: Graph::sum of no terms");
-        if xs.len() == 1 {
-            self.check_same(xs[0]);
-            xs[0].pos(); // panics if freed, like every other path
-            return xs[0];
-        }
-        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
-        let mut t = self.tape_mut();
-        let (xs, _, tracked) = span_of(self, &mut t, xs);
-        let id = t.push_op_tracked(Op::Sum { xs, len }, tracked);
-        Var::new(self, id)
-    }
-
-    /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
-    /// value is bit-for-bit that of the chain of binary ops. Derivatives: `xᵢ` for `wᵢ`, `wᵢ`
-    /// for `xᵢ`.
-    ///
-    /// # Panics
-    /// If the slices are empty or of different lengths, or a handle is foreign or freed.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let w = [g.var(1.0), g.var(2.0)];
-    /// let x = [g.constant(3.0), g.constant(4.0)];
-    /// let y = g.dot(&w, &x);
-    /// y.backward();
-    /// assert_eq!((y.value(), w[0].grad(), w[1].grad()), (11.0, 3.0, 4.0));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn dot<'g>(&'g self, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
-        self.dot_node(None, w, x)
-    }
-
-    /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
-    /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
-    /// of the element-by-element graph (the gradients when no handle repeats: see
-    /// [`op`](crate::op)). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
-    ///
-    /// # Panics
-    /// If the slices have different lengths, or a handle is foreign or freed.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let (b, w, x) = (g.var(0.5), [g.var(2.0)], [g.constant(3.0)]);
-    /// let y = g.affine(b, &w, &x);
-    /// y.backward();
-    /// assert_eq!((y.value(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn affine<'g>(&'g self, b: Var<'g>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
-        self.dot_node(Some(b), w, x)
-    }
-
-    #[inline]
-    #[track_caller]
-    fn dot_node<'g>(&'g self, b: Option<Var<'g>>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
-        assert_eq!(
-            w.len(),
-            x.len(),
-            "scalargrad: dot of {} weights with {} inputs",
-            w.len(),
-            x.len()
-        );
-        match b {
-            None => assert!(!w.is_empty(), "scalargrad: Graph::dot of no terms"),
-            Some(b) if w.is_empty() => {
-                self.check_same(b);
-                b.pos(); // panics if freed, like every other path
-                return b;
-            }
-            Some(_) => {}
-        }
-        let len = u32::try_from(w.len()).unwrap_or_else(|_| too_many_terms());
-        let mut t = self.tape_mut();
-        let bias = b.map(|b| {
-            self.check_same(b);
-            t.pos(b.id)
-        });
-        // (a panic on a bad `x` may leave `w`'s list in the operand table, unused)
-        let (w, w_all, w_any) = span_of(self, &mut t, w);
-        let (x, x_all, x_any) = span_of(self, &mut t, x);
-        let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
-        let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
-        let op = Op::Dot {
-            w,
-            x,
-            len,
-            bias,
-            wants,
-        };
-        let id = t.push_op_tracked(op, tracked);
-        Var::new(self, id)
     }
 }
 
@@ -832,12 +499,6 @@ impl<'g> Neg for Var<'g> {
     fn neg(self) -> Var<'g> {
         self.unary(Op::Neg)
     }
-}
-
-#[cold]
-#[inline(never)]
-fn too_many_terms() -> ! {
-    panic!("scalargrad: an n-ary op takes at most 4,294,967,295 terms")
 }
 
 /// The ops of issue 10: each a primitive whose rule in [`op`](crate::op) is written once over
@@ -1040,7 +701,7 @@ impl fmt::Display for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = {
             let t = self.graph.tape();
-            t.try_pos(self.id).map(|p| t.values[p as usize])
+            t.try_pos(self.id).map(|p| t.value(p as usize))
         };
         match value {
             Some(v) => fmt::Display::fmt(&v, f),

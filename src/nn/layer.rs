@@ -4,7 +4,8 @@ use std::fmt;
 
 use super::neuron::{Activation, Fusion, Neuron};
 use super::spec::LayerSpec;
-use crate::var::Inputs;
+use crate::fast::rows;
+use crate::graph::Inputs;
 use crate::{Graph, Var};
 
 /// Neurons side by side, each reading the same inputs; one output per neuron.
@@ -25,7 +26,7 @@ pub struct Layer<'g> {
     neurons: Vec<Neuron<'g>>,
     /// The parameters as one block (first, last, count) when they were created neuron after
     /// neuron as [`Neuron::new`] does: the layer is then recorded as rows of one op
-    /// ([`Graph::affine_rows`]).
+    /// (`fast::rows::affine_rows`).
     block: Option<(Var<'g>, Var<'g>, usize)>,
     /// The activation every neuron has, if they all have the same one (recorded with the
     /// rows then).
@@ -70,7 +71,7 @@ impl<'g> Layer<'g> {
         }
     }
 
-    /// [`Layer::block`] if the parameters form one (see [`Graph::is_param_block`]): every
+    /// [`Layer::block`] if the parameters form one (see `fast::rows::is_param_block`): every
     /// neuron has at least one weight, all have a bias or none has.
     fn block_of(neurons: &[Neuron<'g>]) -> Option<(Var<'g>, Var<'g>, usize)> {
         let has_bias = neurons[0].bias().is_some();
@@ -82,10 +83,7 @@ impl<'g> Layer<'g> {
             n.push_parameters(&mut params);
         }
         let (first, last) = (params[0], params[params.len() - 1]);
-        first
-            .graph()
-            .is_param_block(&params)
-            .then_some((first, last, params.len()))
+        rows::is_param_block(first.graph(), &params).then_some((first, last, params.len()))
     }
 
     /// A layer with the weights, biases and activation of `spec`, each a new leaf of
@@ -182,10 +180,8 @@ impl<'g> Layer<'g> {
                         // neurons of different activations: rows, each activation below
                         let rows = self.block.and_then(|block| {
                             let has_bias = self.neurons[0].bias().is_some();
-                            block
-                                .0
-                                .graph()
-                                .affine_rows(block, self.nout(), has_bias, xs, None)
+                            let g = block.0.graph();
+                            rows::affine_rows(g, block, self.nout(), has_bias, xs, None)
                         });
                         rows.unwrap_or_else(|| {
                             self.neurons
@@ -210,11 +206,11 @@ impl<'g> Layer<'g> {
     }
 
     /// The fused forward pass of a layer whose neurons share one activation, recorded as
-    /// rows (see [`Graph::affine_rows`]), its outputs a run of nodes for the next layer:
+    /// rows (see `fast::rows::affine_rows`), its outputs a run of nodes for the next layer:
     /// `None` (nothing recorded) when the layer cannot be rows.
     ///
     /// # Panics
-    /// As [`Graph::affine_rows`].
+    /// As `fast::rows::affine_rows`.
     #[track_caller]
     pub(crate) fn forward_run(&self, x: Inputs<'g>) -> Option<Inputs<'g>> {
         let (block, activation) = (self.block?, self.activation?);
@@ -222,10 +218,8 @@ impl<'g> Layer<'g> {
             return None;
         }
         let has_bias = self.neurons[0].bias().is_some();
-        block
-            .0
-            .graph()
-            .affine_rows_run(block, self.nout(), has_bias, x, activation.op())
+        let g = block.0.graph();
+        rows::affine_rows_run(g, block, self.nout(), has_bias, x, activation.op())
     }
 
     /// The parameters in micrograd's order: neuron by neuron, each `w₀ … wₙ₋₁, b`.
@@ -321,7 +315,7 @@ impl fmt::Display for Layer<'_> {
 mod tests {
     use super::*;
     use crate::nn::Activation;
-    use crate::op::{TAG_MASK, TAG_ROW};
+    use crate::tape::word::Tag;
 
     fn layer<'g>(g: &'g Graph, nin: usize, nout: usize, bias: bool) -> Layer<'g> {
         Layer::new(
@@ -337,7 +331,7 @@ mod tests {
     /// The tags of the nodes at `pos`…
     fn tags(g: &Graph, pos: impl Iterator<Item = u32>) -> Vec<u64> {
         let t = g.tape();
-        pos.map(|p| t.words[p as usize] & TAG_MASK).collect()
+        pos.map(|p| t.tag_at(p as usize)).collect()
     }
 
     #[test]
@@ -357,7 +351,7 @@ mod tests {
             let rows = ys[0].id().pos - nout as u32;
             assert_eq!(
                 tags(&g, rows..rows + nout as u32),
-                vec![TAG_ROW; nout],
+                vec![Tag::ROW; nout],
                 "{nin}→{nout}"
             );
             let want: Vec<f64> = l.neurons().iter().map(|n| n.forward(&x).value()).collect();
@@ -392,30 +386,34 @@ mod tests {
         let x = [g.constant(1.0), g.constant(1.0)];
         let ys = l.forward(&x);
         let pre = ys[0].id().pos - 1;
-        assert_ne!(tags(&g, std::iter::once(pre)), vec![TAG_ROW]);
+        assert_ne!(tags(&g, std::iter::once(pre)), vec![Tag::ROW]);
         assert_eq!(ys[1].value(), 3.0);
         // constants as weights are not tracked leaves
         let c = Layer::new(vec![Neuron::new(&g, &[1.0], None, Activation::Relu)]);
         assert!(c.block.is_some());
-        assert!(!g.is_param_block(&[g.constant(1.0), g.constant(2.0)]));
-        assert!(!g.is_param_block(&[]));
+        assert!(!rows::is_param_block(
+            &g,
+            &[g.constant(1.0), g.constant(2.0)]
+        ));
+        assert!(!rows::is_param_block(&g, &[]));
         // the same positions in another epoch (after a rewind) are not one block
         let m = g.mark();
         let p = g.var(1.0);
         g.rewind(m);
         let q = g.var(2.0);
         let r = g.var(3.0);
-        assert!(g.is_param_block(&[q, r]));
-        let stale =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.is_param_block(&[p, r])));
+        assert!(rows::is_param_block(&g, &[q, r]));
+        let stale = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rows::is_param_block(&g, &[p, r])
+        }));
         assert!(matches!(stale, Ok(false)));
         // op nodes are not parameters
         let s = q + r;
         let t = q * r;
-        assert!(!g.is_param_block(&[s, t]));
+        assert!(!rows::is_param_block(&g, &[s, t]));
         // handles of another graph
         let h = Graph::new();
-        assert!(!g.is_param_block(&[h.var(1.0), h.var(2.0)]));
+        assert!(!rows::is_param_block(&g, &[h.var(1.0), h.var(2.0)]));
     }
 
     #[test]

@@ -129,6 +129,6 @@ pub fn zero_grad(params: &[Var<'_>]) {
     for p in params {
         let mut t = p.graph().tape_mut();
         let i = t.pos(p.id()) as usize;
-        t.grads[i] = 0.0;
+        t.zero_grad_at(i);
     }
 }

@@ -273,7 +273,7 @@ impl<'g> Neuron<'g> {
 
     /// [`Neuron::pre_activation`] with inputs checked once for the whole layer.
     #[track_caller]
-    pub(crate) fn pre_activation_of(&self, x: crate::var::Inputs<'g>) -> Var<'g> {
+    pub(crate) fn pre_activation_of(&self, x: crate::graph::Inputs<'g>) -> Var<'g> {
         match self.weights.first() {
             Some(w) => w.graph().affine_run(self.bias, &self.weights, x),
             None => panic!("scalargrad: a neuron with no weights was given inputs"),

@@ -52,6 +52,8 @@ pub(crate) unsafe trait Plain: Copy + Default + std::fmt::Debug {}
 unsafe impl Plain for f64 {}
 // SAFETY: all-zero bytes are `0`.
 unsafe impl Plain for u64 {}
+// SAFETY: a `Word` is a `u64` (`repr(transparent)`); all-zero bytes are the word 0 (a leaf).
+unsafe impl Plain for super::word::Word {}
 
 /// Columns of at least this many bytes are mapped (Linux; see the module docs). Under Miri,
 /// where a mapping is simulated on the heap, 32 KiB: the same code, on sizes Miri can walk.

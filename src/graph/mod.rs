@@ -1,12 +1,20 @@
-//! The public face of the arena: [`Graph`] (record, rewind, recompute, check) and
-//! [`Mark`]. The storage itself, and why handles are safe, is in [`tape`](crate::tape).
+//! [`Graph`], the arena every [`Var`] points into, and its API.
 //!
-//! # Invariant
-//! **Inputs come before outputs**: an op node's inputs sit at lower positions than the node.
-//! Creation order is therefore a topological order, and the reverse pass is one backwards
-//! walk over the tape with no graph search and no recursion. Nodes are only ever freed from
-//! the end of the tape ([`Graph::rewind`]), which keeps the invariant and every surviving
-//! position valid.
+//! - `mod.rs` (here): making leaves, marks and rewinds ([`Mark`]), anomaly mode,
+//!   [`Graph::check_finite`], custom ops.
+//! - `nary.rs`: the n-ary ops [`Graph::sum`], [`Graph::dot`], [`Graph::affine`].
+//! - `recompute.rs`: [`Graph::recompute`], replaying a recorded graph.
+//! - `grad.rs`: [`Graph::grad`], the gradient recorded as nodes (higher derivatives).
+//!
+//! Invariant: nodes are only ever freed from the end of the tape ([`Graph::rewind`]), which
+//! keeps "inputs before outputs" and every surviving position valid. The storage, and why a
+//! handle is always safe to use, is [`tape`](crate::tape).
+
+mod grad;
+mod nary;
+mod recompute;
+
+pub(crate) use nary::{check_each, Inputs};
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
@@ -15,7 +23,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::custom::{CustomOp, ErasedUnary, UnaryFn};
-use crate::op::Op;
 pub(crate) use crate::tape::NodeId;
 pub(crate) use crate::tape::Tape;
 pub use crate::tape::SPARE_CAP_BYTES;
@@ -174,7 +181,7 @@ impl Graph {
     #[track_caller]
     fn leaf(&self, value: f64, tracked: bool) -> Var<'_> {
         let mut t = self.tape_mut();
-        if !value.is_finite() && t.anomaly {
+        if !value.is_finite() && t.anomaly() {
             panic!(
                 "scalargrad anomaly: a leaf was created with the non-finite value {} at {}",
                 value,
@@ -218,10 +225,7 @@ impl Graph {
     /// assert_eq!(x.grad(), 0.0);
     /// ```
     pub fn zero_grad(&self) {
-        let mut t = self.tape_mut();
-        let len = t.len();
-        t.grads.live_mut(len).fill(0.0);
-        t.dirty = 0;
+        self.tape_mut().zero_grads();
     }
 
     /// Marks the current end of the graph; [`Graph::rewind`] frees everything created after.
@@ -246,14 +250,15 @@ impl Graph {
     /// ```
     pub fn mark(&self) -> Mark {
         let t = self.tape();
-        let operands = u32::try_from(t.operands.len()).expect("operand count checked on push");
+        let (far, operands) = t.table_lengths();
+        let operands = u32::try_from(operands).expect("operand count checked on push");
         Mark {
             nodes: t.len() as u32,
-            far: t.far.len() as u32,
+            far: far as u32,
             operands,
             graph: self.id,
             epoch: t.epoch(),
-            customs: t.customs.len() as u32,
+            customs: t.customs().len() as u32,
         }
     }
 
@@ -282,7 +287,7 @@ impl Graph {
             mark.far as usize,
             mark.operands as usize,
         );
-        t.customs.truncate(mark.customs);
+        t.customs_mut().truncate(mark.customs);
     }
 
     /// Whether `mark` describes this graph's history (see [`Graph::rewind`]'s panics).
@@ -295,9 +300,10 @@ impl Graph {
             pos: mark.nodes.wrapping_sub(1),
             epoch: mark.epoch,
         };
+        let (far, operands) = t.table_lengths();
         let same_history = keep <= t.len()
-            && mark.far as usize <= t.far.len()
-            && mark.operands as usize <= t.operands.len()
+            && mark.far as usize <= far
+            && mark.operands as usize <= operands
             && (keep == 0 || t.try_pos(last).is_some());
         if !same_history {
             return Err(format!(
@@ -368,35 +374,6 @@ impl Graph {
         })
     }
 
-    /// Recomputes every op node's value from its inputs, in creation order: after changing
-    /// leaves with [`Var::set_value`], this replays a recorded graph without recording it
-    /// again (and without allocating).
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(2.0);
-    /// let y = x * x + 1.0;
-    /// x.set_value(3.0);
-    /// assert_eq!(y.value(), 5.0); // stale until recomputed
-    /// g.recompute();
-    /// assert_eq!(y.value(), 10.0);
-    /// ```
-    #[track_caller]
-    pub fn recompute(&self) {
-        let mut t = self.tape_mut();
-        // one loop per mode, so that the common one carries no finiteness test
-        let first_bad = if t.anomaly {
-            recompute_values::<true>(&mut t)
-        } else {
-            recompute_values::<false>(&mut t)
-        };
-        t.versions.clear();
-        if let Some((op, value)) = first_bad {
-            // the first op that made finite inputs non-finite: this panics
-            t.report_forward_anomaly(op, value, Location::caller());
-        }
-    }
-
     /// Switches anomaly detection on or off for this graph (off by default).
     ///
     /// When on, the first op that turns finite inputs into a NaN or infinite value panics
@@ -412,7 +389,7 @@ impl Graph {
     /// let _ = x.ln(); // panics: `ln` of finite inputs [0.0] gave -inf
     /// ```
     pub fn detect_anomaly(&self, on: bool) {
-        self.tape_mut().anomaly = on;
+        self.tape_mut().set_anomaly(on);
     }
 
     /// Whether anomaly detection is on.
@@ -422,7 +399,7 @@ impl Graph {
     /// assert!(!g.is_detecting_anomaly());
     /// ```
     pub fn is_detecting_anomaly(&self) -> bool {
-        self.tape().anomaly
+        self.tape().anomaly()
     }
 
     /// Checks that every value and every gradient in the graph is finite; on failure, names
@@ -443,12 +420,10 @@ impl Graph {
     /// ```
     pub fn check_finite(&self) -> Result<(), NonFinite> {
         let t = self.tape();
-        let len = t.len();
         let bad = t
-            .values
-            .live(len)
+            .values()
             .iter()
-            .zip(t.grads.live(len))
+            .zip(t.grads())
             .position(|(v, g)| !v.is_finite() || !g.is_finite());
         match bad {
             None => Ok(()),
@@ -456,8 +431,8 @@ impl Graph {
                 position: i,
                 op: t.op_name(t.op(i)).to_owned(),
                 inputs: t.input_values(i),
-                value: t.values[i],
-                grad: t.grads[i],
+                value: t.value(i),
+                grad: t.grad(i),
             }),
         }
     }
@@ -479,7 +454,7 @@ impl Graph {
     /// assert_eq!(x.grad(), 12.0);
     /// ```
     pub fn custom<F: UnaryFn>(&self, f: F) -> CustomOp<'_> {
-        let (index, gen) = self.tape_mut().customs.register(Arc::new(f));
+        let (index, gen) = self.tape_mut().customs_mut().register(Arc::new(f));
         CustomOp {
             graph: self,
             index,
@@ -488,7 +463,7 @@ impl Graph {
     }
 
     pub(crate) fn custom_fn(&self, index: u32) -> Arc<dyn ErasedUnary> {
-        Arc::clone(&self.tape().customs[index as usize])
+        Arc::clone(&self.tape().customs()[index as usize])
     }
 
     #[inline(always)]
@@ -524,7 +499,7 @@ impl Drop for RewindOnDrop<'_> {
             if self.0.check_mark(&t, self.1).is_ok() {
                 let m = self.1;
                 t.truncate(m.nodes as usize, m.far as usize, m.operands as usize);
-                t.customs.truncate(m.customs);
+                t.customs_mut().truncate(m.customs);
             }
         }
     }
@@ -536,8 +511,8 @@ impl fmt::Debug for Graph {
         f.debug_struct("Graph")
             .field("nodes", &t.len())
             .field("tracked", &(0..t.len()).filter(|&p| t.tracked(p)).count())
-            .field("custom_ops", &t.customs.len())
-            .field("detect_anomaly", &t.anomaly)
+            .field("custom_ops", &t.customs().len())
+            .field("detect_anomaly", &t.anomaly())
             .finish()
     }
 }
@@ -576,105 +551,3 @@ impl fmt::Display for NonFinite {
 }
 
 impl std::error::Error for NonFinite {}
-
-/// [`Graph::recompute`]'s pass: every op node's value again, in creation order. Returns
-/// (in anomaly mode) the first op that turned finite inputs into a non-finite value.
-fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
-    let words_len = t.len();
-    let Tape {
-        values,
-        words,
-        far,
-        operands,
-        customs,
-        ..
-    } = &mut *t;
-    let len = words_len;
-    let (words, far, operands): (&[u64], &[Op], &[u32]) = (words.live(len), far, operands);
-    let values = values.live_mut(len);
-    let mut first_bad = None;
-    // the first wild node (see `Tape::first_wild`), found again: every value may change
-    let mut wild = usize::MAX;
-    let mut next = 0;
-    while next < values.len() {
-        let i = next;
-        next += 1;
-        let word = words[i];
-        let tag = word & crate::op::TAG_MASK;
-        if tag == crate::op::TAG_LEAF {
-            if !values[i].is_finite() {
-                wild = wild.min(i);
-            }
-            continue;
-        }
-        // The two ops of an element-wise graph (`acc + w·x`) by a test each before the jump
-        // table, as in the reverse pass: alternating, they are well predicted.
-        if !ANOMALY && (tag == crate::op::TAG_MUL || tag == crate::op::TAG_ADD) {
-            let pos = i as u32;
-            let a = pos.wrapping_sub((word >> crate::op::A_SHIFT) as u32 & crate::op::DELTA_MAX);
-            let b = pos.wrapping_sub((word >> crate::op::B_SHIFT) as u32 & crate::op::DELTA_MAX);
-            let (va, vb) = (values[a as usize], values[b as usize]);
-            let y = if tag == crate::op::TAG_MUL {
-                va * vb
-            } else {
-                va + vb
-            };
-            values[i] = y;
-            if !y.is_finite() {
-                wild = wild.min(i);
-            }
-            continue;
-        }
-        // A run of relus each reading the node the same distance below it (a layer's
-        // activations over its rows: the same word), in one loop with no dispatch; each
-        // value by relu's own forward rule.
-        if !ANOMALY && tag == crate::op::TAG_RELU {
-            let d = (word >> crate::op::A_SHIFT) as usize & crate::op::DELTA_MAX as usize;
-            let key = word & !crate::tape::REACHED;
-            let run = words[i..]
-                .iter()
-                .take_while(|&&w| w & !crate::tape::REACHED == key)
-                .count();
-            let mut finite = crate::tape::AllFinite::START;
-            for k in i..i + run {
-                let y = crate::scalar::relu(values[k - d]);
-                values[k] = y;
-                finite.see(y);
-            }
-            if !finite.holds() {
-                wild = wild.min(i);
-            }
-            next = i + run;
-            continue;
-        }
-        // a layer's rows together, from its first (anomaly mode checks them one by one)
-        if !ANOMALY && tag == crate::op::TAG_ROW && word >> crate::op::B_SHIFT == 0 {
-            let (rows, finite) = crate::tape::recompute_rows(values, words, far, i);
-            if rows > 0 {
-                if !finite {
-                    wild = wild.min(i);
-                }
-                next = i + rows;
-                continue;
-            }
-        }
-        crate::op::with_op!(word, i as u32, far, |op| {
-            let value = op.eval(values, operands, customs);
-            values[i] = value;
-            if !op.is_tame() || !value.is_finite() {
-                wild = wild.min(i);
-            }
-            if ANOMALY && !value.is_finite() && first_bad.is_none() {
-                let mut finite_inputs = true;
-                op.for_each_input(operands, |p| {
-                    finite_inputs &= values[p as usize].is_finite()
-                });
-                if finite_inputs {
-                    first_bad = Some((op, value));
-                }
-            }
-        });
-    }
-    t.first_wild = wild;
-    first_bad
-}

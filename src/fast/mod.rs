@@ -1,0 +1,123 @@
+//! The fast paths: each a room that holds its recording, its recompute and its pullback,
+//! reached from the generic loops (recording, [`Graph::recompute`](crate::Graph::recompute),
+//! the reverse pass in [`backward`](crate::backward)) by one test of a node's tag.
+//!
+//! | room | what it speeds up | held to the generic path by |
+//! |---|---|---|
+//! | `rows` | a dense layer's pre-activations, recorded as rows of one op | `tests/layer_rows.rs` |
+//! | `runs` | a layer's activations over its rows, as one run | `tests/relu_runs.rs` |
+//! | `tame` | nodes reached with gradient 0 below the first wild node, skipped | `tests/zero_gradients.rs` |
+//!
+//! Each fast path gives the same values and gradients, bit for bit, as the generic loop, and
+//! counts what it took ([`taken`], in debug builds), so a test sees that it ran: switching
+//! one off fails a test, not just a benchmark. Measurements: `docs/design.md`.
+
+pub(crate) mod rows;
+pub(crate) mod runs;
+pub(crate) mod tame;
+
+/// How many nodes each fast path has taken on this thread since the last [`reset`] (debug
+/// builds only; all zero in release builds, which keep no count).
+///
+/// ```
+/// use scalargrad::{fast, nn::{Mlp, MlpConfig}, Graph};
+/// let g = Graph::new();
+/// let mlp = Mlp::new(&g, 3, &[8, 1], MlpConfig::new(1));
+/// fast::reset();
+/// let x = [g.constant(1.0), g.constant(2.0), g.constant(3.0)];
+/// mlp.forward(&x)[0].backward();
+/// if cfg!(debug_assertions) {
+///     assert_eq!(fast::taken().rows_recorded, 9); // 8 rows, then 1
+///     assert_eq!(fast::taken().rows_pulled, 9);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Taken {
+    /// Layer rows recorded as rows.
+    pub rows_recorded: usize,
+    /// Layer rows recomputed as rows.
+    pub rows_recomputed: usize,
+    /// Layer rows pulled back a layer at a time.
+    pub rows_pulled: usize,
+    /// Nodes recorded as part of a unary run.
+    pub runs_recorded: usize,
+    /// Relu nodes recomputed as part of a run.
+    pub runs_recomputed: usize,
+    /// Relu nodes pulled back as part of a run.
+    pub runs_pulled: usize,
+    /// Nodes the reverse pass skipped for a zero gradient over tame nodes.
+    pub zero_skipped: usize,
+}
+
+/// A fast path, for [`count`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Path {
+    RowsRecorded,
+    RowsRecomputed,
+    RowsPulled,
+    RunRecorded,
+    RunRecomputed,
+    RunPulled,
+    ZeroSkipped,
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    static TAKEN: std::cell::Cell<Taken> = const { std::cell::Cell::new(Taken {
+        rows_recorded: 0,
+        rows_recomputed: 0,
+        rows_pulled: 0,
+        runs_recorded: 0,
+        runs_recomputed: 0,
+        runs_pulled: 0,
+        zero_skipped: 0,
+    }) };
+}
+
+/// Adds `n` to the count of `path` (debug builds only).
+#[inline(always)]
+pub(crate) fn count(path: Path, n: usize) {
+    #[cfg(debug_assertions)]
+    TAKEN.with(|t| {
+        let mut c = t.get();
+        let field = match path {
+            Path::RowsRecorded => &mut c.rows_recorded,
+            Path::RowsRecomputed => &mut c.rows_recomputed,
+            Path::RowsPulled => &mut c.rows_pulled,
+            Path::RunRecorded => &mut c.runs_recorded,
+            Path::RunRecomputed => &mut c.runs_recomputed,
+            Path::RunPulled => &mut c.runs_pulled,
+            Path::ZeroSkipped => &mut c.zero_skipped,
+        };
+        *field += n;
+        t.set(c);
+    });
+    #[cfg(not(debug_assertions))]
+    let _ = (path, n);
+}
+
+/// The counts on this thread since the last [`reset`] (see [`Taken`]).
+///
+/// ```
+/// # use scalargrad::fast;
+/// fast::reset();
+/// assert_eq!(fast::taken(), fast::Taken::default());
+/// ```
+pub fn taken() -> Taken {
+    #[cfg(debug_assertions)]
+    return TAKEN.with(|t| t.get());
+    #[cfg(not(debug_assertions))]
+    Taken::default()
+}
+
+/// Sets this thread's counts back to 0.
+///
+/// ```
+/// # use scalargrad::fast;
+/// fast::reset();
+/// assert_eq!(fast::taken().zero_skipped, 0);
+/// ```
+pub fn reset() {
+    #[cfg(debug_assertions)]
+    TAKEN.with(|t| t.set(Taken::default()));
+}

@@ -1,0 +1,319 @@
+//! The n-ary ops of [`Graph`]: [`Graph::sum`], [`Graph::dot`] and [`Graph::affine`] (one
+//! node for many terms, bit for bit the chain of binary nodes they replace), and the checked
+//! inputs a layer shares between its neurons.
+
+use crate::graph::{Graph, NodeId, Tape};
+use crate::op::{Op, Span, Wants};
+use crate::Var;
+
+impl Graph {
+    /// `x₀ + x₁ + … + xₙ₋₁` as one node (primitive for speed), summed left to right so the
+    /// value is bit-for-bit that of the chain of binary `+`. Derivative 1 for each input.
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let xs: Vec<_> = (1..=4).map(|i| g.var(i as f64)).collect();
+    /// let s = g.sum(&xs);
+    /// s.backward();
+    /// assert_eq!(s.value(), 10.0);
+    /// assert!(xs.iter().all(|x| x.grad() == 1.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn sum<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
+        assert!(!xs.is_empty(), "scalargrad: Graph::sum of no terms");
+        if xs.len() == 1 {
+            self.check_same(xs[0]);
+            xs[0].pos(); // panics if freed, like every other path
+            return xs[0];
+        }
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let (xs, _, tracked) = span_of(self, &mut t, xs);
+        let id = t.push_op_tracked(Op::Sum { xs, len }, tracked);
+        Var::new(self, id)
+    }
+
+    /// `w₀x₀ + w₁x₁ + …` as one node (primitive for speed), accumulated left to right so the
+    /// value is bit-for-bit that of the chain of binary ops. Derivatives: `xᵢ` for `wᵢ`, `wᵢ`
+    /// for `xᵢ`.
+    ///
+    /// # Panics
+    /// If the slices are empty or of different lengths, or a handle is foreign or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let w = [g.var(1.0), g.var(2.0)];
+    /// let x = [g.constant(3.0), g.constant(4.0)];
+    /// let y = g.dot(&w, &x);
+    /// y.backward();
+    /// assert_eq!((y.value(), w[0].grad(), w[1].grad()), (11.0, 3.0, 4.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn dot<'g>(&'g self, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        self.dot_node(None, w, x)
+    }
+
+    /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to right
+    /// starting from `b` (micrograd's order), so its value and gradients are bit-for-bit those
+    /// of the element-by-element graph (the gradients when no handle repeats: see
+    /// [`op`](crate::op)). Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
+    ///
+    /// # Panics
+    /// If the slices have different lengths, or a handle is foreign or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let (b, w, x) = (g.var(0.5), [g.var(2.0)], [g.constant(3.0)]);
+    /// let y = g.affine(b, &w, &x);
+    /// y.backward();
+    /// assert_eq!((y.value(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn affine<'g>(&'g self, b: Var<'g>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        self.dot_node(Some(b), w, x)
+    }
+
+    /// Records n-ary custom op number `index` on `xs` (checked: of this graph; the count
+    /// by the caller).
+    #[track_caller]
+    pub(crate) fn apply_custom_nary<'g>(&'g self, index: u32, xs: &[Var<'g>]) -> Var<'g> {
+        for &x in xs {
+            self.check_same(x);
+        }
+        let mut t = self.tape_mut();
+        let positions: smallvec::SmallVec<[u32; 8]> = xs.iter().map(|x| t.pos(x.id())).collect();
+        let start = t.push_operands(std::iter::once(positions.len() as u32).chain(positions));
+        let id = t.push_op(Op::CustomN { start, f: index });
+        Var::new(self, id)
+    }
+
+    #[inline]
+    #[track_caller]
+    fn dot_node<'g>(&'g self, b: Option<Var<'g>>, w: &[Var<'g>], x: &[Var<'g>]) -> Var<'g> {
+        assert_eq!(
+            w.len(),
+            x.len(),
+            "scalargrad: dot of {} weights with {} inputs",
+            w.len(),
+            x.len()
+        );
+        match b {
+            None => assert!(!w.is_empty(), "scalargrad: Graph::dot of no terms"),
+            Some(b) if w.is_empty() => {
+                self.check_same(b);
+                b.pos(); // panics if freed, like every other path
+                return b;
+            }
+            Some(_) => {}
+        }
+        let len = u32::try_from(w.len()).unwrap_or_else(|_| too_many_terms());
+        let mut t = self.tape_mut();
+        let bias = b.map(|b| {
+            self.check_same(b);
+            t.pos(b.id())
+        });
+        // (a panic on a bad `x` may leave `w`'s list in the operand table, unused)
+        let (w, w_all, w_any) = span_of(self, &mut t, w);
+        let (x, x_all, x_any) = span_of(self, &mut t, x);
+        let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
+        let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
+        let op = Op::Dot {
+            w,
+            x,
+            len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, tracked);
+        Var::new(self, id)
+    }
+}
+
+/// The positions of `vs` as a [`Span`] (a run if they are consecutive, else a list
+/// appended to the operand table), and whether all and whether any of them is tracked.
+///
+/// # Panics
+/// If a handle is from another graph or freed (the operand table left as it was).
+#[inline(always)]
+#[track_caller]
+fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
+    // Checks first (a tight loop that only branches out on trouble), then one branch-free
+    // pass: the AND and OR of the words give "all tracked" and "any tracked".
+    if !vs
+        .iter()
+        .all(|v| std::ptr::eq(graph, v.graph()) && t.is_live_fast(v.id()))
+    {
+        check_each(graph, t, vs);
+    }
+    let first = vs[0].id().pos;
+    let (mut all, mut any, mut run) = (true, false, true);
+    for (i, v) in vs.iter().enumerate() {
+        let tracked = t.tracked(v.id().pos as usize);
+        all &= tracked;
+        any |= tracked;
+        run &= v.id().pos == first.wrapping_add(i as u32);
+    }
+    if run {
+        return (Span::Run(first), all, any);
+    }
+    let start = t.push_operands(vs.iter().map(|v| v.id().pos));
+    (Span::List(start), all, any)
+}
+
+/// Inputs of dot products checked once for several (a layer's inputs, shared by its
+/// neurons): where they are and whether all / any of them is tracked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Inputs<'g> {
+    graph: &'g Graph,
+    span: Span,
+    len: u32,
+    all: bool,
+    any: bool,
+}
+
+impl<'g> Inputs<'g> {
+    /// A run of `len` tracked nodes from `first` (a layer's outputs).
+    pub(crate) fn run(graph: &'g Graph, first: u32, len: u32) -> Self {
+        Inputs {
+            graph,
+            span: Span::Run(first),
+            len,
+            all: true,
+            any: true,
+        }
+    }
+
+    /// How many inputs.
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Where the inputs are.
+    pub(crate) fn span(&self) -> Span {
+        self.span
+    }
+
+    /// Whether all, and whether any, of the inputs is tracked.
+    pub(crate) fn tracked(&self) -> (bool, bool) {
+        (self.all, self.any)
+    }
+
+    /// # Panics
+    /// If the inputs are of another graph than `graph`.
+    #[track_caller]
+    pub(crate) fn check_graph(&self, graph: &Graph) {
+        if !std::ptr::eq(graph, self.graph) {
+            graph.check_same(Var::new(self.graph, NodeId { pos: 0, epoch: 0 }));
+        }
+    }
+
+    /// Handles to the inputs, made now: only for inputs checked or recorded since the last
+    /// rewind (a run of outputs from [`Graph::affine_rows_run`]).
+    pub(crate) fn vars(&self) -> Vec<Var<'g>> {
+        let t = self.graph.tape();
+        (0..self.len)
+            .map(|i| {
+                let pos = match self.span {
+                    Span::Run(first) => first + i,
+                    Span::List(start) => t.operands()[(start + i) as usize],
+                };
+                Var::new(self.graph, t.id_at(pos as usize))
+            })
+            .collect()
+    }
+}
+
+impl Graph {
+    /// Checks `xs` once for [`Graph::affine_run`].
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    #[track_caller]
+    pub(crate) fn inputs<'g>(&'g self, xs: &[Var<'g>]) -> Inputs<'g> {
+        assert!(!xs.is_empty(), "scalargrad: dot product of no terms");
+        let len = u32::try_from(xs.len()).unwrap_or_else(|_| too_many_terms());
+        let (span, all, any) = span_of(self, &mut self.tape_mut(), xs);
+        Inputs {
+            graph: self,
+            span,
+            len,
+            all,
+            any,
+        }
+    }
+
+    /// [`Graph::affine`] (or [`Graph::dot`] without `b`) for a neuron: `w` are leaves
+    /// created one after another by [`Graph::var`] (a run of tracked positions), `x` checked
+    /// by [`Graph::inputs`]. Only `w`'s last handle is checked: a rewind that freed any of
+    /// the run freed its last one too.
+    ///
+    /// # Panics
+    /// If the lengths differ, or a handle is foreign or freed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn affine_run<'g>(
+        &'g self,
+        b: Option<Var<'g>>,
+        w: &[Var<'g>],
+        x: Inputs<'g>,
+    ) -> Var<'g> {
+        x.check_graph(self);
+        assert_eq!(
+            w.len(),
+            x.len as usize,
+            "scalargrad: dot of {} weights with {} inputs",
+            w.len(),
+            x.len
+        );
+        let mut t = self.tape_mut();
+        let last = w[w.len() - 1];
+        if !std::ptr::eq(self, last.graph()) || !t.is_live_fast(last.id()) {
+            check_each(self, &t, &[last]);
+        }
+        debug_assert!(
+            w.iter()
+                .enumerate()
+                .all(|(i, v)| v.id().pos == w[0].id().pos + i as u32
+                    && t.tracked(v.id().pos as usize))
+        );
+        let bias = b.map(|b| {
+            if !std::ptr::eq(self, b.graph()) || !t.is_live_fast(b.id()) {
+                check_each(self, &t, &[b]);
+            }
+            b.id().pos
+        });
+        let wants = Wants(Wants::side(true, true, false) | Wants::side(x.all, x.any, true));
+        let op = Op::Dot {
+            w: Span::Run(w[0].id().pos),
+            x: x.span,
+            len: x.len,
+            bias,
+            wants,
+        };
+        let id = t.push_op_tracked(op, true);
+        Var::new(self, id)
+    }
+}
+
+/// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn check_each<'g>(graph: &'g Graph, t: &Tape, vs: &[Var<'g>]) {
+    for v in vs {
+        graph.check_same(*v);
+        t.pos(v.id());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_terms() -> ! {
+    panic!("scalargrad: an n-ary op takes at most 4,294,967,295 terms")
+}

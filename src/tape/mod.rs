@@ -1,0 +1,1015 @@
+//! The tape: every node of a graph in creation order, and the check that makes every handle
+//! safe to use. Sealed: its fields are private, and only `word` knows the word format.
+//!
+//! - `mod.rs` (here): `Tape`, recording one node (`push_binary`, …) or a block of them
+//!   for a fast path (`open_block`), rewinds, and handle liveness (epochs).
+//! - `word`: the 8-byte op word (tag, flags, inputs as distances back) and `with_op!`.
+//! - `buffers`: the three arrays (values, gradients, words) and the per-thread spare slot.
+//! - `column`: the arrays' memory (the crate's one `unsafe` module; mapped on Linux).
+//! - [`versions`]: the stale-value check after `set_value`.
+//!
+//! # Invariants
+//! - **Inputs come before outputs**: an op node's inputs sit at lower positions, so creation
+//!   order is a topological order and every walk is a loop, never a recursion.
+//! - **One length**: positions `< len` are live; every gradient slot past `len` is 0.
+//! - **A handle is a position and an epoch**: it is stale exactly when a cut (a rewind that
+//!   shortened the tape) made after it freed its position.
+//! - **`first_wild`**: no node below it is wild (a non-finite value, or an op that is not
+//!   tame); see [`fast`](crate::fast) for why that matters.
+//!
+//! The design, and the measurements behind it: `docs/design.md`, "The tape".
+
+pub(crate) mod buffers;
+#[allow(unsafe_code)]
+mod column;
+pub mod versions;
+pub(crate) mod word;
+
+use std::collections::BTreeMap;
+use std::panic::Location;
+
+use crate::custom::CustomTable;
+use crate::op::Op;
+pub(crate) use buffers::release_spare;
+pub use buffers::SPARE_CAP_BYTES;
+use buffers::{Buffers, Grads, Values, Words};
+use column::HUGE_PAGE;
+use word::{Tag, Word, DELTA_MAX};
+
+/// What a handle holds: a position on the tape, and the epoch when the handle was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeId {
+    pub(crate) pos: u32,
+    pub(crate) epoch: u32,
+}
+
+/// Slots initialised at once past the high-water mark (see `Tape::push_fresh`).
+const FRESH_SLOTS: usize = 16;
+
+/// Graphs up to this many nodes keep arrays of their own size (see `Tape::grow`).
+const SMALL_NODES: usize = 1024;
+
+/// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
+/// `f64`s (address space: see `src/column.rs`), and a little more for the padding.
+const BIG_NODES: usize = (32 << 20) / 8 + 1024;
+
+/// The arena's storage.
+pub(crate) struct Tape {
+    /// The number of live nodes: positions `< len` (the arrays may hold more slots).
+    len: usize,
+    /// Node values by position.
+    values: Values,
+    /// Node gradients by position, accumulated by the reverse pass; 0 at every slot past
+    /// `len` (see "One length" in the module docs).
+    grads: Grads,
+    /// Node ops by position (tag, flags, inputs; see the module docs).
+    words: Words,
+    /// Positions below this have had their gradient slots faulted in, and the pages of
+    /// values and words past them given back, by [`Tape::prepare_reverse`].
+    prepared: usize,
+    /// Ops that do not fit in a word, in creation order.
+    far: Vec<Op>,
+    /// Input positions of n-ary ops listed rather than run ([`crate::op::Span::List`]).
+    operands: Vec<u32>,
+    customs: CustomTable,
+    /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
+    names: BTreeMap<u32, String>,
+    anomaly: bool,
+    /// Every *op* node at a position `>= dirty` has gradient 0, so a reverse pass can
+    /// accumulate there in place; below it, op nodes accumulate in `adjoint` first (a second
+    /// `backward` must add this pass's gradients, not propagate the sum of both). Leaves
+    /// never propagate, so their gradients do not count.
+    dirty: usize,
+    /// The number of leaves at the start of the tape, before its first op node.
+    leaf_prefix: usize,
+    /// A reverse pass was interrupted by a panic and may have left `REACHED` flags set.
+    interrupted: bool,
+    /// No *wild* node sits below this position (`usize::MAX`: none on the tape): a wild
+    /// node has a non-finite value or an op that is not [tame](Op::is_tame). Below it, a
+    /// zero gradient can only ever give ±0 shares, so the reverse pass need not pass it on
+    /// (see `backward::reverse_pass`, "Zero gradients"). Kept low enough by every write of a
+    /// value or op (recording, `set_value`, `recompute`); lower than needed only costs
+    /// speed.
+    first_wild: usize,
+    /// Reverse-pass scratch for positions below `dirty`, kept to avoid an allocation.
+    adjoint: Vec<f64>,
+    /// Leaves set under recorded nodes (see `versions`).
+    versions: versions::Versions,
+    /// The number of cuts so far: the epoch of new handles.
+    epoch: u32,
+    /// `(epoch, length)` of the cuts that can still make a handle stale; both increase.
+    cuts: Vec<(u32, u32)>,
+    /// The last cut's epoch (0: none), and the first cut's length (`u32::MAX`: none).
+    last_cut: u32,
+    min_cut: u32,
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        let Buffers {
+            values,
+            grads,
+            words,
+            prepared,
+        } = buffers::take_spare();
+        Tape {
+            len: 0,
+            values,
+            grads,
+            words,
+            prepared,
+            far: Vec::new(),
+            operands: Vec::new(),
+            customs: CustomTable::default(),
+            names: BTreeMap::new(),
+            anomaly: false,
+            dirty: 0,
+            leaf_prefix: 0,
+            interrupted: false,
+            first_wild: usize::MAX,
+            adjoint: Vec::new(),
+            versions: Default::default(),
+            epoch: 0,
+            cuts: Vec::new(),
+            last_cut: 0,
+            min_cut: u32::MAX,
+        }
+    }
+}
+
+impl Drop for Tape {
+    fn drop(&mut self) {
+        let spare = Buffers {
+            values: std::mem::take(&mut self.values),
+            grads: std::mem::take(&mut self.grads),
+            words: std::mem::take(&mut self.words),
+            prepared: self.prepared,
+        };
+        buffers::give_spare(spare, self.len);
+    }
+}
+
+/// A block of new nodes for a fast path to fill, from [`Tape::open_block`]: the values of
+/// the live nodes below it to read, and its own values and words to write.
+pub(crate) struct Block<'t> {
+    /// The values of the live nodes (every input of the block's nodes is one of them).
+    pub(crate) below: &'t [f64],
+    /// The block's values, to fill.
+    pub(crate) values: &'t mut [f64],
+    /// The block's words, to fill.
+    pub(crate) words: &'t mut [Word],
+    /// The operand lists of n-ary ops.
+    pub(crate) operands: &'t [u32],
+    /// The custom ops.
+    pub(crate) customs: &'t CustomTable,
+}
+
+/// The arrays of the first `n` nodes and the tables, for a pass over the whole tape (the
+/// reverse pass, `recompute`), from [`Tape::parts`].
+pub(crate) struct Parts<'t> {
+    /// Values by position.
+    pub(crate) values: &'t mut [f64],
+    /// Gradients by position.
+    pub(crate) grads: &'t mut [f64],
+    /// Words by position.
+    pub(crate) words: &'t mut [Word],
+    /// Ops kept whole.
+    pub(crate) far: &'t [Op],
+    /// The operand lists of n-ary ops.
+    pub(crate) operands: &'t [u32],
+    /// The custom ops.
+    pub(crate) customs: &'t CustomTable,
+    /// The reverse pass's scratch gradients (below `Tape::dirty`).
+    pub(crate) adjoint: &'t mut Vec<f64>,
+    /// No wild node sits below this position (see the module docs).
+    pub(crate) first_wild: usize,
+}
+
+/// What a reverse pass needs to know before it walks, from [`Tape::begin_reverse`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReverseSetup {
+    /// Op nodes below this position may hold gradients of an earlier pass: this pass
+    /// accumulates there in scratch first (0: nowhere).
+    pub(crate) split: usize,
+    /// Anomaly mode.
+    pub(crate) anomaly: bool,
+}
+
+/// Reading nodes and tables, and the tape's settings.
+impl Tape {
+    /// The value of the live node at `pos`.
+    #[inline(always)]
+    pub(crate) fn value(&self, pos: usize) -> f64 {
+        self.values[pos]
+    }
+
+    /// The gradient of the live node at `pos`.
+    #[inline(always)]
+    pub(crate) fn grad(&self, pos: usize) -> f64 {
+        self.grads[pos]
+    }
+
+    /// The live nodes' values.
+    pub(crate) fn values(&self) -> &[f64] {
+        self.values.live(self.len)
+    }
+
+    /// The live nodes' gradients.
+    pub(crate) fn grads(&self) -> &[f64] {
+        self.grads.live(self.len)
+    }
+
+    /// Sets every gradient to 0 (and so no op node holds an earlier pass's gradient).
+    pub(crate) fn zero_grads(&mut self) {
+        let len = self.len;
+        self.grads.live_mut(len).fill(0.0);
+        self.dirty = 0;
+    }
+
+    /// Sets the gradient of the live node at `pos` to 0.
+    pub(crate) fn zero_grad_at(&mut self, pos: usize) {
+        self.grads[pos] = 0.0;
+    }
+
+    /// The tag of the node at `pos` (for tests of which path recorded it).
+    #[cfg(test)]
+    pub(crate) fn tag_at(&self, pos: usize) -> u64 {
+        self.words[pos].tag()
+    }
+
+    /// The operand lists of n-ary ops.
+    #[inline(always)]
+    pub(crate) fn operands(&self) -> &[u32] {
+        &self.operands
+    }
+
+    /// Appends positions to the operand table; returns where they start.
+    ///
+    /// # Panics
+    /// If the table would pass `u32::MAX` entries.
+    pub(crate) fn push_operands(&mut self, positions: impl IntoIterator<Item = u32>) -> u32 {
+        let start = self.operands.len();
+        self.operands.extend(positions);
+        if self.operands.len() > u32::MAX as usize {
+            self.operands.truncate(start);
+            too_many_operands();
+        }
+        start as u32
+    }
+
+    /// How many ops are kept whole, and how many operands listed (for marks).
+    pub(crate) fn table_lengths(&self) -> (usize, usize) {
+        (self.far.len(), self.operands.len())
+    }
+
+    /// The custom ops.
+    #[inline(always)]
+    pub(crate) fn customs(&self) -> &CustomTable {
+        &self.customs
+    }
+
+    /// The custom ops, to register or free some.
+    pub(crate) fn customs_mut(&mut self) -> &mut CustomTable {
+        &mut self.customs
+    }
+
+    /// The label of the node at `pos`, if it has one.
+    pub(crate) fn name(&self, pos: usize) -> Option<&str> {
+        if self.names.is_empty() {
+            return None;
+        }
+        self.names.get(&(pos as u32)).map(String::as_str)
+    }
+
+    /// Labels the node at `pos`.
+    pub(crate) fn set_name(&mut self, pos: usize, name: &str) {
+        self.names.insert(pos as u32, name.to_owned());
+    }
+
+    /// Whether anomaly mode is on.
+    #[inline(always)]
+    pub(crate) fn anomaly(&self) -> bool {
+        self.anomaly
+    }
+
+    /// Switches anomaly mode.
+    pub(crate) fn set_anomaly(&mut self, on: bool) {
+        self.anomaly = on;
+    }
+
+    /// The stale-value record (see [`versions`]).
+    pub(crate) fn versions_mut(&mut self) -> &mut versions::Versions {
+        &mut self.versions
+    }
+
+    /// Sets the value of the live leaf at `pos` (the caller checked that it is one), and
+    /// records it for the stale-value check.
+    #[inline]
+    pub(crate) fn set_leaf_value(&mut self, pos: usize, value: f64) {
+        debug_assert!(self.is_leaf(pos));
+        self.values[pos] = value;
+        self.note_value(pos, value);
+        let len = self.len;
+        self.versions.on_set(pos, len);
+    }
+}
+
+/// Blocks of nodes for the fast paths, and passes over the whole tape.
+impl Tape {
+    /// Opens `n` slots after the live nodes for a fast path to fill ([`Block`]); the nodes
+    /// become live with [`Tape::close_block`].
+    #[inline]
+    pub(crate) fn open_block(&mut self, n: usize) -> Block<'_> {
+        let first = self.next_slots(n);
+        let end = first + n;
+        // the block's nodes read only nodes below them: the live ones
+        let (below, values) = self.values.live_mut(end).split_at_mut(first);
+        Block {
+            below,
+            values,
+            words: &mut self.words.live_mut(end)[first..],
+            operands: &self.operands,
+            customs: &self.customs,
+        }
+    }
+
+    /// Makes the `n` nodes of the block opened last live (`wild`: one of them is wild, see
+    /// the module docs); returns the first one's handle.
+    #[inline]
+    pub(crate) fn close_block(&mut self, n: usize, wild: bool) -> NodeId {
+        let first = self.len;
+        debug_assert!(first + n <= self.values.high_water());
+        if wild {
+            self.note_wild(first);
+        }
+        self.len = first + n;
+        self.id_at(first)
+    }
+
+    /// Keeps row 0 of a layer in the side table for the rows' words to name; `None` (and
+    /// nothing kept) when a row word could not hold its index, or in anomaly mode (which
+    /// checks each node as it is recorded: the caller records the rows one by one).
+    #[inline]
+    pub(crate) fn keep_row_head(&mut self, head: Op) -> Option<u32> {
+        if self.anomaly || self.far.len() > DELTA_MAX as usize {
+            return None;
+        }
+        self.far.push(head);
+        Some((self.far.len() - 1) as u32)
+    }
+
+    /// The arrays of the first `n` live nodes and the tables.
+    #[inline]
+    pub(crate) fn parts(&mut self, n: usize) -> Parts<'_> {
+        debug_assert!(n <= self.len);
+        Parts {
+            values: self.values.live_mut(n),
+            grads: self.grads.live_mut(n),
+            words: self.words.live_mut(n),
+            far: &self.far,
+            operands: &self.operands,
+            customs: &self.customs,
+            adjoint: &mut self.adjoint,
+            first_wild: self.first_wild,
+        }
+    }
+
+    /// After a pass that computed every value again: where the first wild node now is.
+    pub(crate) fn set_first_wild(&mut self, pos: usize) {
+        self.first_wild = pos;
+    }
+
+    /// Gets the tape ready for a reverse pass from `root`; `None` if the root is not
+    /// tracked (nothing to do).
+    ///
+    /// Gradients accumulate in place at every op node whose gradient was 0 before the pass
+    /// (`>= dirty`: every op node recorded since the last `zero_grad` or backward) and at
+    /// every leaf (a leaf passes nothing on); other op nodes accumulate in scratch first
+    /// ([`ReverseSetup::split`]), so a second `backward` adds its own gradients instead of
+    /// propagating the sum of both.
+    #[inline]
+    pub(crate) fn begin_reverse(&mut self, root: usize) -> Option<ReverseSetup> {
+        if !self.tracked(root) {
+            return None;
+        }
+        if self.interrupted {
+            // A panic (anomaly, or a custom op's derivative) left flags behind.
+            let len = self.len;
+            for w in self.words.live_mut(len) {
+                *w = w.unreached();
+            }
+        }
+        self.prepare_reverse(root + 1);
+        self.interrupted = true;
+        // No op node below `leaf_prefix`: if that covers every position below `dirty`,
+        // nothing needs the scratch array (train_step's case: parameters and inputs, then
+        // the step).
+        let split = if self.dirty <= self.leaf_prefix {
+            0
+        } else {
+            self.dirty.min(root + 1)
+        };
+        // Raised before the walk: if it panics, the partial gradients it left at positions
+        // `>= split` count as an earlier pass's, and the next pass adds to them via scratch
+        // instead of propagating them as its own.
+        self.dirty = self.dirty.max(root + 1);
+        Some(ReverseSetup {
+            split,
+            anomaly: self.anomaly,
+        })
+    }
+
+    /// The reverse pass finished without a panic: every `REACHED` flag is clear.
+    #[inline]
+    pub(crate) fn end_reverse(&mut self) {
+        self.interrupted = false;
+    }
+}
+
+impl Tape {
+    /// The number of live nodes.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Makes room for `n` more nodes than live now, without reallocating.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let more = (self.len + n).saturating_sub(self.values.high_water());
+        if more > self.values.capacity() - self.values.0.len() {
+            self.values.reserve(more);
+            self.grads.reserve(more);
+            self.words.reserve(more);
+            self.advise_grown();
+        }
+    }
+
+    /// The position of a live handle.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn pos(&self, id: NodeId) -> u32 {
+        if self.is_live_fast(id) {
+            id.pos
+        } else {
+            self.pos_slow(id)
+        }
+    }
+
+    /// The common cases of [`Tape::try_pos`]: `true` means live; `false`, look closer.
+    #[inline(always)]
+    pub(crate) fn is_live_fast(&self, id: NodeId) -> bool {
+        (id.pos as usize) < self.len() && (id.epoch >= self.last_cut || id.pos < self.min_cut)
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn pos_slow(&self, id: NodeId) -> u32 {
+        match self.try_pos(id) {
+            Some(p) => p,
+            None => freed(),
+        }
+    }
+
+    /// The position of a handle, or `None` if its node was freed.
+    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
+        if id.pos as usize >= self.len() {
+            return None;
+        }
+        // the first cut newer than the handle is the shortest of those newer
+        let first_newer = self.cuts.partition_point(|&(epoch, _)| epoch <= id.epoch);
+        match self.cuts.get(first_newer) {
+            Some(&(_, len)) if len <= id.pos => None,
+            _ => Some(id.pos),
+        }
+    }
+
+    /// A handle to the live node at `pos`.
+    #[inline(always)]
+    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
+        debug_assert!(pos < self.len());
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// The op of the node at `pos`.
+    #[inline(always)]
+    pub(crate) fn op(&self, pos: usize) -> Op {
+        word::op_at(self.words.live(self.len), &self.far, pos)
+    }
+
+    /// Whether the node at `pos` depends on a tracked leaf.
+    #[inline(always)]
+    pub(crate) fn tracked(&self, pos: usize) -> bool {
+        self.words[pos].is_tracked()
+    }
+
+    /// Whether the node at `pos` is a leaf.
+    #[inline(always)]
+    pub(crate) fn is_leaf(&self, pos: usize) -> bool {
+        self.words[pos].is_leaf()
+    }
+
+    /// Appends a leaf.
+    #[inline(always)]
+    pub(crate) fn push_leaf(&mut self, value: f64, tracked: bool) -> NodeId {
+        let pos = self.len;
+        let word = Word::leaf(tracked);
+        // stored through the slots' slices, `pos` checked against each length once
+        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
+        if pos < values.len() && pos < words.len() {
+            values[pos] = value;
+            words[pos] = word;
+        } else {
+            self.push_fresh();
+            self.values[pos] = value;
+            self.words[pos] = word;
+        }
+        if self.leaf_prefix == pos {
+            self.leaf_prefix = pos + 1;
+        }
+        self.note_value(pos, value);
+        self.len = pos + 1;
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// The position of the next node, with its slots initialised: call before computing the
+    /// node's value, so that nothing is called between computing and storing it (a value
+    /// kept across a call is spilled to the stack, a store and a reload on the chain of
+    /// dependent ops an element-wise graph is).
+    #[inline(always)]
+    fn next_slot(&mut self) -> usize {
+        let pos = self.len;
+        if pos >= self.values.high_water() {
+            self.push_fresh();
+        }
+        pos
+    }
+
+    /// Initialises the slots of the next `n` nodes (as `n` calls of [`Tape::next_slot`]
+    /// would, without recording anything) so that they can be written by index in a loop
+    /// with no test per node; returns the first one's position.
+    #[inline]
+    fn next_slots(&mut self, n: usize) -> usize {
+        let pos = self.len;
+        let mut missing = (pos + n).saturating_sub(self.values.high_water());
+        while missing > 0 {
+            if self.values.is_full() {
+                self.grow();
+            }
+            let k = missing.min(self.values.capacity() - self.values.0.len());
+            self.values.extend_zeroed(k);
+            self.grads.extend_zeroed(k);
+            self.words.extend_zeroed(k);
+            missing -= k;
+        }
+        pos
+    }
+
+    /// Initialises up to [`FRESH_SLOTS`] slots past the high-water mark in each array (at
+    /// least one; gradient 0), within the arrays' capacity (after growing them if full):
+    /// on a tape that has never been this long, [`Tape::push_binary`]'s short path then
+    /// applies to all but one op in so many. Measured on the first W3 graph of a process
+    /// (`benches/compare`, `--cold`): 16 at a time is as fast as one at a time through the
+    /// general path used to be, and 1,024 at a time was ~10% slower (the fresh pages
+    /// faulted in bursts).
+    #[inline(never)]
+    fn push_fresh(&mut self) {
+        debug_assert_eq!(self.len, self.values.high_water());
+        if self.values.is_full() {
+            self.grow();
+        }
+        let n = (self.values.capacity() - self.values.0.len()).clamp(1, FRESH_SLOTS);
+        self.values.extend_zeroed(n);
+        self.grads.extend_zeroed(n);
+        self.words.extend_zeroed(n);
+    }
+
+    /// Stores the node at `pos` (from [`Tape::next_slot`]): two stores by index, the
+    /// gradient slot is already 0.
+    #[inline(always)]
+    fn push_at(&mut self, pos: usize, word: Word, value: f64) -> NodeId {
+        debug_assert_eq!(pos, self.len);
+        self.values[pos] = value;
+        self.words[pos] = word;
+        self.len = pos + 1;
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// Records that the node at `pos` is wild (see [`Tape::first_wild`]).
+    #[inline(always)]
+    pub(crate) fn note_wild(&mut self, pos: usize) {
+        self.first_wild = self.first_wild.min(pos);
+    }
+
+    /// Records that the node at `pos` is wild if `value` is not finite.
+    #[inline(always)]
+    pub(crate) fn note_value(&mut self, pos: usize, value: f64) {
+        if !value.is_finite() {
+            self.note_wild(pos);
+        }
+    }
+
+    /// Makes room for 4× the current nodes (at least 1,024) in all three arrays at once:
+    /// growing 4× instead of 2× copies a third as much and faults in fewer fresh pages on
+    /// the way to a big graph (pages reserved but not written cost no memory).
+    ///
+    /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
+    /// address space: only written pages are resident; not on WebAssembly, whose memory is
+    /// all resident). An array that big is mapped by itself (`src/column.rs`), so it grows
+    /// later by remapping its pages, not by copying them, and gives them back when freed;
+    /// an array of a few MiB from the heap could, once outgrown and freed, stay resident
+    /// (glibc keeps freed heap memory below its trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
+    /// thresholds fixed at their maximum): 30.7 bytes of peak RSS per node when arrays
+    /// grew 4× all the way, 24.4 with the jump past 1 MiB per array; in anonymous memory
+    /// alone, 24.024 with it past 4,096 nodes and 24.002 past 1,024 (the 24 bytes of the
+    /// arrays themselves, and the small arrays left behind: ~10 KiB).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let len = self.len();
+        if len >= u32::MAX as usize {
+            too_many();
+        }
+        let mut cap = (4 * len).max(1024);
+        // (WebAssembly has no pages reserved but not written: its memory is all there)
+        if cap > SMALL_NODES && cfg!(not(target_family = "wasm")) {
+            cap = cap.max(BIG_NODES);
+        }
+        let more = (cap - len).min(u32::MAX as usize - len);
+        self.values.reserve(more);
+        self.grads.reserve(more);
+        self.words.reserve(more);
+        self.advise_grown();
+    }
+
+    /// After the arrays grew: when they are mapped (see `src/column.rs`), asks for 2 MiB
+    /// pages where recording writes (values and words), past their first 2 MiB (a graph
+    /// of fewer than 262,144 nodes keeps 4 KiB pages: a huge page only half used would
+    /// cost more memory than its faults cost time). Gradients are asked for none: they are
+    /// not written until a reverse pass wants them, and [`Tape::prepare_reverse`] then asks
+    /// for 2 MiB pages where it knows them all used.
+    fn advise_grown(&mut self) {
+        if !self.values.is_mapped() {
+            return;
+        }
+        let first = HUGE_PAGE / 8;
+        self.values.0.advise_huge(first, usize::MAX, true);
+        self.words.0.advise_huge(first, usize::MAX, true);
+        self.grads.0.advise_huge(0, usize::MAX, false);
+    }
+
+    /// Makes the arrays ready for a reverse pass over positions `< n`, once per length
+    /// reached (see `src/column.rs`):
+    /// - Values and words give back the pages past the last live node: up to a 2 MiB page
+    ///   each was faulted in whole as recording entered it, and a graph's memory is its
+    ///   nodes' 24 bytes, not that.
+    /// - Gradient slots `[prepared, n)` are faulted in with one system call, in 2 MiB pages
+    ///   where whole ones are used, before the reverse pass adds to them (a first read and
+    ///   write of an untouched page would fault twice).
+    ///
+    /// Does nothing for heap arrays (small graphs, other systems), and nothing when
+    /// `n <= prepared`: a step replayed or re-recorded at the same size makes no system
+    /// call.
+    pub(crate) fn prepare_reverse(&mut self, n: usize) {
+        if n <= self.prepared || !self.grads.is_mapped() {
+            return;
+        }
+        let len = self.len;
+        let from = len + Values::PAD;
+        self.values
+            .0
+            .release(from, self.values.0.huge_page_end(from));
+        let from = len + Words::PAD;
+        self.words.0.release(from, self.words.0.huge_page_end(from));
+        let (from, to) = (self.prepared + Grads::PAD, n + Grads::PAD);
+        self.grads.0.advise_huge(from, to, true);
+        self.grads.0.populate(from, to);
+        self.prepared = n;
+    }
+
+    /// Appends an op node: computes its value with the op's forward rule and whether it is
+    /// tracked from its inputs.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_op(&mut self, op: Op) -> NodeId {
+        debug_assert!(
+            {
+                let mut ok = true;
+                op.for_each_input(&self.operands, |p| ok &= (p as usize) < self.len());
+                ok
+            },
+            "inputs come before outputs"
+        );
+        let mut tracked = false;
+        let words = self.words.live(self.len);
+        op.for_each_input(&self.operands, |p| {
+            tracked |= words[p as usize].is_tracked()
+        });
+        self.push_op_tracked(op, tracked)
+    }
+
+    /// Records `op(a, b)` on two handles: [`Tape::pos`] of each, then [`Tape::push_op`],
+    /// with the common case decided by a handful of tests that all lead to the same general
+    /// path. When both handles are plainly live (below the first cut, or made since the
+    /// last one), the slot exists, every distance fits a word and anomaly mode is off, the
+    /// node is stored through the arrays' slices: the positions were checked against their
+    /// lengths once, so no read or write needs a further check (recording is mostly such
+    /// checks: this path runs about half the instructions of the general one).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_binary<F: Fn(u32, u32) -> Op>(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        op: F,
+    ) -> NodeId {
+        let pos = self.len;
+        let (pa, pb) = (a.pos as usize, b.pos as usize);
+        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
+        // Early exits, so that every check below is known to hold on the path that follows.
+        // Liveness as `is_live_fast`, for both at once: below the first cut (everywhere on a
+        // tape never cut) a node is live; above it, a handle made since the last cut is, and
+        // its epoch is then the current one (for both: their epochs AND-ed are that epoch).
+        if pa >= pos
+            || pb >= pos
+            || pos >= values.len()
+            || pos >= words.len()
+            || pos > DELTA_MAX as usize
+            || self.anomaly
+            || (a.pos | b.pos) >= self.min_cut && a.epoch & b.epoch < self.last_cut
+        {
+            return self.push_binary_checked(a, b, op);
+        }
+        let tracked = Word::either_tracked(words[pa], words[pb]);
+        let wild = store_op(
+            values,
+            words,
+            pos,
+            op(a.pos, b.pos),
+            tracked,
+            &self.operands,
+            &self.customs,
+        );
+        self.stored(pos, wild)
+    }
+
+    /// [`Tape::push_binary`] in general: each handle checked on its own (and the panic for
+    /// a freed one), growth, far ops, anomaly mode.
+    #[inline(never)]
+    #[track_caller]
+    fn push_binary_checked<F: Fn(u32, u32) -> Op>(
+        &mut self,
+        a: NodeId,
+        b: NodeId,
+        op: F,
+    ) -> NodeId {
+        let (a, b) = (self.pos(a), self.pos(b));
+        self.push_op(op(a, b))
+    }
+
+    /// Records `op(a)` on a handle: [`Tape::push_binary`] for one input.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_unary<F: Fn(u32) -> Op>(&mut self, a: NodeId, op: F) -> NodeId {
+        let pos = self.len;
+        let pa = a.pos as usize;
+        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
+        if pa >= pos
+            || pos >= values.len()
+            || pos >= words.len()
+            || pos > DELTA_MAX as usize
+            || self.anomaly
+            || a.pos >= self.min_cut && a.epoch < self.last_cut
+        {
+            return self.push_unary_checked(a, op);
+        }
+        let tracked = Word::either_tracked(words[pa], words[pa]);
+        let wild = store_op(
+            values,
+            words,
+            pos,
+            op(a.pos),
+            tracked,
+            &self.operands,
+            &self.customs,
+        );
+        self.stored(pos, wild)
+    }
+
+    /// The end of [`Tape::push_binary`] and [`Tape::push_unary`]: the node stored at `pos`
+    /// (wild or not) becomes live.
+    #[inline(always)]
+    fn stored(&mut self, pos: usize, wild: bool) -> NodeId {
+        if wild {
+            self.note_wild(pos);
+        }
+        self.len = pos + 1;
+        self.id_at(pos)
+    }
+
+    /// [`Tape::push_unary`] in general.
+    #[inline(never)]
+    #[track_caller]
+    fn push_unary_checked<F: Fn(u32) -> Op>(&mut self, a: NodeId, op: F) -> NodeId {
+        let a = self.pos(a);
+        self.push_op(op(a))
+    }
+
+    /// [`Tape::push_op`] when the caller already knows whether an input is tracked.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_op_tracked(&mut self, op: Op, tracked: bool) -> NodeId {
+        // The word first and the value last, right before it is stored.
+        let pos = self.next_slot();
+        let word = match Word::pack(&op, pos as u32) {
+            Some(word) => word,
+            None => self.push_far(op),
+        };
+        let value = op.eval(self.values.live(pos), &self.operands, &self.customs);
+        if !op.is_tame() {
+            self.note_wild(pos);
+        }
+        self.note_value(pos, value);
+        let id = self.push_at(pos, word.tracked_if(tracked), value);
+        if self.anomaly {
+            // out of line: the finiteness test stays off the common path
+            self.check_forward_anomaly(op, Location::caller());
+        }
+        id
+    }
+
+    /// Keeps `op` in the side table; returns its word (tag and index, no flags).
+    #[inline]
+    fn push_far(&mut self, op: Op) -> Word {
+        self.far.push(op);
+        Word::far(self.far.len() - 1)
+    }
+
+    /// The epoch of new handles (for marks).
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Frees every node at a position `>= keep` (`far` and `operands` back to the given
+    /// lengths). Handles to them become stale: see the module docs.
+    ///
+    /// # Panics
+    /// After 4,294,967,295 cuts.
+    pub(crate) fn truncate(&mut self, keep: usize, far: usize, operands: usize) {
+        if !self.names.is_empty() {
+            self.names.split_off(&(keep as u32));
+        }
+        self.far.truncate(far);
+        self.operands.truncate(operands);
+        self.dirty = self.dirty.min(keep);
+        self.leaf_prefix = self.leaf_prefix.min(keep);
+        if self.first_wild >= keep {
+            self.first_wild = usize::MAX;
+        }
+        self.versions.rewound(keep);
+        if keep >= self.len() {
+            return;
+        }
+        self.cut_to(keep);
+        self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
+        while self
+            .cuts
+            .last()
+            .is_some_and(|&(_, len)| len as usize >= keep)
+        {
+            self.cuts.pop();
+        }
+        self.cuts.push((self.epoch, keep as u32));
+        self.last_cut = self.epoch;
+        self.min_cut = self.cuts[0].1;
+    }
+
+    /// Frees the nodes at positions `>= keep` (`keep <= len`): their slots stay for the next
+    /// nodes, gradients set back to 0.
+    fn cut_to(&mut self, keep: usize) {
+        let len = self.len;
+        self.grads.live_mut(len)[keep..].fill(0.0);
+        self.len = keep;
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite `value`.
+    /// Checks the node just pushed for `op`; on a panic, the tape is left as it was
+    /// before that node.
+    #[cold]
+    #[inline(never)]
+    fn check_forward_anomaly(&mut self, op: Op, at: &Location<'_>) {
+        let p = self.len() - 1;
+        let value = self.values[p];
+        if value.is_finite() {
+            return;
+        }
+        let mut finite = true;
+        op.for_each_input(&self.operands, |q| {
+            finite &= self.values[q as usize].is_finite()
+        });
+        if finite {
+            if self.words[p].tag() == Tag::FAR {
+                self.far.pop();
+            }
+            self.cut_to(p);
+            self.report_forward_anomaly(op, value, at);
+        }
+    }
+
+    /// Anomaly mode: panics if `op` turned finite inputs into a non-finite value.
+    #[cold]
+    pub(crate) fn report_forward_anomaly(&self, op: Op, value: f64, at: &Location<'_>) {
+        let mut inputs = Vec::new();
+        op.for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        if inputs.iter().all(|v| v.is_finite()) {
+            panic!(
+                "scalargrad anomaly: `{}` of finite inputs {:?} gave {} (node recorded at {})",
+                self.op_name(op),
+                inputs,
+                value,
+                at
+            );
+        }
+    }
+
+    pub(crate) fn op_name(&self, op: Op) -> &str {
+        match op {
+            Op::Custom(_, f) | Op::CustomN { f, .. } => self.customs[f as usize].name(),
+            _ => op.name(),
+        }
+    }
+
+    /// Inputs' values of the node at `pos`, for messages.
+    pub(crate) fn input_values(&self, pos: usize) -> Vec<f64> {
+        let mut inputs = Vec::new();
+        self.op(pos)
+            .for_each_input(&self.operands, |p| inputs.push(self.values[p as usize]));
+        inputs
+    }
+}
+
+/// Stores the node `op` at `pos` (its word with the `tracked` flag, its value by the op's
+/// forward rule from `values`), for positions already checked against both slices' lengths
+/// (see `Tape::push_binary`); returns whether the node is wild (see [`Tape::first_wild`]).
+#[inline(always)]
+fn store_op(
+    values: &mut [f64],
+    words: &mut [Word],
+    pos: usize,
+    op: Op,
+    tracked: Word,
+    operands: &[u32],
+    customs: &CustomTable,
+) -> bool {
+    let word = Word::pack(&op, pos as u32).unwrap_or_else(|| unreachable!());
+    let value = op.eval(values, operands, customs);
+    values[pos] = value;
+    words[pos] = word.with_flags(tracked);
+    !op.is_tame() || !value.is_finite()
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn freed() -> ! {
+    panic!(
+        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
+         Graph::scope or Graph::clear); create the values you keep across steps \
+         before the mark, and read results before rewinding"
+    )
+}
+
+#[cold]
+fn too_many_operands() -> ! {
+    panic!(
+        "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops; rewind \
+         between steps"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn too_many() -> ! {
+    panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_cuts() -> ! {
+    panic!(
+        "scalargrad: this graph was rewound 4,294,967,295 times, the most its handles can \
+         tell apart; build a new Graph"
+    )
+}

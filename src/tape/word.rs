@@ -1,0 +1,288 @@
+//! The tape word: one node's op in 8 bytes, and the only code that encodes or decodes it.
+//!
+//! ```text
+//!  63            36 35             8  7        6       5   0
+//! | input b: 28 bits | input a: 28 bits | REACHED | TRACKED | tag |
+//! ```
+//!
+//! - **Tag** (6 bits): [`Tag::LEAF`], [`Tag::FAR`] (the op sits whole in the side table;
+//!   the bits above the flags hold its index), [`Tag::ROW`] (a layer row: the side table
+//!   index of row 0 in field a, the row number in field b), or one of the packed ops listed
+//!   in `packed_ops!` below, whose inputs are *distances back* from the node's position in
+//!   fields a and b.
+//! - **Flags**: `TRACKED` (the node depends on a tracked leaf) and `REACHED` (scratch of a
+//!   running reverse pass, see `backward`).
+//!
+//! Everything else in the crate reads a word through [`Word`]'s methods and [`with_op!`].
+
+use crate::op::Op;
+
+/// One node's op, flags and inputs (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Word(u64);
+
+/// The tags a walk tests by name (the packed ops' tags are in `packed_ops!`).
+pub(crate) struct Tag;
+
+impl Tag {
+    /// A leaf.
+    pub(crate) const LEAF: u64 = 0;
+    /// An op kept whole in the side table.
+    pub(crate) const FAR: u64 = 1;
+    /// `Add`, as in `packed_ops!` below.
+    pub(crate) const ADD: u64 = 2;
+    /// `Mul`, as in `packed_ops!` below.
+    pub(crate) const MUL: u64 = 4;
+    /// `Relu`, as in `packed_ops!` below.
+    pub(crate) const RELU: u64 = 12;
+    /// A row of a layer (see [`Word::row`]).
+    pub(crate) const ROW: u64 = 21;
+}
+
+const TAG_BITS: u32 = 6;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+const TRACKED: u64 = 1 << 6;
+const REACHED: u64 = 1 << 7;
+const FAR_SHIFT: u32 = 8;
+const A_SHIFT: u32 = TAG_BITS + 2;
+const DELTA_BITS: u32 = 28;
+const B_SHIFT: u32 = A_SHIFT + DELTA_BITS;
+/// The largest distance back (and side-table index of a layer's row 0, and row number) a
+/// word holds.
+pub(crate) const DELTA_MAX: u32 = (1 << DELTA_BITS) - 1;
+
+impl Word {
+    /// A leaf's word.
+    #[inline(always)]
+    pub(crate) fn leaf(tracked: bool) -> Word {
+        Word(Tag::LEAF).tracked_if(tracked)
+    }
+
+    /// The word of an op kept whole at `index` in the side table.
+    #[inline(always)]
+    pub(crate) fn far(index: usize) -> Word {
+        Word(Tag::FAR | (index as u64) << FAR_SHIFT)
+    }
+
+    /// The word of row `j` of the layer whose row 0 is at `head` in the side table.
+    #[inline(always)]
+    pub(crate) fn row(head: u32, j: u32) -> Word {
+        debug_assert!(head <= DELTA_MAX && j <= DELTA_MAX);
+        Word(Tag::ROW | u64::from(head) << A_SHIFT | u64::from(j) << B_SHIFT)
+    }
+
+    /// This word with the `TRACKED` flag set if `tracked`.
+    #[inline(always)]
+    pub(crate) fn tracked_if(self, tracked: bool) -> Word {
+        Word(self.0 | if tracked { TRACKED } else { 0 })
+    }
+
+    /// This word with the flags of `flags` (a word from [`Word::either_tracked`]) added.
+    #[inline(always)]
+    pub(crate) fn with_flags(self, flags: Word) -> Word {
+        Word(self.0 | flags.0)
+    }
+
+    /// The union of two words' `TRACKED` flags, as a word with no op (for [`Word::with_flags`]).
+    #[inline(always)]
+    pub(crate) fn either_tracked(a: Word, b: Word) -> Word {
+        Word((a.0 | b.0) & TRACKED)
+    }
+
+    /// The tag (see [`Tag`]).
+    #[inline(always)]
+    pub(crate) fn tag(self) -> u64 {
+        self.0 & TAG_MASK
+    }
+
+    /// Whether the node is a leaf.
+    #[inline(always)]
+    pub(crate) fn is_leaf(self) -> bool {
+        self.tag() == Tag::LEAF
+    }
+
+    /// Whether the node depends on a tracked leaf.
+    #[inline(always)]
+    pub(crate) fn is_tracked(self) -> bool {
+        self.0 & TRACKED != 0
+    }
+
+    /// Whether the running reverse pass gave the node a share from far above.
+    #[inline(always)]
+    pub(crate) fn is_reached(self) -> bool {
+        self.0 & REACHED != 0
+    }
+
+    /// This word with `REACHED` set.
+    #[inline(always)]
+    pub(crate) fn reached(self) -> Word {
+        Word(self.0 | REACHED)
+    }
+
+    /// This word with `REACHED` cleared.
+    #[inline(always)]
+    pub(crate) fn unreached(self) -> Word {
+        Word(self.0 & !REACHED)
+    }
+
+    /// Whether any of `words` has `REACHED` set (one test for all).
+    #[inline(always)]
+    pub(crate) fn any_reached(words: &[Word]) -> bool {
+        words.iter().fold(0, |m, w| m | w.0) & REACHED != 0
+    }
+
+    /// The position of input a of the packed op at `pos`.
+    #[inline(always)]
+    pub(crate) fn a(self, pos: u32) -> u32 {
+        pos.wrapping_sub((self.0 >> A_SHIFT) as u32 & DELTA_MAX)
+    }
+
+    /// The position of input b of the packed op at `pos`.
+    #[inline(always)]
+    pub(crate) fn b(self, pos: u32) -> u32 {
+        pos.wrapping_sub((self.0 >> B_SHIFT) as u32 & DELTA_MAX)
+    }
+
+    /// How far back input a of a packed op is.
+    #[inline(always)]
+    pub(crate) fn distance_a(self) -> usize {
+        (self.0 >> A_SHIFT) as usize & DELTA_MAX as usize
+    }
+
+    /// The side-table index of an op kept whole ([`Tag::FAR`]).
+    #[inline(always)]
+    pub(crate) fn far_index(self) -> usize {
+        (self.0 >> FAR_SHIFT) as usize
+    }
+
+    /// A layer row's side-table index of row 0, and its row number ([`Tag::ROW`]).
+    #[inline(always)]
+    pub(crate) fn row_parts(self) -> (u32, u32) {
+        // the row number is the top field: no mask needed
+        (
+            (self.0 >> A_SHIFT) as u32 & DELTA_MAX,
+            (self.0 >> B_SHIFT) as u32,
+        )
+    }
+
+    /// Whether two words are the same op on the same distances, flags other than `REACHED`
+    /// included (the nodes of a run of unary ops over a layer's rows).
+    #[inline(always)]
+    pub(crate) fn same_op(self, other: Word) -> bool {
+        self.0 & !REACHED == other.0 & !REACHED
+    }
+
+    /// The op of a layer row: row 0's [`Op::Dot`] from the side table, with its weights
+    /// and bias moved `j` strides on. The inputs `x` are the same for every row.
+    #[inline(always)]
+    pub(crate) fn row_op(self, far: &[Op]) -> Op {
+        let (head, j) = self.row_parts();
+        crate::fast::rows::row_op(far[head as usize], j)
+    }
+}
+
+/// Tags of the ops that pack into the word itself, with their inputs as distances back.
+/// Also defines `with_op!`, which decodes a word and runs code on the op *per tag*, so that
+/// the op's rule is inlined with its variant known (one dispatch, not decode then match).
+macro_rules! packed_ops {
+    ($d:tt binary: $($B:ident = $bt:literal),*; unary: $($U:ident = $ut:literal),* $(,)?) => {
+        impl Word {
+            /// The op as a tape word (no flags); `None` if it does not fit (another op, or
+            /// an input more than [`DELTA_MAX`] back).
+            #[inline(always)]
+            pub(crate) fn pack(op: &Op, pos: u32) -> Option<Word> {
+                // Inputs sit below `pos`: below 2²⁸ nodes every distance fits (one test).
+                let near = pos <= DELTA_MAX;
+                let delta = |p: u32| {
+                    let d = pos - p;
+                    (near || d <= DELTA_MAX).then_some(u64::from(d))
+                };
+                Some(Word(match *op {
+                    Op::Leaf => Tag::LEAF,
+                    $(Op::$B(a, b) => $bt | delta(a)? << A_SHIFT | delta(b)? << B_SHIFT,)*
+                    $(Op::$U(a) => $ut | delta(a)? << A_SHIFT,)*
+                    _ => return None,
+                }))
+            }
+        }
+
+        /// `with_op!(word, pos, far, |op| body)`: `body` with `op` bound to the op of the
+        /// tape word `word` at position `pos` (`far`: the side table), expanded once per tag.
+        macro_rules! with_op {
+            ($d word:expr, $d pos:expr, $d far:expr, |$d op:ident| $d body:expr) => {{
+                let (word, pos): ($crate::tape::word::Word, u32) = ($d word, $d pos);
+                let (a, b) = (word.a(pos), word.b(pos));
+                let _ = (a, b);
+                match word.tag() {
+                    $crate::tape::word::Tag::LEAF => {
+                        let $d op = $crate::op::Op::Leaf;
+                        $d body
+                    }
+                    $crate::tape::word::Tag::FAR => {
+                        let $d op: $crate::op::Op = $d far[word.far_index()];
+                        $d body
+                    }
+                    $crate::tape::word::Tag::ROW => {
+                        let $d op = word.row_op(&$d far[..]);
+                        $d body
+                    }
+                    $($bt => {
+                        let $d op = $crate::op::Op::$B(a, b);
+                        $d body
+                    })*
+                    $($ut => {
+                        let $d op = $crate::op::Op::$U(a);
+                        $d body
+                    })*
+                    _ => unreachable!("a tape word with an unknown tag"),
+                }
+            }};
+        }
+        pub(crate) use with_op;
+    };
+}
+
+packed_ops! {
+    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
+    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12, Sin = 15, Cos = 16,
+        Sqrt = 17, Abs = 18, Log1p = 19, Softplus = 20,
+}
+
+/// The op of the node at `pos`, from its word (and the side table).
+#[inline(always)]
+pub(crate) fn op_at(words: &[Word], far: &[Op], pos: usize) -> Op {
+    with_op!(words[pos], pos as u32, far, |op| op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walks test these tags by name before decoding the rest.
+    #[test]
+    fn named_tags_match_the_packing() {
+        assert_eq!(Word::pack(&Op::Add(3, 1), 5).unwrap().tag(), Tag::ADD);
+        assert_eq!(Word::pack(&Op::Mul(3, 1), 5).unwrap().tag(), Tag::MUL);
+        assert_eq!(Word::pack(&Op::Relu(3), 5).unwrap().tag(), Tag::RELU);
+        assert_eq!(Word::row(7, 2).tag(), Tag::ROW);
+        assert_eq!(Word::far(9).tag(), Tag::FAR);
+    }
+
+    #[test]
+    fn fields_round_trip() {
+        let w = Word::pack(&Op::Max(3, 1), 5).unwrap().tracked_if(true);
+        assert_eq!((w.a(5), w.b(5), w.distance_a()), (3, 1, 2));
+        assert!(w.is_tracked() && !w.is_reached() && !w.is_leaf());
+        let r = w.reached();
+        assert!(r.is_reached() && r.same_op(w) && r.unreached() == w);
+        assert_eq!(Word::row(7, 2).row_parts(), (7, 2));
+        assert_eq!(Word::far(9).far_index(), 9);
+        assert!(Word::leaf(false).is_leaf() && !Word::leaf(false).is_tracked());
+        assert!(Word::leaf(true).is_tracked());
+        // an input more than DELTA_MAX back does not fit
+        assert_eq!(Word::pack(&Op::Neg(1), DELTA_MAX + 2), None);
+        assert!(Word::pack(&Op::Neg(2), DELTA_MAX + 2).is_some());
+        assert_eq!(Word::pack(&Op::Pow(0, 2.0), 1), None);
+    }
+}
