@@ -7,11 +7,11 @@ use crate::fast::{rows, runs};
 use crate::op::Op;
 use crate::tape::word::{Tag, Word};
 use crate::tape::{Parts, Tape};
-use crate::{Graph, Var};
+use crate::Graph;
 
 impl Graph {
     /// Recomputes every op node's value from its inputs, in creation order: after changing
-    /// leaves with [`Var::set_value`], this replays a recorded graph without recording it
+    /// leaves with [`Var::set_value`](crate::Var::set_value), this replays a recorded graph without recording it
     /// again (and without allocating).
     ///
     /// ```
