@@ -16,6 +16,7 @@
 
 use std::fmt;
 
+pub use crate::graph_fn::{gradient, graph_fn, value};
 use crate::{Graph, Var};
 
 /// Step and acceptance thresholds for [`gradcheck`].
@@ -42,39 +43,6 @@ impl Default for Tolerance {
             rel: 1e-6,
         }
     }
-}
-
-/// The value of a graph function at `x`.
-///
-/// ```
-/// let v = scalargrad::check::value(|_, x| x[0] * x[1], &[3.0, 4.0]);
-/// assert_eq!(v, 12.0);
-/// ```
-pub fn value<F>(f: F, x: &[f64]) -> f64
-where
-    F: for<'g> Fn(&'g Graph, &[Var<'g>]) -> Var<'g>,
-{
-    let g = Graph::new();
-    let leaves: Vec<Var<'_>> = x.iter().map(|&v| g.var(v)).collect();
-    f(&g, &leaves).value()
-}
-
-/// The value and the engine's gradient of a graph function at `x` (one forward, one
-/// backward pass).
-///
-/// ```
-/// let (v, grad) = scalargrad::check::gradient(|_, x| x[0] * x[1], &[3.0, 4.0]);
-/// assert_eq!((v, grad), (12.0, vec![4.0, 3.0]));
-/// ```
-pub fn gradient<F>(f: F, x: &[f64]) -> (f64, Vec<f64>)
-where
-    F: for<'g> Fn(&'g Graph, &[Var<'g>]) -> Var<'g>,
-{
-    let g = Graph::new();
-    let leaves: Vec<Var<'_>> = x.iter().map(|&v| g.var(v)).collect();
-    let y = f(&g, &leaves);
-    y.backward();
-    (y.value(), leaves.iter().map(|l| l.grad()).collect())
 }
 
 /// The central-difference gradient of a graph function at `x`: input `i` moves by

@@ -47,7 +47,7 @@
 //! branches on a value (relu's 0 or 1, `pow_var`'s exponent derivative at a zero base) is
 //! decided when the gradient is recorded, not on replay.
 
-use crate::check::gradient;
+use crate::graph_fn::gradient;
 use crate::{Graph, Var};
 
 /// `[f(x), f′(x), f″(x), …, f⁽ᵒʳᵈᵉʳ⁾(x)]` of a graph function of one input, each derivative

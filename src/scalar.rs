@@ -12,124 +12,168 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::Var;
 
-/// A number the derivative rules can compute with: `f64`, or a [`Var`] handle that records
-/// every operation into its graph.
-///
-/// Write a function once against `Scalar` and it runs on plain numbers and on graph nodes
-/// alike:
-///
-/// ```
-/// use scalargrad::{Graph, Scalar};
-///
-/// fn softsign<S: Scalar>(x: S) -> S {
-///     let one = x.lift(1.0);
-///     x / (one + x.abs())
-/// }
-///
-/// let g = Graph::new();
-/// let x = g.var(3.0);
-/// let y = softsign(x);
-/// assert_eq!(y.value(), softsign(3.0_f64));
-/// y.backward();
-/// assert!((x.grad() - 1.0 / 16.0).abs() < 1e-15); // d/dx x/(1+|x|) = 1/(1+|x|)²
-/// ```
-pub trait Scalar:
-    Copy
-    + Debug
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
-    + Add<f64, Output = Self>
-    + Sub<f64, Output = Self>
-    + Mul<f64, Output = Self>
-    + Div<f64, Output = Self>
-{
-    /// The plain number this scalar holds.
-    fn value(self) -> f64;
-    /// A constant `c` of the same kind as `self` (for a [`Var`], a constant node in its graph).
-    ///
-    /// A constant carries no gradient: nothing flows back through it. Lifting a number that
-    /// was *computed from* a handle's value (`x.lift(x.value().cos())`) cuts that dependence
-    /// out of the graph: its value is right, its derivative is 0. In a custom op's derivative
-    /// that makes every second derivative silently 0, so [`Graph::grad`](crate::Graph::grad) checks for it and
-    /// panics (see [`UnaryFn`](crate::UnaryFn)); write `x.cos()` instead, and use
-    /// [`gradgradcheck`](crate::check::gradgradcheck) to test second order.
-    ///
-    /// ```
-    /// use scalargrad::{Graph, Scalar};
-    /// let g = Graph::new();
-    /// let x = g.var(0.7);
-    /// let cut = x.lift(x.value().cos()); // cos 0.7 as a number: no path back to x
-    /// let kept = x.cos();                // cos 0.7 as an op on x
-    /// assert_eq!(cut.value(), kept.value());
-    /// assert_eq!(g.grad(cut, &[x])[0].value(), 0.0);
-    /// assert_eq!(g.grad(kept, &[x])[0].value(), -(0.7_f64.sin()));
-    /// ```
-    fn lift(self, c: f64) -> Self;
-    /// `eˣ`.
-    fn exp(self) -> Self;
-    /// Natural logarithm.
-    fn ln(self) -> Self;
-    /// `selfᵏ` for a constant exponent `k`.
-    fn powf(self, k: f64) -> Self;
-    /// `selfᵉ` for an exponent of the same kind.
-    fn pow_scalar(self, e: Self) -> Self;
-    /// Logistic sigmoid `1 / (1 + e⁻ˣ)`, computed stably.
-    fn sigmoid(self) -> Self;
-    /// Hyperbolic tangent.
-    fn tanh(self) -> Self;
-    /// `max(x, 0)`, with relu'(0) = 0.
-    fn relu(self) -> Self;
-    /// `|x|`: derivative `sign(x)`, 0 at 0 (as PyTorch). Both kinds implement it with the
-    /// primitive (on handles, one `abs` node, which replays right with
-    /// [`Graph::recompute`](crate::Graph::recompute) after `x` changes sign); this default,
-    /// `relu(x) + relu(−x)`, is only for other implementors.
-    fn abs(self) -> Self {
-        self.relu() + (-self).relu()
-    }
-    /// `sin x`; derivative `cos x`.
-    fn sin(self) -> Self;
-    /// `cos x`; derivative `−sin x`.
-    fn cos(self) -> Self;
-    /// `√x`; derivative `1/(2√x)` (+inf at 0).
-    fn sqrt(self) -> Self;
-    /// `ln(1 + x)`, exact for tiny `x`; derivative `1/(1 + x)`.
-    fn log1p(self) -> Self;
-    /// `ln(1 + eˣ)`, without overflow; derivative `σ(x)`.
-    fn softplus(self) -> Self;
-    /// The larger of two values (NaN if either is NaN, unlike [`f64::max`]); on a tie each
-    /// input gets half the gradient.
-    fn max(self, other: Self) -> Self;
-    /// The smaller of two values (NaN if either is NaN, unlike [`f64::min`]); on a tie each
-    /// input gets half the gradient.
-    fn min(self, other: Self) -> Self;
-    /// `selfᵏ` for a constant exponent: the same as [`Scalar::powf`], under the name
-    /// [`Var::pow`] has. Powers read the same on both kinds: `pow(k)` for a number,
-    /// `pow_var(e)` for an exponent of the same kind.
-    ///
-    /// ```
-    /// use scalargrad::{Graph, Scalar};
-    /// fn cube<S: Scalar>(x: S) -> S { x.pow(3.0) }
-    /// let g = Graph::new();
-    /// assert_eq!(cube(2.0_f64), 8.0);
-    /// assert_eq!(cube(g.var(2.0)).value(), 8.0);
-    /// ```
-    fn pow(self, k: f64) -> Self {
-        self.powf(k)
-    }
-    /// `selfᵉ` for an exponent of the same kind: the same as [`Scalar::pow_scalar`], under
-    /// the name [`Var::pow_var`] has.
-    ///
-    /// ```
-    /// use scalargrad::Scalar;
-    /// assert_eq!(Scalar::pow_var(2.0_f64, 10.0), 1024.0);
-    /// ```
-    fn pow_var(self, e: Self) -> Self {
-        self.pow_scalar(e)
-    }
+/// The trait and its implementations, with a method per op of the list
+/// ([`unary_ops!`](crate::unary_ops)).
+macro_rules! scalar_trait {
+    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
+        #[doc = include_str!("scalar_trait.md")]
+        pub trait Scalar:
+            Copy
+            + Debug
+            + Add<Output = Self>
+            + Sub<Output = Self>
+            + Mul<Output = Self>
+            + Div<Output = Self>
+            + Neg<Output = Self>
+            + Add<f64, Output = Self>
+            + Sub<f64, Output = Self>
+            + Mul<f64, Output = Self>
+            + Div<f64, Output = Self>
+        {
+            /// The plain number this scalar holds.
+            fn value(self) -> f64;
+            /// A constant `c` of the same kind as `self` (for a [`Var`], a constant node in its graph).
+        ///
+        /// A constant carries no gradient: nothing flows back through it. Lifting a number that
+        /// was *computed from* a handle's value (`x.lift(x.value().cos())`) cuts that dependence
+        /// out of the graph: its value is right, its derivative is 0. In a custom op's derivative
+        /// that makes every second derivative silently 0, so [`Graph::grad`](crate::Graph::grad) checks for it and
+        /// panics (see [`UnaryFn`](crate::UnaryFn)); write `x.cos()` instead, and use
+        /// [`gradgradcheck`](crate::check::gradgradcheck) to test second order.
+        ///
+        /// ```
+        /// use scalargrad::{Graph, Scalar};
+        /// let g = Graph::new();
+        /// let x = g.var(0.7);
+        /// let cut = x.lift(x.value().cos()); // cos 0.7 as a number: no path back to x
+        /// let kept = x.cos();                // cos 0.7 as an op on x
+        /// assert_eq!(cut.value(), kept.value());
+        /// assert_eq!(g.grad(cut, &[x])[0].value(), 0.0);
+        /// assert_eq!(g.grad(kept, &[x])[0].value(), -(0.7_f64.sin()));
+        /// ```
+            fn lift(self, c: f64) -> Self;
+            /// `selfᵏ` for a constant exponent `k`.
+            fn powf(self, k: f64) -> Self;
+            /// `selfᵉ` for an exponent of the same kind.
+            fn pow_scalar(self, e: Self) -> Self;
+            /// The larger of two values (NaN if either is NaN, unlike [`f64::max`]); on a tie
+            /// each input gets half the gradient.
+            fn max(self, other: Self) -> Self;
+            /// The smaller of two values (NaN if either is NaN, unlike [`f64::min`]); on a tie
+            /// each input gets half the gradient.
+            fn min(self, other: Self) -> Self;
+            /// `f` applied to this scalar: on a node, `f` itself; on a number, `f` on a
+            /// constant of a graph made for it, so the number rounds as the node would (what
+            /// [`nn::Activation::Custom`](crate::nn::Activation::Custom) runs).
+            ///
+            /// ```
+            /// use scalargrad::{Graph, Scalar, Var};
+            /// fn swish(x: Var<'_>) -> Var<'_> { x * x.sigmoid() }
+            /// let g = Graph::new();
+            /// assert_eq!(1.5_f64.apply_graph_fn(swish), g.var(1.5).apply_graph_fn(swish).value());
+            /// ```
+            fn apply_graph_fn(self, f: for<'g> fn(Var<'g>) -> Var<'g>) -> Self;
+            /// `selfᵏ` for a constant exponent: the same as [`Scalar::powf`], under the name
+        /// [`Var::pow`] has. Powers read the same on both kinds: `pow(k)` for a number,
+        /// `pow_var(e)` for an exponent of the same kind.
+        ///
+        /// ```
+        /// use scalargrad::{Graph, Scalar};
+        /// fn cube<S: Scalar>(x: S) -> S { x.pow(3.0) }
+        /// let g = Graph::new();
+        /// assert_eq!(cube(2.0_f64), 8.0);
+        /// assert_eq!(cube(g.var(2.0)).value(), 8.0);
+        /// ```
+        fn pow(self, k: f64) -> Self {
+            self.powf(k)
+        }
+        /// `selfᵉ` for an exponent of the same kind: the same as [`Scalar::pow_scalar`], under
+        /// the name [`Var::pow_var`] has.
+        ///
+        /// ```
+        /// use scalargrad::Scalar;
+        /// assert_eq!(Scalar::pow_var(2.0_f64, 10.0), 1024.0);
+        /// ```
+        fn pow_var(self, e: Self) -> Self {
+            self.pow_scalar(e)
+        }
+            $(
+                #[doc = concat!("The `", stringify!($name), "` op: see [`Var::", stringify!($name),
+                    "`](crate::Var::", stringify!($name), ") for its rule and edge points.")]
+                fn $name(self) -> Self;
+            )*
+        }
+
+        impl Scalar for f64 {
+            #[inline]
+            fn value(self) -> f64 {
+                self
+            }
+            #[inline]
+            fn lift(self, c: f64) -> f64 {
+                c
+            }
+            #[inline]
+            fn powf(self, k: f64) -> f64 {
+                f64::powf(self, k)
+            }
+            #[inline]
+            fn pow_scalar(self, e: f64) -> f64 {
+                f64::powf(self, e)
+            }
+            #[inline]
+            fn max(self, other: f64) -> f64 {
+                max(self, other)
+            }
+            #[inline]
+            fn min(self, other: f64) -> f64 {
+                min(self, other)
+            }
+            fn apply_graph_fn(self, f: for<'g> fn(Var<'g>) -> Var<'g>) -> f64 {
+                let g = crate::Graph::new();
+                f(g.constant(self)).value()
+            }
+            $(
+                #[inline]
+                fn $name(self) -> f64 {
+                    let $x = self;
+                    $f64
+                }
+            )*
+        }
+
+        impl<'g> Scalar for Var<'g> {
+            fn value(self) -> f64 {
+                Var::value(self)
+            }
+            fn lift(self, c: f64) -> Self {
+                self.graph().constant(c)
+            }
+            fn powf(self, k: f64) -> Self {
+                Var::pow(self, k)
+            }
+            fn pow_scalar(self, e: Self) -> Self {
+                Var::pow_var(self, e)
+            }
+            fn max(self, other: Self) -> Self {
+                Var::max(self, other)
+            }
+            fn min(self, other: Self) -> Self {
+                Var::min(self, other)
+            }
+            fn apply_graph_fn(self, f: for<'a> fn(Var<'a>) -> Var<'a>) -> Self {
+                f(self)
+            }
+            $(
+                fn $name(self) -> Self {
+                    Var::$name(self)
+                }
+            )*
+        }
+    };
 }
+
+crate::unary_ops!(scalar_trait);
 
 /// `max(a, b)` on `f64` as the `max` op computes it: `a` where `a ≥ b` (so `a` on a tie),
 /// `b` where `b > a`, NaN if either is NaN (where [`f64::max`] would drop the NaN).
@@ -196,6 +240,24 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// `x` clamped to `[lo, hi]` as the `clamp` op computes it; NaN for a NaN `x` (as
+/// PyTorch's `clamp`).
+///
+/// ```
+/// use scalargrad::scalar::clamp;
+/// assert_eq!((clamp(-2.0, -1.0, 1.0), clamp(0.5, -1.0, 1.0), clamp(3.0, -1.0, 1.0)), (-1.0, 0.5, 1.0));
+/// assert!(clamp(f64::NAN, -1.0, 1.0).is_nan());
+/// ```
+pub fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
 /// ReLU on `f64`: `0` for `x ≤ 0` (so `-0.0` maps to `0.0`), `x` otherwise; NaN stays NaN.
 ///
 /// ```
@@ -208,130 +270,5 @@ pub fn relu(x: f64) -> f64 {
         0.0
     } else {
         x
-    }
-}
-
-impl Scalar for f64 {
-    #[inline]
-    fn value(self) -> f64 {
-        self
-    }
-    #[inline]
-    fn lift(self, c: f64) -> f64 {
-        c
-    }
-    #[inline]
-    fn exp(self) -> f64 {
-        f64::exp(self)
-    }
-    #[inline]
-    fn ln(self) -> f64 {
-        f64::ln(self)
-    }
-    #[inline]
-    fn powf(self, k: f64) -> f64 {
-        f64::powf(self, k)
-    }
-    #[inline]
-    fn pow_scalar(self, e: f64) -> f64 {
-        f64::powf(self, e)
-    }
-    #[inline]
-    fn sigmoid(self) -> f64 {
-        sigmoid(self)
-    }
-    #[inline]
-    fn tanh(self) -> f64 {
-        f64::tanh(self)
-    }
-    #[inline]
-    fn relu(self) -> f64 {
-        relu(self)
-    }
-    #[inline]
-    fn abs(self) -> f64 {
-        f64::abs(self)
-    }
-    #[inline]
-    fn sin(self) -> f64 {
-        f64::sin(self)
-    }
-    #[inline]
-    fn cos(self) -> f64 {
-        f64::cos(self)
-    }
-    #[inline]
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
-    #[inline]
-    fn log1p(self) -> f64 {
-        f64::ln_1p(self)
-    }
-    #[inline]
-    fn softplus(self) -> f64 {
-        softplus(self)
-    }
-    #[inline]
-    fn max(self, other: f64) -> f64 {
-        max(self, other)
-    }
-    #[inline]
-    fn min(self, other: f64) -> f64 {
-        min(self, other)
-    }
-}
-
-impl<'g> Scalar for Var<'g> {
-    fn value(self) -> f64 {
-        Var::value(self)
-    }
-    fn lift(self, c: f64) -> Self {
-        self.graph().constant(c)
-    }
-    fn exp(self) -> Self {
-        Var::exp(self)
-    }
-    fn ln(self) -> Self {
-        Var::ln(self)
-    }
-    fn powf(self, k: f64) -> Self {
-        Var::pow(self, k)
-    }
-    fn pow_scalar(self, e: Self) -> Self {
-        Var::pow_var(self, e)
-    }
-    fn sigmoid(self) -> Self {
-        Var::sigmoid(self)
-    }
-    fn tanh(self) -> Self {
-        Var::tanh(self)
-    }
-    fn relu(self) -> Self {
-        Var::relu(self)
-    }
-    fn abs(self) -> Self {
-        Var::abs(self)
-    }
-    fn sin(self) -> Self {
-        Var::sin(self)
-    }
-    fn cos(self) -> Self {
-        Var::cos(self)
-    }
-    fn sqrt(self) -> Self {
-        Var::sqrt(self)
-    }
-    fn log1p(self) -> Self {
-        Var::log1p(self)
-    }
-    fn softplus(self) -> Self {
-        Var::softplus(self)
-    }
-    fn max(self, other: Self) -> Self {
-        Var::max(self, other)
-    }
-    fn min(self, other: Self) -> Self {
-        Var::min(self, other)
     }
 }

@@ -321,86 +321,64 @@ impl<'g> Var<'g> {
         self.binary(exponent, Op::PowVar)
     }
 
-    /// Logistic sigmoid `1/(1 + e⁻ˣ)` (primitive, computed without overflow). Derivative
-    /// `y(1 − y)` from the output: `sigmoid(±1000)` is exactly 0 or 1 with gradient 0.
+    /// `x` clamped to `[lo, hi]` (primitive: one node instead of a `max` and a `min`).
+    /// Derivative 1 where `lo ≤ x ≤ hi` (the bounds included, as PyTorch), 0 outside; a
+    /// NaN `x` gives a NaN value and a 0 derivative.
+    ///
+    /// # Panics
+    /// If `lo > hi`, or a bound is NaN.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.0);
-    /// let y = x.sigmoid();
+    /// let (a, b) = (g.var(-3.0), g.var(0.5));
+    /// let y = a.clamp(-1.0, 1.0) + b.clamp(-1.0, 1.0);
     /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (0.5, 0.25));
-    /// assert_eq!(g.var(-1000.0).sigmoid().value(), 0.0);
+    /// assert_eq!((y.value(), a.grad(), b.grad()), (-0.5, 0.0, 1.0));
     /// ```
     #[inline]
     #[track_caller]
-    pub fn sigmoid(self) -> Self {
-        self.unary(Op::Sigmoid)
+    pub fn clamp(self, lo: f64, hi: f64) -> Self {
+        check_bounds(lo, hi);
+        let mut t = self.graph.tape_mut();
+        let a = t.pos(self.id);
+        let id = t.push_op(Op::Clamp(a, lo, hi));
+        Var::new(self.graph, id)
     }
 
-    /// `max(x, 0)` (primitive). Derivative 1 for `x > 0`, 0 for `x ≤ 0` (relu'(0) = 0, as
-    /// PyTorch). NaN stays NaN.
+    /// Natural logarithm: the same node as [`Var::ln`], under the name Python and PyTorch
+    /// use.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.0);
-    /// let y = x.relu();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (0.0, 0.0));
+    /// let x = g.var(4.0);
+    /// x.log().backward();
+    /// assert_eq!((x.log().value(), x.grad()), (4f64.ln(), 0.25));
     /// ```
     #[inline]
     #[track_caller]
-    pub fn relu(self) -> Self {
-        self.unary(Op::Relu)
+    pub fn log(self) -> Self {
+        self.ln()
     }
 
-    /// Hyperbolic tangent (primitive: the composed `(e²ˣ−1)/(e²ˣ+1)` overflows to NaN for large
-    /// `x`). Derivative `1 − y²` from the output.
+    /// A node with the same value through which no gradient flows (PyTorch's `detach`): it
+    /// is recorded untracked, so the reverse pass stops there, and
+    /// [`Graph::recompute`] updates its value with its input's.
     ///
     /// ```
     /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.0);
-    /// let y = x.tanh();
+    /// let x = g.var(3.0);
+    /// let y = x * x.detach(); // d/dx = 3, not 6
     /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (0.0, 1.0));
-    /// assert_eq!(g.var(1000.0).tanh().value(), 1.0);
+    /// assert_eq!((y.value(), x.grad()), (9.0, 3.0));
+    /// assert!(!x.detach().is_tracked());
     /// ```
     #[inline]
     #[track_caller]
-    pub fn tanh(self) -> Self {
-        self.unary(Op::Tanh)
-    }
-
-    /// `eˣ` (primitive). Derivative `y`. Overflows to +inf past x ≈ 709.78 (IEEE).
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(1.0);
-    /// let y = x.exp();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (std::f64::consts::E, std::f64::consts::E));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn exp(self) -> Self {
-        self.unary(Op::Exp)
-    }
-
-    /// Natural logarithm (primitive). Derivative `1/x`. `ln 0 = −inf` (derivative +inf),
-    /// `ln` of a negative number is NaN (IEEE), never a panic.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(2.0);
-    /// let y = x.ln();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (2f64.ln(), 0.5));
-    /// assert!(g.var(-1.0).ln().value().is_nan());
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn ln(self) -> Self {
-        self.unary(Op::Ln)
+    pub fn detach(self) -> Self {
+        let mut t = self.graph.tape_mut();
+        let a = t.pos(self.id);
+        let id = t.push_op_tracked(Op::Detach(a), false);
+        Var::new(self.graph, id)
     }
 
     /// Applies a registered custom op; see [`Graph::custom`].
@@ -411,6 +389,36 @@ impl<'g> Var<'g> {
         let a = t.pos(self.id);
         let id = t.push_op(Op::Custom(a, f.index));
         Var::new(self.graph, id)
+    }
+}
+
+/// The elementwise ops of the op list ([`unary_ops!`](crate::unary_ops)), each recording one
+/// node: `x.exp()`, `x.relu()`, … All inherent: no trait import is needed.
+macro_rules! var_unary_ops {
+    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
+        impl<'g> Var<'g> {
+            $(
+                $(#[$doc])*
+                #[inline]
+                #[track_caller]
+                pub fn $name(self) -> Self {
+                    self.unary(Op::$V)
+                }
+            )*
+        }
+    };
+}
+
+crate::unary_ops!(var_unary_ops);
+
+/// # Panics
+/// If `lo > hi` or a bound is NaN (for `clamp`).
+#[track_caller]
+pub(crate) fn check_bounds(lo: f64, hi: f64) {
+    if lo.is_nan() || hi.is_nan() || lo > hi {
+        panic!(
+            "scalargrad: clamp(lo, hi) needs lo <= hi and neither NaN, got lo = {lo}, hi = {hi}"
+        );
     }
 }
 
@@ -504,108 +512,6 @@ impl<'g> Neg for Var<'g> {
 /// The ops of issue 10: each a primitive whose rule in [`op`](crate::op) is written once over
 /// [`Scalar`](crate::Scalar), so every higher derivative follows.
 impl<'g> Var<'g> {
-    /// `sin x` (primitive). Derivative `cos x`, itself an op, so the second derivative is
-    /// `−sin x`.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.7);
-    /// let y = x.sin();
-    /// let d1 = g.grad(y, &[x])[0];
-    /// let d2 = g.grad(d1, &[x])[0];
-    /// assert_eq!((y.value(), d1.value()), (0.7_f64.sin(), 0.7_f64.cos()));
-    /// assert_eq!(d2.value(), -(0.7_f64.sin())); // −0.644…
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn sin(self) -> Self {
-        self.unary(Op::Sin)
-    }
-
-    /// `cos x` (primitive). Derivative `−sin x`.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.7);
-    /// let y = x.cos();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (0.7_f64.cos(), -(0.7_f64.sin())));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn cos(self) -> Self {
-        self.unary(Op::Cos)
-    }
-
-    /// `√x` (primitive: one correctly rounded operation, where `x.pow(0.5)` may differ in the
-    /// last bit). Derivative `1/(2√x)` from the output: +inf at 0 (as PyTorch); negative `x`
-    /// gives NaN (IEEE).
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(4.0);
-    /// let y = x.sqrt();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (2.0, 0.25));
-    /// let z = g.var(0.0);
-    /// z.sqrt().backward();
-    /// assert_eq!(z.grad(), f64::INFINITY);
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn sqrt(self) -> Self {
-        self.unary(Op::Sqrt)
-    }
-
-    /// `|x|` (primitive: one node). Derivative `sign x`, and 0 at 0 (as PyTorch).
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let (a, b, c) = (g.var(-2.0), g.var(0.0), g.var(3.0));
-    /// (a.abs() + b.abs() + c.abs()).backward();
-    /// assert_eq!((a.grad(), b.grad(), c.grad()), (-1.0, 0.0, 1.0));
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn abs(self) -> Self {
-        self.unary(Op::Abs)
-    }
-
-    /// `ln(1 + x)` (primitive for stability: exact where `1 + x` rounds to 1). Derivative
-    /// `1/(1 + x)`; −inf at −1, NaN below.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(1e-20);
-    /// let y = x.log1p();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (1e-20, 1.0));
-    /// assert_eq!((x + 1.0).ln().value(), 0.0); // the composed form loses it
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn log1p(self) -> Self {
-        self.unary(Op::Log1p)
-    }
-
-    /// softplus `ln(1 + eˣ)` (primitive for stability: computed as `max(x, 0) + ln(1 +
-    /// e^−|x|)`, never overflows). Derivative `σ(x)`. [`custom::Softplus`](crate::custom::Softplus)
-    /// computes the same numbers as a custom op.
-    ///
-    /// ```
-    /// let g = scalargrad::Graph::new();
-    /// let x = g.var(0.0);
-    /// let y = x.softplus();
-    /// y.backward();
-    /// assert_eq!((y.value(), x.grad()), (2f64.ln(), 0.5));
-    /// assert_eq!(g.var(1000.0).softplus().value(), 1000.0);
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn softplus(self) -> Self {
-        self.unary(Op::Softplus)
-    }
-
     /// The larger of two values (primitive). Derivative 1 for the larger input, 0 for the
     /// other; on a tie each gets ½ (as PyTorch's `maximum`). NaN if either input is NaN (and
     /// both get a NaN gradient), unlike [`f64::max`].

@@ -247,8 +247,8 @@ fn tanh_saturates_without_nan() {
 
 #[test]
 fn relu_at_zero_infinity_and_nan() {
-    // relu'(x) = 1 for x > 0, 0 for x ≤ 0; NaN is not ≤ 0, so its gradient passes (PyTorch's
-    // threshold_backward does the same)
+    // relu'(x) = 1 for x > 0, else 0: the mask `x > 0` is false for NaN, so its gradient is
+    // 0 (as PyTorch's threshold_backward, JAX and micrograd give)
     unary_rows(
         "relu",
         |x| x.relu(),
@@ -257,7 +257,7 @@ fn relu_at_zero_infinity_and_nan() {
             (-0.0, 0.0, 0.0),
             (INF, INF, 1.0),
             (-INF, 0.0, 0.0),
-            (NAN, NAN, 1.0),
+            (NAN, NAN, 0.0),
         ],
     );
 }
@@ -701,7 +701,7 @@ mod properties {
                 ("ln", |v| v.ln(), x.ln(), 1.0 / x),
                 ("tanh", |v| v.tanh(), x.tanh(), 1.0 - x.tanh() * x.tanh()),
                 ("sigmoid", |v| v.sigmoid(), s(x), s(x) * (1.0 - s(x))),
-                ("relu", |v| v.relu(), relu(x), if x <= 0.0 { 0.0 } else { 1.0 }),
+                ("relu", |v| v.relu(), relu(x), if x > 0.0 { 1.0 } else { 0.0 }),
                 ("x·x", |v| v * v, x * x, x + x),
             ];
             for (name, f, value, d) in cases {
@@ -756,4 +756,58 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn square_at_zero_infinity_and_nan() {
+    // y = x·x, y' = 2x: the same bits as `x * x` and its two shares `x + x`
+    unary_rows(
+        "square",
+        |x| x.square(),
+        &[
+            (0.0, 0.0, 0.0),
+            (-0.0, 0.0, 0.0), // −0 accumulated
+            (3.0, 9.0, 6.0),
+            (-3.0, 9.0, -6.0),
+            (1e200, INF, 2e200),
+            (INF, INF, INF),
+            (-INF, INF, -INF),
+            (NAN, NAN, NAN),
+        ],
+    );
+}
+
+#[test]
+fn clamp_at_its_bounds_infinity_and_nan() {
+    // y = clamp(x, −1, 1), y' = 1 for −1 ≤ x ≤ 1 (bounds included, as PyTorch), else 0;
+    // NaN stays NaN with derivative 0 (the mask is false)
+    unary_rows(
+        "clamp",
+        |x| x.clamp(-1.0, 1.0),
+        &[
+            (0.5, 0.5, 1.0),
+            (-1.0, -1.0, 1.0),
+            (1.0, 1.0, 1.0),
+            (1.5, 1.0, 0.0),
+            (-2.0, -1.0, 0.0),
+            (INF, 1.0, 0.0),
+            (-INF, -1.0, 0.0),
+            (-0.0, -0.0, 1.0),
+            (NAN, NAN, 0.0),
+        ],
+    );
+}
+
+#[test]
+fn detach_passes_values_and_stops_gradients() {
+    unary_rows(
+        "x·detach(x)",
+        |x| x * x.detach(),
+        &[
+            (3.0, 9.0, 3.0),
+            (INF, INF, INF),
+            (NAN, NAN, NAN),
+            (-0.0, 0.0, 0.0),
+        ],
+    );
 }

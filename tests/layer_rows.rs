@@ -353,11 +353,11 @@ fn runs_of_relus_pass_the_gradient_where_their_input_is_positive() {
     assert_eq!(xs[0].grad(), 2.0);
     assert_eq!(xs[1].grad().to_bits(), 0.0f64.to_bits()); // relu'(0) = 0, +0
     assert_eq!(xs[2].grad().to_bits(), 0.0f64.to_bits());
-    assert_eq!(xs[3].grad(), 8.0); // NaN is not ≤ 0: the gradient passes, as before
+    assert_eq!(xs[3].grad(), 0.0); // NaN is not > 0: no gradient (as PyTorch and micrograd)
     assert_eq!(c.grad(), 0.0);
     // a second backward (the scratch path) adds the same again
     loss.backward();
-    assert_eq!((xs[0].grad(), xs[3].grad()), (4.0, 16.0));
+    assert_eq!((xs[0].grad(), xs[3].grad()), (4.0, 0.0));
 }
 
 #[test]

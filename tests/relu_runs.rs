@@ -72,8 +72,8 @@ fn a_partly_reached_run_gives_each_input_its_closed_form_share() {
             loss.backward();
             for j in 0..XS.len() {
                 let reached = used.contains(&j);
-                // relu'(x) = 0 for x ≤ 0, else 1 (NaN is not ≤ 0)
-                let slope = if XS[j] <= 0.0 { 0.0 } else { 1.0 };
+                // relu'(x) = 1 for x > 0, else 0 (NaN too)
+                let slope = if XS[j] > 0.0 { 1.0 } else { 0.0 };
                 let want = if reached { pass * c[j] * slope } else { 0.0 };
                 let at = format!("x{j}, filler {filler}, pass {pass}");
                 assert_eq!(xs[j].grad().to_bits(), want.to_bits(), "{at}");

@@ -4,11 +4,11 @@
 //! as it would one at a time (`tests/relu_runs.rs` holds the two to each other, and counts
 //! the nodes taken: [`fast::taken`](super::taken)).
 
-use crate::backward::{marked_take, NumberPull};
-use crate::fast::{count, Path};
-use crate::graph::NodeId;
+use super::{count, Path};
 use crate::op::Op;
+use crate::pull::{marked_take, NumberPull};
 use crate::tape::word::Word;
+use crate::tape::NodeId;
 use crate::tape::Tape;
 
 use super::tame::AllFinite;

@@ -16,7 +16,7 @@
 //! first wild node may still skip its arithmetic when its inputs and weights are finite
 //! (see [`rows`](super::rows)).
 
-use crate::fast::{count, Path};
+use super::{count, Path};
 
 /// Whether the reverse pass passes nothing on from a node at `pos` reached with gradient
 /// `g`, no node below `tame_below` being wild (see the module docs).

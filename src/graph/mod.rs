@@ -13,6 +13,7 @@
 mod grad;
 mod nary;
 mod recompute;
+pub(crate) mod rows;
 
 pub(crate) use nary::{check_each, Inputs};
 

@@ -79,6 +79,43 @@ impl Graph {
         self.dot_node(Some(b), w, x)
     }
 
+    /// `ln(Σ eˣⁱ)`, computed stably as `m + ln(Σ eˣⁱ⁻ᵐ)` with `m` the largest value (a
+    /// constant: any `m` gives the same function and derivatives, the largest keeps every
+    /// exponential at most 1), so `logsumexp([1000, 1000])` is `1000 + ln 2`, not `inf`.
+    /// Derivative `eˣⁱ / Σ eˣʲ` (the softmax) for each input. Composed of `-`, `exp`,
+    /// [`Graph::sum`] and `ln`, so every higher derivative follows. Infinite inputs follow
+    /// IEEE (`m` taken as 0 when the largest is infinite): all `−inf` gives `−inf`, a `+inf`
+    /// gives `+inf`.
+    ///
+    /// The shift is fixed when the node is recorded: after [`Graph::recompute`] with far
+    /// larger values, record it again to keep it stable.
+    ///
+    /// # Panics
+    /// If `xs` is empty, or a handle is from another graph or freed.
+    ///
+    /// ```
+    /// let g = scalargrad::Graph::new();
+    /// let xs = [g.var(1000.0), g.var(1000.0)];
+    /// let y = g.logsumexp(&xs);
+    /// y.backward();
+    /// assert_eq!(y.value(), 1000.0 + 2f64.ln());
+    /// assert_eq!((xs[0].grad(), xs[1].grad()), (0.5, 0.5));
+    /// ```
+    #[track_caller]
+    pub fn logsumexp<'g>(&'g self, xs: &[Var<'g>]) -> Var<'g> {
+        assert!(!xs.is_empty(), "scalargrad: Graph::logsumexp of no terms");
+        for &x in xs {
+            self.check_same(x);
+        }
+        let largest = xs
+            .iter()
+            .map(|x| x.value())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let m = self.constant(if largest.is_finite() { largest } else { 0.0 });
+        let terms: Vec<Var<'g>> = xs.iter().map(|&x| (x - m).exp()).collect();
+        m + self.sum(&terms).ln()
+    }
+
     /// Records n-ary custom op number `index` on `xs` (checked: of this graph; the count
     /// by the caller).
     #[track_caller]

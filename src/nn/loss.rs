@@ -10,6 +10,8 @@
 
 use crate::{Graph, Var};
 
+pub use super::softmax::{cross_entropy, log_softmax, softmax};
+
 #[track_caller]
 fn graph_of<'g>(what: &str, pred: &[Var<'g>], target: &[f64]) -> &'g Graph {
     assert!(!pred.is_empty(), "scalargrad: {what} of no predictions");

@@ -60,6 +60,7 @@ pub mod optim;
 pub mod parallel;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+mod softmax;
 mod spec;
 
 pub use data::Dataset;
@@ -67,7 +68,7 @@ pub use init::Init;
 pub use io::Error;
 pub use layer::Layer;
 pub use mlp::{Mlp, MlpConfig};
-pub use neuron::{Activation, Fusion, Neuron};
+pub use neuron::{Activation, CustomActivation, Fusion, Neuron};
 pub use optim::Optimizer;
 pub use spec::{LayerSpec, MlpSpec};
 

@@ -30,6 +30,79 @@ pub enum Activation {
     Sigmoid,
     /// `tanh x`.
     Tanh,
+    /// A user's own function, made of the engine's ops (see [`CustomActivation`]). Neurons
+    /// with it record their activation node by node. It has no name a spec or a
+    /// safetensors file loads back.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    Custom(CustomActivation),
+}
+
+/// A user's own activation for [`Activation::Custom`]: a name (shown by `Display`) and a
+/// function of one graph node, made of the engine's ops so that its derivatives follow from
+/// their rules.
+///
+/// ```
+/// use scalargrad::{nn::{Activation, CustomActivation}, Graph, Var};
+/// fn swish(x: Var<'_>) -> Var<'_> {
+///     x * x.sigmoid()
+/// }
+/// let act = Activation::Custom(CustomActivation::new("Swish", swish));
+/// let g = Graph::new();
+/// let x = g.var(1.0);
+/// let y = act.apply(x);
+/// y.backward();
+/// let s = 1.0 / (1.0 + (-1.0_f64).exp());
+/// assert_eq!(y.value(), act.apply(1.0)); // the same number on f64
+/// assert!((x.grad() - (s + s * (1.0 - s))).abs() < 1e-15);
+/// assert_eq!(act.to_string(), "Swish");
+/// ```
+#[derive(Clone, Copy)]
+pub struct CustomActivation {
+    name: &'static str,
+    f: for<'g> fn(Var<'g>) -> Var<'g>,
+}
+
+impl CustomActivation {
+    /// The activation `f`, called `name`.
+    ///
+    /// See [`CustomActivation`]'s example.
+    pub fn new(name: &'static str, f: for<'g> fn(Var<'g>) -> Var<'g>) -> Self {
+        CustomActivation { name, f }
+    }
+
+    /// Its name.
+    ///
+    /// ```
+    /// use scalargrad::{nn::CustomActivation, Var};
+    /// fn cube(x: Var<'_>) -> Var<'_> { x * x * x }
+    /// assert_eq!(CustomActivation::new("cube", cube).name(), "cube");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Shows the name.
+impl fmt::Debug for CustomActivation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomActivation({:?})", self.name)
+    }
+}
+
+/// Two custom activations are equal when their names are (function pointers have no
+/// reliable identity).
+impl PartialEq for CustomActivation {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for CustomActivation {}
+
+impl std::hash::Hash for CustomActivation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
 }
 
 impl Activation {
@@ -48,6 +121,7 @@ impl Activation {
             Activation::Relu => x.relu(),
             Activation::Sigmoid => x.sigmoid(),
             Activation::Tanh => x.tanh(),
+            Activation::Custom(c) => x.apply_graph_fn(c.f),
         }
     }
 }
@@ -61,6 +135,7 @@ impl Activation {
             Activation::Relu => Some(crate::op::Op::Relu),
             Activation::Sigmoid => Some(crate::op::Op::Sigmoid),
             Activation::Tanh => Some(crate::op::Op::Tanh),
+            Activation::Custom(_) => None,
         }
     }
 }
@@ -73,6 +148,7 @@ impl fmt::Display for Activation {
             Activation::Relu => "ReLU",
             Activation::Sigmoid => "Sigmoid",
             Activation::Tanh => "Tanh",
+            Activation::Custom(c) => c.name,
         })
     }
 }

@@ -288,6 +288,7 @@ fn activation_name(a: Activation) -> &'static str {
         Activation::Relu => "relu",
         Activation::Sigmoid => "sigmoid",
         Activation::Tanh => "tanh",
+        Activation::Custom(c) => c.name(),
     }
 }
 

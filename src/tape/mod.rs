@@ -22,8 +22,12 @@
 pub(crate) mod buffers;
 #[allow(unsafe_code)]
 mod column;
+mod handles;
+mod memory;
 pub mod versions;
 pub(crate) mod word;
+
+pub(crate) use handles::NodeId;
 
 use std::collections::BTreeMap;
 use std::panic::Location;
@@ -33,25 +37,7 @@ use crate::op::Op;
 pub(crate) use buffers::release_spare;
 pub use buffers::SPARE_CAP_BYTES;
 use buffers::{Buffers, Grads, Values, Words};
-use column::HUGE_PAGE;
 use word::{Tag, Word, DELTA_MAX};
-
-/// What a handle holds: a position on the tape, and the epoch when the handle was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NodeId {
-    pub(crate) pos: u32,
-    pub(crate) epoch: u32,
-}
-
-/// Slots initialised at once past the high-water mark (see `Tape::push_fresh`).
-const FRESH_SLOTS: usize = 16;
-
-/// Graphs up to this many nodes keep arrays of their own size (see `Tape::grow`).
-const SMALL_NODES: usize = 1024;
-
-/// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
-/// `f64`s (address space: see `src/column.rs`), and a little more for the padding.
-const BIG_NODES: usize = (32 << 20) / 8 + 1024;
 
 /// The arena's storage.
 pub(crate) struct Tape {
@@ -433,70 +419,6 @@ impl Tape {
         self.len
     }
 
-    /// Makes room for `n` more nodes than live now, without reallocating.
-    pub(crate) fn reserve(&mut self, n: usize) {
-        let more = (self.len + n).saturating_sub(self.values.high_water());
-        if more > self.values.capacity() - self.values.0.len() {
-            self.values.reserve(more);
-            self.grads.reserve(more);
-            self.words.reserve(more);
-            self.advise_grown();
-        }
-    }
-
-    /// The position of a live handle.
-    ///
-    /// # Panics
-    /// If the node was freed.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn pos(&self, id: NodeId) -> u32 {
-        if self.is_live_fast(id) {
-            id.pos
-        } else {
-            self.pos_slow(id)
-        }
-    }
-
-    /// The common cases of [`Tape::try_pos`]: `true` means live; `false`, look closer.
-    #[inline(always)]
-    pub(crate) fn is_live_fast(&self, id: NodeId) -> bool {
-        (id.pos as usize) < self.len() && (id.epoch >= self.last_cut || id.pos < self.min_cut)
-    }
-
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn pos_slow(&self, id: NodeId) -> u32 {
-        match self.try_pos(id) {
-            Some(p) => p,
-            None => freed(),
-        }
-    }
-
-    /// The position of a handle, or `None` if its node was freed.
-    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
-        if id.pos as usize >= self.len() {
-            return None;
-        }
-        // the first cut newer than the handle is the shortest of those newer
-        let first_newer = self.cuts.partition_point(|&(epoch, _)| epoch <= id.epoch);
-        match self.cuts.get(first_newer) {
-            Some(&(_, len)) if len <= id.pos => None,
-            _ => Some(id.pos),
-        }
-    }
-
-    /// A handle to the live node at `pos`.
-    #[inline(always)]
-    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
-        debug_assert!(pos < self.len());
-        NodeId {
-            pos: pos as u32,
-            epoch: self.epoch,
-        }
-    }
-
     /// The op of the node at `pos`.
     #[inline(always)]
     pub(crate) fn op(&self, pos: usize) -> Op {
@@ -541,58 +463,6 @@ impl Tape {
         }
     }
 
-    /// The position of the next node, with its slots initialised: call before computing the
-    /// node's value, so that nothing is called between computing and storing it (a value
-    /// kept across a call is spilled to the stack, a store and a reload on the chain of
-    /// dependent ops an element-wise graph is).
-    #[inline(always)]
-    fn next_slot(&mut self) -> usize {
-        let pos = self.len;
-        if pos >= self.values.high_water() {
-            self.push_fresh();
-        }
-        pos
-    }
-
-    /// Initialises the slots of the next `n` nodes (as `n` calls of [`Tape::next_slot`]
-    /// would, without recording anything) so that they can be written by index in a loop
-    /// with no test per node; returns the first one's position.
-    #[inline]
-    fn next_slots(&mut self, n: usize) -> usize {
-        let pos = self.len;
-        let mut missing = (pos + n).saturating_sub(self.values.high_water());
-        while missing > 0 {
-            if self.values.is_full() {
-                self.grow();
-            }
-            let k = missing.min(self.values.capacity() - self.values.0.len());
-            self.values.extend_zeroed(k);
-            self.grads.extend_zeroed(k);
-            self.words.extend_zeroed(k);
-            missing -= k;
-        }
-        pos
-    }
-
-    /// Initialises up to [`FRESH_SLOTS`] slots past the high-water mark in each array (at
-    /// least one; gradient 0), within the arrays' capacity (after growing them if full):
-    /// on a tape that has never been this long, [`Tape::push_binary`]'s short path then
-    /// applies to all but one op in so many. Measured on the first W3 graph of a process
-    /// (`benches/compare`, `--cold`): 16 at a time is as fast as one at a time through the
-    /// general path used to be, and 1,024 at a time was ~10% slower (the fresh pages
-    /// faulted in bursts).
-    #[inline(never)]
-    fn push_fresh(&mut self) {
-        debug_assert_eq!(self.len, self.values.high_water());
-        if self.values.is_full() {
-            self.grow();
-        }
-        let n = (self.values.capacity() - self.values.0.len()).clamp(1, FRESH_SLOTS);
-        self.values.extend_zeroed(n);
-        self.grads.extend_zeroed(n);
-        self.words.extend_zeroed(n);
-    }
-
     /// Stores the node at `pos` (from [`Tape::next_slot`]): two stores by index, the
     /// gradient slot is already 0.
     #[inline(always)]
@@ -619,84 +489,6 @@ impl Tape {
         if !value.is_finite() {
             self.note_wild(pos);
         }
-    }
-
-    /// Makes room for 4× the current nodes (at least 1,024) in all three arrays at once:
-    /// growing 4× instead of 2× copies a third as much and faults in fewer fresh pages on
-    /// the way to a big graph (pages reserved but not written cost no memory).
-    ///
-    /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
-    /// address space: only written pages are resident; not on WebAssembly, whose memory is
-    /// all resident). An array that big is mapped by itself (`src/column.rs`), so it grows
-    /// later by remapping its pages, not by copying them, and gives them back when freed;
-    /// an array of a few MiB from the heap could, once outgrown and freed, stay resident
-    /// (glibc keeps freed heap memory below its trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
-    /// thresholds fixed at their maximum): 30.7 bytes of peak RSS per node when arrays
-    /// grew 4× all the way, 24.4 with the jump past 1 MiB per array; in anonymous memory
-    /// alone, 24.024 with it past 4,096 nodes and 24.002 past 1,024 (the 24 bytes of the
-    /// arrays themselves, and the small arrays left behind: ~10 KiB).
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        let len = self.len();
-        if len >= u32::MAX as usize {
-            too_many();
-        }
-        let mut cap = (4 * len).max(1024);
-        // (WebAssembly has no pages reserved but not written: its memory is all there)
-        if cap > SMALL_NODES && cfg!(not(target_family = "wasm")) {
-            cap = cap.max(BIG_NODES);
-        }
-        let more = (cap - len).min(u32::MAX as usize - len);
-        self.values.reserve(more);
-        self.grads.reserve(more);
-        self.words.reserve(more);
-        self.advise_grown();
-    }
-
-    /// After the arrays grew: when they are mapped (see `src/column.rs`), asks for 2 MiB
-    /// pages where recording writes (values and words), past their first 2 MiB (a graph
-    /// of fewer than 262,144 nodes keeps 4 KiB pages: a huge page only half used would
-    /// cost more memory than its faults cost time). Gradients are asked for none: they are
-    /// not written until a reverse pass wants them, and [`Tape::prepare_reverse`] then asks
-    /// for 2 MiB pages where it knows them all used.
-    fn advise_grown(&mut self) {
-        if !self.values.is_mapped() {
-            return;
-        }
-        let first = HUGE_PAGE / 8;
-        self.values.0.advise_huge(first, usize::MAX, true);
-        self.words.0.advise_huge(first, usize::MAX, true);
-        self.grads.0.advise_huge(0, usize::MAX, false);
-    }
-
-    /// Makes the arrays ready for a reverse pass over positions `< n`, once per length
-    /// reached (see `src/column.rs`):
-    /// - Values and words give back the pages past the last live node: up to a 2 MiB page
-    ///   each was faulted in whole as recording entered it, and a graph's memory is its
-    ///   nodes' 24 bytes, not that.
-    /// - Gradient slots `[prepared, n)` are faulted in with one system call, in 2 MiB pages
-    ///   where whole ones are used, before the reverse pass adds to them (a first read and
-    ///   write of an untouched page would fault twice).
-    ///
-    /// Does nothing for heap arrays (small graphs, other systems), and nothing when
-    /// `n <= prepared`: a step replayed or re-recorded at the same size makes no system
-    /// call.
-    pub(crate) fn prepare_reverse(&mut self, n: usize) {
-        if n <= self.prepared || !self.grads.is_mapped() {
-            return;
-        }
-        let len = self.len;
-        let from = len + Values::PAD;
-        self.values
-            .0
-            .release(from, self.values.0.huge_page_end(from));
-        let from = len + Words::PAD;
-        self.words.0.release(from, self.words.0.huge_page_end(from));
-        let (from, to) = (self.prepared + Grads::PAD, n + Grads::PAD);
-        self.grads.0.advise_huge(from, to, true);
-        self.grads.0.populate(from, to);
-        self.prepared = n;
     }
 
     /// Appends an op node: computes its value with the op's forward rule and whether it is
@@ -857,53 +649,6 @@ impl Tape {
         Word::far(self.far.len() - 1)
     }
 
-    /// The epoch of new handles (for marks).
-    pub(crate) fn epoch(&self) -> u32 {
-        self.epoch
-    }
-
-    /// Frees every node at a position `>= keep` (`far` and `operands` back to the given
-    /// lengths). Handles to them become stale: see the module docs.
-    ///
-    /// # Panics
-    /// After 4,294,967,295 cuts.
-    pub(crate) fn truncate(&mut self, keep: usize, far: usize, operands: usize) {
-        if !self.names.is_empty() {
-            self.names.split_off(&(keep as u32));
-        }
-        self.far.truncate(far);
-        self.operands.truncate(operands);
-        self.dirty = self.dirty.min(keep);
-        self.leaf_prefix = self.leaf_prefix.min(keep);
-        if self.first_wild >= keep {
-            self.first_wild = usize::MAX;
-        }
-        self.versions.rewound(keep);
-        if keep >= self.len() {
-            return;
-        }
-        self.cut_to(keep);
-        self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
-        while self
-            .cuts
-            .last()
-            .is_some_and(|&(_, len)| len as usize >= keep)
-        {
-            self.cuts.pop();
-        }
-        self.cuts.push((self.epoch, keep as u32));
-        self.last_cut = self.epoch;
-        self.min_cut = self.cuts[0].1;
-    }
-
-    /// Frees the nodes at positions `>= keep` (`keep <= len`): their slots stay for the next
-    /// nodes, gradients set back to 0.
-    fn cut_to(&mut self, keep: usize) {
-        let len = self.len;
-        self.grads.live_mut(len)[keep..].fill(0.0);
-        self.len = keep;
-    }
-
     /// Anomaly mode: panics if `op` turned finite inputs into a non-finite `value`.
     /// Checks the node just pushed for `op`; on a panic, the tape is left as it was
     /// before that node.
@@ -981,35 +726,9 @@ fn store_op(
 }
 
 #[cold]
-#[inline(never)]
-#[track_caller]
-pub(crate) fn freed() -> ! {
-    panic!(
-        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
-         Graph::scope or Graph::clear); create the values you keep across steps \
-         before the mark, and read results before rewinding"
-    )
-}
-
-#[cold]
 fn too_many_operands() -> ! {
     panic!(
         "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops; rewind \
          between steps"
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn too_many() -> ! {
-    panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
-}
-
-#[cold]
-#[inline(never)]
-fn too_many_cuts() -> ! {
-    panic!(
-        "scalargrad: this graph was rewound 4,294,967,295 times, the most its handles can \
-         tell apart; build a new Graph"
     )
 }

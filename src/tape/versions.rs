@@ -47,7 +47,7 @@
 //! [`Graph::grad`]: crate::Graph::grad
 //! [`Graph::rewind`]: crate::Graph::rewind
 
-use crate::graph::Tape;
+use super::Tape;
 
 /// Which leaves were set under recorded nodes (see the module docs).
 #[derive(Clone, Debug, Default)]

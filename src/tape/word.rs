@@ -15,7 +15,7 @@
 //!
 //! Everything else in the crate reads a word through [`Word`]'s methods and [`with_op!`].
 
-use crate::op::Op;
+use crate::op::{Op, Span};
 
 /// One node's op, flags and inputs (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -178,7 +178,32 @@ impl Word {
     #[inline(always)]
     pub(crate) fn row_op(self, far: &[Op]) -> Op {
         let (head, j) = self.row_parts();
-        crate::fast::rows::row_op(far[head as usize], j)
+        row_op(far[head as usize], j)
+    }
+}
+
+/// Row `j` of the layer whose head is `head`: the head with its weights and bias moved `j`
+/// strides on. The inputs `x` are the same for every row.
+#[inline(always)]
+pub(crate) fn row_op(head: Op, j: u32) -> Op {
+    match head {
+        Op::Dot {
+            w: Span::Run(w),
+            x,
+            len,
+            bias,
+            wants,
+        } => {
+            let shift = j * (len + u32::from(bias.is_some()));
+            Op::Dot {
+                w: Span::Run(w + shift),
+                x,
+                len,
+                bias: bias.map(|b| b + shift),
+                wants,
+            }
+        }
+        _ => unreachable!("a layer row whose head is not a dot over a run of weights"),
     }
 }
 
@@ -243,11 +268,18 @@ macro_rules! packed_ops {
     };
 }
 
-packed_ops! {
-    $ binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
-    unary: Neg = 7, Exp = 8, Ln = 9, Sigmoid = 10, Tanh = 11, Relu = 12, Sin = 15, Cos = 16,
-        Sqrt = 17, Abs = 18, Log1p = 19, Softplus = 20,
+/// The packed ops: the binary ones and `Neg` here, the elementwise ones from the op list
+/// ([`unary_ops!`](crate::unary_ops)) with the tags it gives them.
+macro_rules! packed_from_list {
+    ($d:tt $($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
+        packed_ops! {
+            $d binary: Add = 2, Sub = 3, Mul = 4, Div = 5, PowVar = 6, Max = 13, Min = 14;
+            unary: Neg = 7, Detach = 23, $($V = $tag),*
+        }
+    };
 }
+
+crate::unary_ops!(packed_from_list, $);
 
 /// The op of the node at `pos`, from its word (and the side table).
 #[inline(always)]

@@ -82,6 +82,30 @@ macro_rules! scalar_op {
     }};
 }
 
+/// The catalogue's lines for the op list ([`unary_ops!`](crate::unary_ops)), each with the
+/// domain the list gives it (an open one for `at_least`: finite differences need room).
+macro_rules! catalogue {
+    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$dom:ident $($at:literal)?] |$x:ident| $f64:expr;)*) => {
+        [$(scalar_op!(stringify!($name), 1, |x, k| x[0].$name()).with_domain(0, domain!($dom $($at)?))),*]
+    };
+}
+
+/// A [`Domain`] from the op list's words.
+macro_rules! domain {
+    (everywhere) => {
+        Domain::everywhere()
+    };
+    (kink $at:literal) => {
+        Domain::everywhere().with_kink($at)
+    };
+    (above $at:literal) => {
+        Domain::above($at)
+    };
+    (at_least $at:literal) => {
+        Domain::above($at)
+    };
+}
+
 /// Every op of the engine, one line each: arithmetic, `pow` with a constant exponent,
 /// `pow_var`, `exp`, `ln`, `sigmoid`, `tanh`, `relu`, `abs`, `sin`, `cos`, `sqrt`, `log1p`,
 /// `softplus`, `max`, `min` (kink where the arguments are equal), the n-ary `sum` (3 terms) and
@@ -95,7 +119,7 @@ macro_rules! scalar_op {
 pub fn builtin_ops() -> Vec<Op> {
     let kink_at_0 = || Domain::everywhere().with_kink(0.0);
     let positive = || Domain::above(0.0);
-    vec![
+    let mut ops = vec![
         scalar_op!("add", 2, |x, k| x[0] + x[1]),
         scalar_op!("sub", 2, |x, k| x[0] - x[1]),
         scalar_op!("mul", 2, |x, k| x[0] * x[1]),
@@ -106,27 +130,34 @@ pub fn builtin_ops() -> Vec<Op> {
             .with_constant(-2.5, 2.5)
             .with_domain(0, positive()),
         scalar_op!("pow_var", 2, |x, k| x[0].pow_scalar(x[1])).with_domain(0, positive()),
-        scalar_op!("exp", 1, |x, k| x[0].exp()),
-        scalar_op!("ln", 1, |x, k| x[0].ln()).with_domain(0, positive()),
-        scalar_op!("sigmoid", 1, |x, k| x[0].sigmoid()),
-        scalar_op!("tanh", 1, |x, k| x[0].tanh()),
-        scalar_op!("relu", 1, |x, k| x[0].relu()).with_domain(0, kink_at_0()),
-        scalar_op!("abs", 1, |x, k| x[0].abs()).with_domain(0, kink_at_0()),
-        scalar_op!("sin", 1, |x, k| x[0].sin()),
-        scalar_op!("cos", 1, |x, k| x[0].cos()),
-        scalar_op!("sqrt", 1, |x, k| x[0].sqrt()).with_domain(0, positive()),
-        scalar_op!("log1p", 1, |x, k| x[0].log1p()).with_domain(0, Domain::above(-1.0)),
-        scalar_op!("softplus", 1, |x, k| x[0].softplus()),
         scalar_op!("max", 2, |x, k| x[0].max(x[1])).with_kink_where(|x| x[0] - x[1]),
         scalar_op!("min", 2, |x, k| x[0].min(x[1])).with_kink_where(|x| x[0] - x[1]),
+        Op::new(
+            "clamp",
+            1,
+            |x| x[0].clamp(-1.0, 1.0),
+            |_, x| x[0].clamp(-1.0, 1.0),
+        )
+        .with_domain(0, Domain::everywhere().with_kink(-1.0).with_kink(1.0)),
         Op::new("sum3", 3, |x| x[0] + x[1] + x[2], |g, x| g.sum(x)),
+        Op::new(
+            "logsumexp3",
+            3,
+            |x| {
+                let m = x[0].max(x[1]).max(x[2]);
+                m + ((x[0] - m).exp() + (x[1] - m).exp() + (x[2] - m).exp()).ln()
+            },
+            |g, x| g.logsumexp(x),
+        ),
         Op::new(
             "affine2",
             5,
             |x| x[0] + x[1] * x[2] + x[3] * x[4],
             |g, x| g.affine(x[0], &[x[1], x[3]], &[x[2], x[4]]),
         ),
-    ]
+    ];
+    ops.extend(crate::unary_ops!(catalogue));
+    ops
 }
 
 /// A [`UnaryFn`] shared between graphs: each evaluation registers it in a fresh graph.

@@ -59,6 +59,8 @@
 //! values and gradients are bit for bit those of one [`Graph::affine`](crate::Graph::affine)
 //! per neuron (`tests/layer_rows.rs`).
 
+mod list;
+
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -94,6 +96,11 @@ pub(crate) enum Op {
     Min(u32, u32),
     Log1p(u32),
     Softplus(u32),
+    Square(u32),
+    /// The input's value, passing no gradient back (recorded untracked).
+    Detach(u32),
+    /// Input position, lower and upper bound.
+    Clamp(u32, f64, f64),
     /// `operands[start]` = n, then the n input positions; `f` indexes the custom-op table.
     CustomN {
         start: u32,
@@ -236,6 +243,9 @@ impl Op {
             | Op::Max(..)
             | Op::Min(..)
             | Op::Softplus(..)
+            | Op::Square(..)
+            | Op::Detach(..)
+            | Op::Clamp(..)
             | Op::Sum { .. }
             | Op::Dot { .. } => true,
             Op::Div(..)
@@ -274,6 +284,9 @@ impl Op {
             Op::Min(..) => "min",
             Op::Log1p(..) => "log1p",
             Op::Softplus(..) => "softplus",
+            Op::Square(..) => "square",
+            Op::Detach(..) => "detach",
+            Op::Clamp(..) => "clamp",
             Op::CustomN { .. } => "custom",
             Op::Sum { .. } => "sum",
             Op::Dot { .. } => "dot",
@@ -308,7 +321,10 @@ impl Op {
             | Op::Sqrt(a)
             | Op::Abs(a)
             | Op::Log1p(a)
-            | Op::Softplus(a) => f(a),
+            | Op::Softplus(a)
+            | Op::Square(a)
+            | Op::Detach(a)
+            | Op::Clamp(a, ..) => f(a),
             Op::CustomN { start, .. } => custom_inputs(operands, start).iter().for_each(|&p| f(p)),
             Op::Sum { xs, len } => {
                 let xs = Seq::new(operands, xs, len);
@@ -389,20 +405,23 @@ impl Op {
             Op::Neg(a) => -at(a),
             Op::Pow(a, k) => at(a).powf(k),
             Op::PowVar(a, b) => at(a).powf(at(b)),
-            Op::Exp(a) => at(a).exp(),
-            Op::Ln(a) => at(a).ln(),
-            Op::Sigmoid(a) => scalar::sigmoid(at(a)),
-            Op::Tanh(a) => at(a).tanh(),
-            Op::Relu(a) => scalar::relu(at(a)),
+            Op::Exp(a) => Scalar::exp(at(a)),
+            Op::Ln(a) => Scalar::ln(at(a)),
+            Op::Sigmoid(a) => Scalar::sigmoid(at(a)),
+            Op::Tanh(a) => Scalar::tanh(at(a)),
+            Op::Relu(a) => Scalar::relu(at(a)),
             Op::Custom(a, f) => customs[f as usize].value(at(a)),
-            Op::Sin(a) => at(a).sin(),
-            Op::Cos(a) => at(a).cos(),
-            Op::Sqrt(a) => at(a).sqrt(),
-            Op::Abs(a) => at(a).abs(),
+            Op::Sin(a) => Scalar::sin(at(a)),
+            Op::Cos(a) => Scalar::cos(at(a)),
+            Op::Sqrt(a) => Scalar::sqrt(at(a)),
+            Op::Abs(a) => Scalar::abs(at(a)),
             Op::Max(a, b) => scalar::max(at(a), at(b)),
             Op::Min(a, b) => scalar::min(at(a), at(b)),
-            Op::Log1p(a) => at(a).ln_1p(),
-            Op::Softplus(a) => scalar::softplus(at(a)),
+            Op::Log1p(a) => Scalar::log1p(at(a)),
+            Op::Softplus(a) => Scalar::softplus(at(a)),
+            Op::Square(a) => Scalar::square(at(a)),
+            Op::Detach(a) => at(a),
+            Op::Clamp(a, lo, hi) => scalar::clamp(at(a), lo, hi),
             Op::CustomN { start, f } => {
                 let xs: SmallVec<[f64; 8]> = custom_inputs(operands, start)
                     .iter()
@@ -495,10 +514,11 @@ impl Op {
             Op::Sigmoid(a) => give(p, a, || g * (y * (y.lift(1.0) - y))),
             // y = tanh a: ∂y/∂a = 1 − y²
             Op::Tanh(a) => give(p, a, || g * (y.lift(1.0) - y * y)),
-            // y = relu(a): ∂y/∂a = 0 for a ≤ 0 (relu'(0) = 0, as PyTorch), 1 otherwise
+            // y = relu(a): ∂y/∂a = 1 for a > 0, else 0 (relu'(0) = 0, and 0 at NaN: the
+            // mask `a > 0` is false there, as in PyTorch, JAX and micrograd)
             Op::Relu(a) => {
                 let va = p.input(a);
-                give(p, a, || if va.value() <= 0.0 { g.lift(0.0) } else { g });
+                give(p, a, || if va.value() > 0.0 { g } else { g.lift(0.0) });
             }
             // y = f(a): ∂y/∂a = f'(a), supplied by the user's UnaryFn
             Op::Custom(a, f) => {
@@ -555,6 +575,21 @@ impl Op {
             Op::Softplus(a) => {
                 let va = p.input(a);
                 give(p, a, || g * va.sigmoid());
+            }
+            // y = a²: ∂y/∂a = 2a (the same bits as `a · a`'s two shares `g·a + g·a`)
+            Op::Square(a) => {
+                let va = p.input(a);
+                give(p, a, || g * va * 2.0);
+            }
+            // y = a, but no gradient flows back: the node is recorded untracked, so the
+            // reverse pass never reaches it
+            Op::Detach(_) => {}
+            // y = clamp(a, lo, hi): ∂y/∂a = 1 for lo ≤ a ≤ hi (bounds included, as PyTorch),
+            // else 0 (and 0 at NaN)
+            Op::Clamp(a, lo, hi) => {
+                let va = p.input(a);
+                let v = va.value();
+                give(p, a, || if v >= lo && v <= hi { g } else { g.lift(0.0) });
             }
             // y = f(x₀, x₁, …): ∂y/∂xᵢ supplied by the user's NaryFn
             Op::CustomN { start, f } => {

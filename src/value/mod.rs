@@ -54,7 +54,7 @@
 //! # Higher-order derivatives
 //! [`Value::grad_wrt`] records the gradient as new `Value`s, with the rules of
 //! [`op`](crate::op) run on a recording scalar (a `Copy` key whose reference the running call
-//! holds: the rules are written over [`Scalar`], which is `Copy`, and a
+//! holds: the rules are written over [`Scalar`](crate::Scalar), which is `Copy`, and a
 //! `Value` owns a reference count, so it cannot be one itself). Differentiate the result
 //! again for second and higher derivatives.
 //!
@@ -71,297 +71,18 @@
 //! assert!((tax.grad() - 200.0).abs() < 1e-9);
 //! ```
 
-use std::cell::RefCell;
+mod arena;
+mod grad;
+
 use std::fmt;
 use std::iter::Sum;
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use slotmap::{new_key_type, DenseSlotMap as SlotMap};
 use smallvec::{smallvec, SmallVec};
 
-use crate::op::{Op, Pull, Span, Wants};
-use crate::Scalar;
-
-// How a `Value` node spells the n-ary and constant-exponent ops of `op.rs`: its inputs are
-// numbered 0, 1, … within the node, and these few functions are the only code here that knows
-// how `Op` lays out operands (an n-ary op's positions, a `Pow`'s exponent). If `op.rs` changes
-// that layout, only they change.
-
-/// `xᵏ` over input 0 (the exponent sits in the op itself).
-fn pow_op(k: f64) -> Op {
-    Op::Pow(0, k)
-}
-
-/// `x₀ + … + xₙ₋₁` over inputs `0..n` (a run of input numbers).
-fn sum_op(n: u32) -> Op {
-    Op::Sum {
-        xs: Span::Run(0),
-        len: n,
-    }
-}
-
-/// `b + w₀x₀ + …` over inputs numbered `b, w₀, …, wₙ₋₁, x₀, …, xₙ₋₁` (`0..1 + 2n`): the
-/// weights and the inputs are two runs of input numbers.
-fn dot_op(pairs: u32) -> Op {
-    Op::Dot {
-        w: Span::Run(1),
-        x: Span::Run(1 + pairs),
-        len: pairs,
-        bias: Some(0),
-        // Only the f64 tape pass reads these bits; a `Value` pass asks `wants` per input.
-        wants: Wants(Wants::W_ANY | Wants::X_ANY),
-    }
-}
-
-new_key_type! {
-    /// A generational key into the per-thread arena.
-    struct Key;
-}
-
-/// One node: its value and gradient, the op that computed it with its inputs numbered
-/// `0..inputs.len()`, and bookkeeping.
-struct Node {
-    value: f64,
-    grad: f64,
-    /// This reverse pass's gradient (scratch: set to 0 when the pass first visits the node).
-    adj: f64,
-    op: Op,
-    /// Handles to this node plus uses of it as an input by live nodes.
-    refs: u32,
-    /// The epoch of the last reverse pass that visited this node (scratch).
-    stamp: u32,
-    /// Depends on a [`Value::new`] leaf, so it wants a gradient.
-    tracked: bool,
-    inputs: SmallVec<[Key; 2]>,
-}
-
-/// The per-thread arena and the reverse pass's reusable scratch.
-#[derive(Default)]
-struct Arena {
-    nodes: SlotMap<Key, Node>,
-    epoch: u32,
-    order: Vec<Key>,
-    stack: Vec<(Key, u32)>,
-    free: Vec<Key>,
-    /// Nodes recorded by a running [`Value::grad`], each holding one reference until it ends.
-    scope: Vec<Key>,
-}
-
-thread_local! {
-    static ARENA: RefCell<Arena> = RefCell::new(Arena::default());
-}
-
-/// Runs `f` on this thread's arena.
-#[inline(always)]
-#[track_caller]
-fn with<R>(f: impl FnOnce(&mut Arena) -> R) -> R {
-    ARENA.with(|a| f(&mut a.borrow_mut()))
-}
-
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn stale() -> ! {
-    panic!(
-        "scalargrad: this Value's node is gone from its thread's arena (its key is stale); \
-         a Value is only valid on the thread that created it, while that thread runs"
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn too_many_refs() -> ! {
-    panic!("scalargrad: more than 4,294,967,295 handles or uses of one Value")
-}
-
-impl Arena {
-    #[inline(always)]
-    #[track_caller]
-    fn node(&self, k: Key) -> &Node {
-        self.nodes.get(k).unwrap_or_else(|| stale())
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn node_mut(&mut self, k: Key) -> &mut Node {
-        self.nodes.get_mut(k).unwrap_or_else(|| stale())
-    }
-
-    /// A leaf with no handle yet (`refs` 0: the caller takes the first reference).
-    #[inline(always)]
-    fn leaf(&mut self, value: f64, tracked: bool) -> Key {
-        self.nodes.insert(Node {
-            value,
-            grad: 0.0,
-            adj: 0.0,
-            op: Op::Leaf,
-            refs: 0,
-            stamp: 0,
-            tracked,
-            inputs: SmallVec::new(),
-        })
-    }
-
-    /// An op node over `inputs` (each gains a reference), holding one reference for its handle.
-    #[inline(always)]
-    #[track_caller]
-    fn push(&mut self, op: Op, inputs: SmallVec<[Key; 2]>) -> Key {
-        let mut tracked = false;
-        // The inputs' values by input number: one lookup per input for all three needs.
-        let mut values: SmallVec<[f64; 4]> = SmallVec::with_capacity(inputs.len());
-        for &k in &inputs {
-            let n = self.node_mut(k);
-            n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
-            tracked |= n.tracked;
-            values.push(n.value);
-        }
-        let value = op.eval(&values, &[], &[]);
-        self.nodes.insert(Node {
-            value,
-            grad: 0.0,
-            adj: 0.0,
-            op,
-            refs: 1,
-            stamp: 0,
-            tracked,
-            inputs,
-        })
-    }
-
-    /// Drops one reference to `k`; frees every node whose count reaches 0, and then its
-    /// inputs' references, from a worklist.
-    fn release(&mut self, k: Key) {
-        let mut work = std::mem::take(&mut self.free);
-        work.push(k);
-        while let Some(k) = work.pop() {
-            let Some(n) = self.nodes.get_mut(k) else {
-                continue;
-            };
-            n.refs -= 1;
-            if n.refs == 0 {
-                if let Some(n) = self.nodes.remove(k) {
-                    work.extend_from_slice(&n.inputs);
-                }
-            }
-        }
-        self.free = work;
-        if self.nodes.is_empty() && self.scope.is_empty() {
-            // No node is alive, so no key is either (every handle holds its node): start a
-            // fresh map, whose slots are handed out in order again (after many frees the
-            // free list hands them out scattered, and every lookup misses the cache).
-            self.nodes = SlotMap::with_capacity_and_key(self.nodes.capacity());
-        }
-    }
-
-    /// Fills `order` with the tracked nodes `root` was computed from, inputs before the
-    /// nodes that use them (the postorder of an iterative depth-first search: explicit
-    /// stack, no recursion), and sets their `adj` to 0. Its reverse is a topological order
-    /// from the root.
-    fn topo_order(&mut self, root: Key) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.nodes.values_mut().for_each(|n| n.stamp = 0);
-            self.epoch = 1;
-        }
-        let epoch = self.epoch;
-        let Arena {
-            nodes,
-            order,
-            stack,
-            ..
-        } = self;
-        order.clear();
-        stack.clear();
-        {
-            let r = &mut nodes[root];
-            r.stamp = epoch;
-            r.adj = 0.0;
-        }
-        stack.push((root, 0));
-        while let Some(top) = stack.last_mut() {
-            let (k, i) = *top;
-            if let Some(&c) = nodes[k].inputs.get(i as usize) {
-                top.1 += 1;
-                let c_node = &mut nodes[c];
-                if c_node.tracked && c_node.stamp != epoch {
-                    c_node.stamp = epoch;
-                    c_node.adj = 0.0;
-                    stack.push((c, 0));
-                }
-            } else {
-                order.push(k);
-                stack.pop();
-            }
-        }
-        debug_assert!(
-            order.len() > 100_000 || {
-                let pos: std::collections::HashMap<Key, usize> =
-                    order.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-                order.iter().enumerate().all(|(i, &k)| {
-                    nodes[k]
-                        .inputs
-                        .iter()
-                        .all(|c| !matches!(pos.get(c), Some(&j) if j >= i))
-                })
-            },
-            "inputs come before the nodes that use them"
-        );
-    }
-
-    /// The reverse pass from `root` (see the module docs for its semantics).
-    fn backward(&mut self, root: Key) {
-        if !self.node(root).tracked {
-            return;
-        }
-        self.topo_order(root);
-        let Arena { nodes, order, .. } = self;
-        nodes[root].adj = 1.0;
-        for &k in order.iter().rev() {
-            let n = &mut nodes[k];
-            let (op, y, g) = (n.op, n.value, n.adj);
-            n.grad += g;
-            if matches!(op, Op::Leaf) {
-                continue;
-            }
-            // Taken out while its inputs are written to, then put back.
-            let inputs = std::mem::take(&mut n.inputs);
-            let mut pull = LocalPull {
-                nodes,
-                inputs: &inputs,
-            };
-            op.pullback(&[], y, g, &mut pull);
-            nodes[k].inputs = inputs;
-        }
-    }
-}
-
-/// [`Pull`] on numbers for one node, whose inputs are numbered `0..inputs.len()`.
-struct LocalPull<'a> {
-    nodes: &'a mut SlotMap<Key, Node>,
-    inputs: &'a [Key],
-}
-
-impl Pull<f64> for LocalPull<'_> {
-    #[inline(always)]
-    fn input(&self, p: u32) -> f64 {
-        self.nodes[self.inputs[p as usize]].value
-    }
-    #[inline(always)]
-    fn wants(&self, p: u32) -> bool {
-        self.nodes[self.inputs[p as usize]].tracked
-    }
-    #[inline(always)]
-    fn give(&mut self, p: u32, d: f64) {
-        self.nodes[self.inputs[p as usize]].adj += d;
-    }
-    fn custom_derivative(&self, _: u32, _: f64, _: f64) -> f64 {
-        unreachable!("a Value never records a custom op")
-    }
-    fn custom_partial(&self, _: u32, _: usize, _: &[f64], _: f64) -> f64 {
-        unreachable!("a Value never records a custom op")
-    }
-}
+use crate::op::Op;
+use arena::{dot_op, pow_op, sum_op, too_many_refs, with, Key, ARENA};
 
 /// A scalar that owns its node in this thread's arena: micrograd's `Value`, in Rust.
 ///
@@ -571,8 +292,74 @@ impl Value {
     /// assert_eq!((y.data(), x.grad()), (8.0, 12.0));
     /// ```
     #[track_caller]
-    pub fn pow(&self, k: f64) -> Value {
+    pub fn pow(&self, k: impl Into<f64>) -> Value {
+        let k: f64 = k.into();
         Value::from_key(with(|a| a.push(pow_op(k), smallvec![self.key])))
+    }
+
+    /// The same node as [`Value::pow_value`], under the name [`Var::pow_var`](crate::Var::pow_var) has.
+    ///
+    /// ```
+    /// use scalargrad::Value;
+    /// let (a, b) = (Value::new(2.0), Value::new(3.0));
+    /// assert_eq!(a.pow_var(&b).data(), 8.0);
+    /// ```
+    #[track_caller]
+    pub fn pow_var(&self, exponent: &Value) -> Value {
+        self.pow_value(exponent)
+    }
+
+    /// Natural logarithm: the same node as [`Value::ln`], under the name Python uses.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(4.0);
+    /// x.log().backward();
+    /// assert_eq!(x.grad(), 0.25);
+    /// ```
+    #[track_caller]
+    pub fn log(&self) -> Value {
+        self.ln()
+    }
+
+    /// `x` clamped to `[lo, hi]`: the rule of [`Var::clamp`](crate::Var::clamp).
+    ///
+    /// # Panics
+    /// If `lo > hi`, or a bound is NaN.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(3.0);
+    /// let y = x.clamp(-1.0, 1.0);
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (1.0, 0.0));
+    /// ```
+    #[track_caller]
+    pub fn clamp(&self, lo: f64, hi: f64) -> Value {
+        crate::var::check_bounds(lo, hi);
+        self.unary(Op::Clamp(0, lo, hi))
+    }
+
+    /// A constant with the same value: no gradient flows back through it (PyTorch's
+    /// `detach`).
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(3.0);
+    /// let y = &x * &x.detach(); // d/dx = 3, not 6
+    /// y.backward();
+    /// assert_eq!((y.data(), x.grad()), (9.0, 3.0));
+    /// ```
+    #[track_caller]
+    pub fn detach(&self) -> Value {
+        Value::constant(self.data())
+    }
+
+    /// The number this value holds: the same as [`Value::data`], under the name
+    /// [`Var::value`](crate::Var::value) has.
+    ///
+    /// ```
+    /// assert_eq!(scalargrad::Value::new(2.5).value(), 2.5);
+    /// ```
+    pub fn value(&self) -> f64 {
+        self.data()
     }
 
     /// `selfᵉ` with a value as exponent. Derivatives `e·selfᵉ⁻¹` and `selfᵉ·ln self`.
@@ -588,120 +375,6 @@ impl Value {
     #[track_caller]
     pub fn pow_value(&self, exponent: &Value) -> Value {
         self.binary(exponent, Op::PowVar(0, 1))
-    }
-
-    /// `eˣ`. Derivative `eˣ` (the output).
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.0);
-    /// let y = x.exp();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (1.0, 1.0));
-    /// ```
-    #[track_caller]
-    pub fn exp(&self) -> Value {
-        self.unary(Op::Exp(0))
-    }
-
-    /// Natural logarithm (Python's `log()`). Derivative `1/x`; NaN/−inf outside the domain.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(4.0);
-    /// x.ln().backward();
-    /// assert_eq!(x.grad(), 0.25);
-    /// ```
-    #[track_caller]
-    pub fn ln(&self) -> Value {
-        self.unary(Op::Ln(0))
-    }
-
-    /// Logistic sigmoid `1/(1+e⁻ˣ)`, stable. Derivative `y(1 − y)` from the output.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.0);
-    /// let y = x.sigmoid();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (0.5, 0.25));
-    /// ```
-    #[track_caller]
-    pub fn sigmoid(&self) -> Value {
-        self.unary(Op::Sigmoid(0))
-    }
-
-    /// `tanh x`. Derivative `1 − y²` from the output.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.0);
-    /// x.tanh().backward();
-    /// assert_eq!(x.grad(), 1.0);
-    /// ```
-    #[track_caller]
-    pub fn tanh(&self) -> Value {
-        self.unary(Op::Tanh(0))
-    }
-
-    /// `max(x, 0)`. Derivative 0 for `x ≤ 0` (relu'(0) = 0, as PyTorch), 1 otherwise.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(-1.0);
-    /// let y = x.relu();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (0.0, 0.0));
-    /// ```
-    #[track_caller]
-    pub fn relu(&self) -> Value {
-        self.unary(Op::Relu(0))
-    }
-
-    /// `sin x`. Derivative `cos x`.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.7);
-    /// let y = x.sin();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (0.7_f64.sin(), 0.7_f64.cos()));
-    /// ```
-    #[track_caller]
-    pub fn sin(&self) -> Value {
-        self.unary(Op::Sin(0))
-    }
-
-    /// `cos x`. Derivative `−sin x`.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.7);
-    /// x.cos().backward();
-    /// assert_eq!(x.grad(), -(0.7_f64.sin()));
-    /// ```
-    #[track_caller]
-    pub fn cos(&self) -> Value {
-        self.unary(Op::Cos(0))
-    }
-
-    /// `√x`. Derivative `1/(2√x)` from the output (+inf at 0); NaN below 0.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(4.0);
-    /// let y = x.sqrt();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (2.0, 0.25));
-    /// ```
-    #[track_caller]
-    pub fn sqrt(&self) -> Value {
-        self.unary(Op::Sqrt(0))
-    }
-
-    /// `|x|`. Derivative `sign x`, 0 at 0 (as PyTorch).
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(-2.0);
-    /// let y = x.abs();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (2.0, -1.0));
-    /// ```
-    #[track_caller]
-    pub fn abs(&self) -> Value {
-        self.unary(Op::Abs(0))
     }
 
     /// The larger of two values (NaN if either is NaN). Derivative 1 for the larger, 0 for
@@ -732,32 +405,6 @@ impl Value {
     #[track_caller]
     pub fn min(&self, other: &Value) -> Value {
         self.binary(other, Op::Min(0, 1))
-    }
-
-    /// `ln(1 + x)`, exact for tiny `x`. Derivative `1/(1 + x)`.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(1e-20);
-    /// let y = x.log1p();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (1e-20, 1.0));
-    /// ```
-    #[track_caller]
-    pub fn log1p(&self) -> Value {
-        self.unary(Op::Log1p(0))
-    }
-
-    /// `ln(1 + eˣ)`, without overflow. Derivative `σ(x)`.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(0.0);
-    /// let y = x.softplus();
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (2f64.ln(), 0.5));
-    /// ```
-    #[track_caller]
-    pub fn softplus(&self) -> Value {
-        self.unary(Op::Softplus(0))
     }
 
     /// `x₀ + x₁ + …` as one node, summed left to right (the value is bit-for-bit the chain
@@ -828,77 +475,6 @@ impl Value {
         Value::from_key(with(|a| a.push(dot_op(pairs), inputs)))
     }
 
-    /// The gradient of `self` with respect to each of `xs`, *as new `Value`s*: the reverse
-    /// pass is recorded with the same ops and the same derivative rules (those of
-    /// [`op`](crate::op), run on a recording scalar), so the result can be differentiated
-    /// again, to any order. No [`grad`](Value::grad) is touched. An `x` that `self` does
-    /// not depend on gets a constant 0. Only nodes on a path from one of `xs` record
-    /// anything; recorded nodes that the results do not use are freed when it returns.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(2.0);
-    /// let y = x.pow(5.0);
-    /// let d1 = y.grad_wrt(&[&x]).remove(0); // 5x⁴
-    /// let d2 = d1.grad_wrt(&[&x]).remove(0); // 20x³
-    /// let d3 = d2.grad_wrt(&[&x]).remove(0); // 60x²
-    /// assert_eq!((d1.data(), d2.data(), d3.data()), (80.0, 160.0, 240.0));
-    /// assert_eq!(x.grad(), 0.0); // untouched
-    /// ```
-    #[track_caller]
-    pub fn grad_wrt(&self, xs: &[&Value]) -> Vec<Value> {
-        use std::collections::{HashMap, HashSet};
-        let root = self.key;
-        // The tracked ancestors in topological order, and which of them a listed x reaches.
-        let (order, leads) = with(|a| {
-            let mut leads: HashSet<Key> = xs.iter().map(|x| x.key).collect();
-            if !a.node(root).tracked {
-                return (Vec::new(), leads);
-            }
-            a.topo_order(root);
-            for &k in &a.order {
-                let n = &a.nodes[k];
-                if n.inputs.iter().any(|c| leads.contains(c)) {
-                    leads.insert(k);
-                }
-            }
-            (a.order.clone(), leads)
-        });
-        let scope = Scope(with(|a| a.scope.len()));
-        let mut adjoint: HashMap<Key, Rec> = HashMap::new();
-        if leads.contains(&root) && !order.is_empty() {
-            adjoint.insert(root, Rec::constant(1.0));
-        }
-        for &k in order.iter().rev() {
-            let Some(&g) = adjoint.get(&k) else { continue };
-            let (op, inputs) = with(|a| {
-                let n = &a.nodes[k];
-                (n.op, n.inputs.clone())
-            });
-            if matches!(op, Op::Leaf) {
-                continue;
-            }
-            let mut pull = RecPull {
-                inputs: &inputs,
-                adjoint: &mut adjoint,
-                leads: &leads,
-            };
-            op.pullback(&[], Rec(k), g, &mut pull);
-        }
-        let out = xs
-            .iter()
-            .map(|x| match adjoint.get(&x.key) {
-                Some(r) => Value::from_key(with(|a| {
-                    let n = a.node_mut(r.0);
-                    n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
-                    r.0
-                })),
-                None => Value::constant(0.0),
-            })
-            .collect();
-        drop(scope);
-        out
-    }
-
     /// Graphviz DOT text of this value and everything it was computed from (micrograd's
     /// `draw_dot`): one box per node with its op, data and grad. Iterative walk.
     ///
@@ -948,6 +524,37 @@ impl Value {
         })
     }
 }
+
+/// The elementwise ops of the op list ([`unary_ops!`](crate::unary_ops)) on a `Value`, each
+/// recording one node with the same rule as on a [`Var`](crate::Var).
+macro_rules! value_unary_ops {
+    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
+        impl Value {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` op: the rule of [`Var::",
+                    stringify!($name), "`](crate::Var::", stringify!($name),
+                    "), on an owned handle.")]
+                #[doc = ""]
+                #[doc = "```"]
+                #[doc = "use scalargrad::{Graph, Value};"]
+                #[doc = "let (g, x) = (Graph::new(), Value::new(0.5));"]
+                #[doc = "let v = g.var(0.5);"]
+                #[doc = concat!("let (y, w) = (x.", stringify!($name), "(), v.",
+                    stringify!($name), "());")]
+                #[doc = "y.backward();"]
+                #[doc = "w.backward();"]
+                #[doc = "assert_eq!((y.data(), x.grad()), (w.value(), v.grad()));"]
+                #[doc = "```"]
+                #[track_caller]
+                pub fn $name(&self) -> Value {
+                    self.unary(Op::$V(0))
+                }
+            )*
+        }
+    };
+}
+
+crate::unary_ops!(value_unary_ops);
 
 impl Clone for Value {
     /// A new handle to the same node.
@@ -1145,171 +752,9 @@ impl Neg for Value {
     }
 }
 
-/// The nodes a [`Value::grad_wrt`] recorded from position `.0` of the arena's scope on:
-/// dropping it (also when a panic unwinds) releases the reference each one holds.
-struct Scope(usize);
-
-impl Drop for Scope {
-    fn drop(&mut self) {
-        let _ = ARENA.try_with(|a| {
-            if let Ok(mut a) = a.try_borrow_mut() {
-                let keys: Vec<Key> = a.scope.drain(self.0..).collect();
-                keys.into_iter().for_each(|k| a.release(k));
-            }
-        });
-    }
-}
-
-/// A recording scalar for [`Value::grad_wrt`]: `Copy`, as the rules' [`Scalar`] needs,
-/// because its node's reference is held by the running `grad_wrt`'s [`Scope`], not by it.
-#[derive(Clone, Copy, Debug)]
-struct Rec(Key);
-
-impl Rec {
-    #[inline]
-    fn record(op: Op, inputs: SmallVec<[Key; 2]>) -> Rec {
-        with(|a| {
-            let k = a.push(op, inputs);
-            a.scope.push(k);
-            Rec(k)
-        })
-    }
-
-    #[inline]
-    fn constant(c: f64) -> Rec {
-        with(|a| {
-            let k = a.leaf(c, false);
-            a.nodes[k].refs = 1;
-            a.scope.push(k);
-            Rec(k)
-        })
-    }
-
-    #[inline]
-    fn unary(self, op: Op) -> Rec {
-        Rec::record(op, smallvec![self.0])
-    }
-}
-
-/// [`Pull`] on recording scalars: every derivative becomes nodes, accumulated with `+`.
-struct RecPull<'a> {
-    inputs: &'a [Key],
-    adjoint: &'a mut std::collections::HashMap<Key, Rec>,
-    leads: &'a std::collections::HashSet<Key>,
-}
-
-impl Pull<Rec> for RecPull<'_> {
-    fn input(&self, p: u32) -> Rec {
-        Rec(self.inputs[p as usize])
-    }
-    fn wants(&self, p: u32) -> bool {
-        let k = self.inputs[p as usize];
-        self.leads.contains(&k) && with(|a| a.node(k).tracked)
-    }
-    fn give(&mut self, p: u32, d: Rec) {
-        let k = self.inputs[p as usize];
-        let sum = match self.adjoint.get(&k) {
-            Some(&acc) => acc + d,
-            None => d,
-        };
-        self.adjoint.insert(k, sum);
-    }
-    fn custom_derivative(&self, _: u32, _: Rec, _: Rec) -> Rec {
-        unreachable!("a Value never records a custom op")
-    }
-    fn custom_partial(&self, _: u32, _: usize, _: &[Rec], _: Rec) -> Rec {
-        unreachable!("a Value never records a custom op")
-    }
-}
-
-/// `Rec ∘ Rec` and `Rec ∘ f64` for the rules.
-macro_rules! rec_ops {
-    ($($Trait:ident $method:ident => $op:ident;)*) => {$(
-        impl $Trait for Rec {
-            type Output = Rec;
-            fn $method(self, rhs: Rec) -> Rec {
-                Rec::record(Op::$op(0, 1), smallvec![self.0, rhs.0])
-            }
-        }
-        impl $Trait<f64> for Rec {
-            type Output = Rec;
-            fn $method(self, rhs: f64) -> Rec {
-                $Trait::$method(self, Rec::constant(rhs))
-            }
-        }
-    )*};
-}
-
-rec_ops! {
-    Add add => Add;
-    Sub sub => Sub;
-    Mul mul => Mul;
-    Div div => Div;
-}
-
-impl Neg for Rec {
-    type Output = Rec;
-    fn neg(self) -> Rec {
-        self.unary(Op::Neg(0))
-    }
-}
-
-impl Scalar for Rec {
-    fn value(self) -> f64 {
-        with(|a| a.node(self.0).value)
-    }
-    fn lift(self, c: f64) -> Rec {
-        Rec::constant(c)
-    }
-    fn exp(self) -> Rec {
-        self.unary(Op::Exp(0))
-    }
-    fn ln(self) -> Rec {
-        self.unary(Op::Ln(0))
-    }
-    fn powf(self, k: f64) -> Rec {
-        Rec::record(pow_op(k), smallvec![self.0])
-    }
-    fn pow_scalar(self, e: Rec) -> Rec {
-        Rec::record(Op::PowVar(0, 1), smallvec![self.0, e.0])
-    }
-    fn sigmoid(self) -> Rec {
-        self.unary(Op::Sigmoid(0))
-    }
-    fn tanh(self) -> Rec {
-        self.unary(Op::Tanh(0))
-    }
-    fn relu(self) -> Rec {
-        self.unary(Op::Relu(0))
-    }
-    fn abs(self) -> Rec {
-        self.unary(Op::Abs(0))
-    }
-    fn sin(self) -> Rec {
-        self.unary(Op::Sin(0))
-    }
-    fn cos(self) -> Rec {
-        self.unary(Op::Cos(0))
-    }
-    fn sqrt(self) -> Rec {
-        self.unary(Op::Sqrt(0))
-    }
-    fn log1p(self) -> Rec {
-        self.unary(Op::Log1p(0))
-    }
-    fn softplus(self) -> Rec {
-        self.unary(Op::Softplus(0))
-    }
-    fn max(self, other: Rec) -> Rec {
-        Rec::record(Op::Max(0, 1), smallvec![self.0, other.0])
-    }
-    fn min(self, other: Rec) -> Rec {
-        Rec::record(Op::Min(0, 1), smallvec![self.0, other.0])
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::arena::Node;
     use super::*;
 
     #[test]

@@ -1,0 +1,137 @@
+//! Handles and rewinds: a handle is a position and an epoch, and a rewind that shortens
+//! the tape (a *cut*) gets the next epoch. A handle is stale exactly when a cut made after
+//! it shortened the tape to its position or below; the tape keeps only the cuts that can
+//! still decide that (epochs and lengths both increase along them), so the check is two
+//! comparisons almost always, else a binary search. See `docs/design.md`, "Handles".
+
+use super::Tape;
+
+/// What a handle holds: a position on the tape, and the epoch when the handle was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeId {
+    pub(crate) pos: u32,
+    pub(crate) epoch: u32,
+}
+
+/// Liveness of handles, and rewinds.
+impl Tape {
+    /// The position of a live handle.
+    ///
+    /// # Panics
+    /// If the node was freed.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn pos(&self, id: NodeId) -> u32 {
+        if self.is_live_fast(id) {
+            id.pos
+        } else {
+            self.pos_slow(id)
+        }
+    }
+
+    /// The common cases of [`Tape::try_pos`]: `true` means live; `false`, look closer.
+    #[inline(always)]
+    pub(crate) fn is_live_fast(&self, id: NodeId) -> bool {
+        (id.pos as usize) < self.len() && (id.epoch >= self.last_cut || id.pos < self.min_cut)
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn pos_slow(&self, id: NodeId) -> u32 {
+        match self.try_pos(id) {
+            Some(p) => p,
+            None => freed(),
+        }
+    }
+
+    /// The position of a handle, or `None` if its node was freed.
+    pub(crate) fn try_pos(&self, id: NodeId) -> Option<u32> {
+        if id.pos as usize >= self.len() {
+            return None;
+        }
+        // the first cut newer than the handle is the shortest of those newer
+        let first_newer = self.cuts.partition_point(|&(epoch, _)| epoch <= id.epoch);
+        match self.cuts.get(first_newer) {
+            Some(&(_, len)) if len <= id.pos => None,
+            _ => Some(id.pos),
+        }
+    }
+
+    /// A handle to the live node at `pos`.
+    #[inline(always)]
+    pub(crate) fn id_at(&self, pos: usize) -> NodeId {
+        debug_assert!(pos < self.len());
+        NodeId {
+            pos: pos as u32,
+            epoch: self.epoch,
+        }
+    }
+
+    /// The epoch of new handles (for marks).
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Frees every node at a position `>= keep` (`far` and `operands` back to the given
+    /// lengths). Handles to them become stale: see the module docs.
+    ///
+    /// # Panics
+    /// After 4,294,967,295 cuts.
+    pub(crate) fn truncate(&mut self, keep: usize, far: usize, operands: usize) {
+        if !self.names.is_empty() {
+            self.names.split_off(&(keep as u32));
+        }
+        self.far.truncate(far);
+        self.operands.truncate(operands);
+        self.dirty = self.dirty.min(keep);
+        self.leaf_prefix = self.leaf_prefix.min(keep);
+        if self.first_wild >= keep {
+            self.first_wild = usize::MAX;
+        }
+        self.versions.rewound(keep);
+        if keep >= self.len() {
+            return;
+        }
+        self.cut_to(keep);
+        self.epoch = self.epoch.checked_add(1).unwrap_or_else(|| too_many_cuts());
+        while self
+            .cuts
+            .last()
+            .is_some_and(|&(_, len)| len as usize >= keep)
+        {
+            self.cuts.pop();
+        }
+        self.cuts.push((self.epoch, keep as u32));
+        self.last_cut = self.epoch;
+        self.min_cut = self.cuts[0].1;
+    }
+
+    /// Frees the nodes at positions `>= keep` (`keep <= len`): their slots stay for the next
+    /// nodes, gradients set back to 0.
+    pub(super) fn cut_to(&mut self, keep: usize) {
+        let len = self.len;
+        self.grads.live_mut(len)[keep..].fill(0.0);
+        self.len = keep;
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn freed() -> ! {
+    panic!(
+        "scalargrad: this handle points to a node that was freed (by Graph::rewind, \
+         Graph::scope or Graph::clear); create the values you keep across steps \
+         before the mark, and read results before rewinding"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_cuts() -> ! {
+    panic!(
+        "scalargrad: this graph was rewound 4,294,967,295 times, the most its handles can \
+         tell apart; build a new Graph"
+    )
+}

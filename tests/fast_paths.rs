@@ -1,0 +1,102 @@
+//! Each fast path is taken where it should be: the counts of `scalargrad::fast::taken`
+//! (kept in debug builds, which `cargo test` runs) after recording, `recompute` and a
+//! reverse pass. That the fast paths give the generic path's numbers bit for bit is held by
+//! `tests/layer_rows.rs`, `tests/relu_runs.rs` and `tests/zero_gradients.rs`; here, that
+//! switching one off fails a test.
+#![cfg(debug_assertions)]
+
+use scalargrad::fast::{self, Taken};
+use scalargrad::nn::{Activation, CustomActivation, Fusion, Mlp, MlpConfig};
+use scalargrad::{Graph, Var};
+
+/// What was taken since the last reset, then a reset.
+fn take() -> Taken {
+    let t = fast::taken();
+    fast::reset();
+    t
+}
+
+#[test]
+fn an_mlp_records_recomputes_and_pulls_back_its_layers_as_rows_and_runs() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[16, 8, 1], MlpConfig::new(3));
+    let x = [g.constant(0.5), g.constant(-1.0)];
+    fast::reset();
+    let out = mlp.forward(&x)[0];
+    let t = take();
+    // 16 + 8 + 1 rows; relu runs over the two hidden layers (the output is linear)
+    assert_eq!((t.rows_recorded, t.runs_recorded), (25, 24));
+    out.backward();
+    let t = take();
+    // every row is reached (a relu that is off still hands its row a zero share)
+    assert_eq!(t.rows_pulled, 25);
+    assert!(t.runs_pulled > 0 && t.runs_pulled <= 24, "{t:?}");
+    g.recompute();
+    let t = take();
+    assert_eq!((t.rows_recomputed, t.runs_recomputed), (25, 24));
+}
+
+#[test]
+fn layers_recorded_element_wise_or_with_a_custom_activation_take_no_rows() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[4, 1], MlpConfig::new(3)).with_fusion(Fusion::Elementwise);
+    let x = [g.constant(0.5), g.constant(-1.0)];
+    fast::reset();
+    mlp.forward(&x)[0].backward();
+    let t = take();
+    assert_eq!((t.rows_recorded, t.rows_pulled, t.runs_recorded), (0, 0, 0));
+    fn swish(x: Var<'_>) -> Var<'_> {
+        x * x.sigmoid()
+    }
+    let act = Activation::Custom(CustomActivation::new("swish", swish));
+    let mlp = Mlp::new(&g, 2, &[4, 1], MlpConfig::new(3).hidden(act));
+    let y = mlp.forward(&x)[0];
+    let t = take();
+    // the rows of both layers, but no run: the custom activation is recorded node by node
+    assert_eq!((t.rows_recorded, t.runs_recorded), (5, 0));
+    // and it computes what it says: the same as applying it to each row
+    let h: Vec<Var> = mlp.layers()[0]
+        .neurons()
+        .iter()
+        .map(|n| swish(g.affine(n.bias().unwrap(), n.weights(), &x)))
+        .collect();
+    let o = &mlp.layers()[1].neurons()[0];
+    let want = g.affine(o.bias().unwrap(), o.weights(), &h);
+    assert_eq!(y.value().to_bits(), want.value().to_bits());
+}
+
+#[test]
+fn a_zero_gradient_over_tame_nodes_is_skipped_and_above_a_wild_node_is_not() {
+    let g = Graph::new();
+    let (w, x) = (g.var(2.0), g.var(-3.0));
+    let y = (w * x).relu() * 5.0; // relu off: w·x is reached with gradient 0
+    fast::reset();
+    y.backward();
+    let t = take();
+    assert_eq!(t.zero_skipped, 1);
+    assert_eq!((w.grad(), x.grad()), (0.0, 0.0));
+    // above a wild node (1/x is not tame) the zero is passed on: 0 · ∞ gives NaN
+    let g = Graph::new();
+    let z = g.var(0.0);
+    let y = (-(z.sqrt())).relu();
+    fast::reset();
+    y.backward();
+    assert_eq!(take().zero_skipped, 0);
+    assert!(z.grad().is_nan());
+}
+
+#[test]
+fn a_second_backward_without_zero_grad_takes_the_general_walk() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[4, 1], MlpConfig::new(5));
+    let x = [g.constant(0.5), g.constant(-1.0)];
+    let out = mlp.forward(&x)[0];
+    out.backward();
+    let first: Vec<f64> = mlp.parameters().iter().map(|p| p.grad()).collect();
+    fast::reset();
+    out.backward(); // scratch pass: rows taken one dot at a time
+    assert_eq!(take().rows_pulled, 0);
+    for (p, f) in mlp.parameters().iter().zip(first) {
+        assert_eq!(p.grad(), 2.0 * f);
+    }
+}
