@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod model;
+pub mod pyfmt;
 pub mod parse;
 pub mod presets;
 
