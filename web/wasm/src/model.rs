@@ -515,7 +515,7 @@ impl<'g> Model<'g> {
                                     "Value(data={}, grad={})",
                                     pyfmt::repr(self.nodes[*i].var.value()),
                                     match grad(*i) {
-                                        g if g == 0.0 => "0".to_string(),
+                                        0.0 => "0".to_string(),
                                         g => pyfmt::repr(g),
                                     }
                                 ),
@@ -694,7 +694,11 @@ impl Model<'_> {
         let i = self.nodes.iter().position(|n| !n.var.value().is_finite())?;
         let n = &self.nodes[i];
         let v = n.var.value();
-        let x: Vec<f64> = n.inputs.iter().map(|&j| self.nodes[j].var.value()).collect();
+        let x: Vec<f64> = n
+            .inputs
+            .iter()
+            .map(|&j| self.nodes[j].var.value())
+            .collect();
         let a = x.first().copied().unwrap_or(v);
         let b = x.get(1).copied().unwrap_or(f64::NAN);
         let power = |k: f64| {
@@ -771,16 +775,15 @@ impl Model<'_> {
                         (Kind::Ln, _) => format!("∂(ln a)/∂a = 1/a at a = {}", x(0)),
                         (Kind::Div, 0) => format!("∂(a/b)/∂a = 1/b at b = {}", x(1)),
                         (Kind::Div, _) => format!("∂(a/b)/∂b = −a/b² at b = {}", x(1)),
-                        (Kind::Pow(p), _) => format!("∂(aᵏ)/∂a = k·aᵏ⁻¹ with k = {p} at a = {}", x(0)),
+                        (Kind::Pow(p), _) => {
+                            format!("∂(aᵏ)/∂a = k·aᵏ⁻¹ with k = {p} at a = {}", x(0))
+                        }
                         (Kind::PowVar, 1) => format!("∂(aᵇ)/∂b = aᵇ·ln a at a = {}", x(0)),
                         _ => format!("its local derivative ({})", n.kind.rule()),
                     };
                     format!("the local derivative is {}: {cause}", word(e.local))
                 } else {
-                    format!(
-                        "upstream {} × local {} is {OVERFLOW}",
-                        st.grad, e.local
-                    )
+                    format!("upstream {} × local {} is {OVERFLOW}", st.grad, e.local)
                 };
                 return found(
                     n.inputs[k],
@@ -1058,10 +1061,16 @@ mod tests {
         };
         let (name, msg) = value("a = -1\ny = ln(a)\nz = y * 2");
         assert_eq!(name, "y");
-        assert!(msg.contains("is NaN") && msg.contains("ln's domain is a > 0"), "{msg}");
+        assert!(
+            msg.contains("is NaN") && msg.contains("ln's domain is a > 0"),
+            "{msg}"
+        );
         let (name, msg) = value("one = 1\nzero = 0\nq = one / zero\nr = q - q");
         assert_eq!(name, "q");
-        assert!(msg.contains("is ∞") && msg.contains("division by zero"), "{msg}");
+        assert!(
+            msg.contains("is ∞") && msg.contains("division by zero"),
+            "{msg}"
+        );
         let (_, msg) = value("x = 800\ny = x.exp()");
         assert!(msg.contains("overflow"), "{msg}");
         let (_, msg) = value("x = -8\ny = x ** 0.5");
@@ -1070,7 +1079,11 @@ mod tests {
         assert!(msg.contains("×") && msg.contains("overflow"), "{msg}");
         // a leaf at ln's domain edge: value −∞, and its gradient 1/0
         let m = Model::build(&g, "x = 0\ny = x.ln()").unwrap();
-        assert!(m.first_non_finite_value().unwrap().message.contains("edge of ln's domain"));
+        assert!(m
+            .first_non_finite_value()
+            .unwrap()
+            .message
+            .contains("edge of ln's domain"));
         let b = m.backward(&s);
         let f = m.first_non_finite_grad(&b).unwrap();
         assert!(f.gradient && f.node == 0);

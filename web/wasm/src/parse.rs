@@ -620,7 +620,13 @@ impl<'s> Parser<'s> {
                     text.push('}');
                     i += 2;
                 }
-                b'}' => return Err(ParseError::at(self.src, i, "a lone `}` in an f-string: write `}}`")),
+                b'}' => {
+                    return Err(ParseError::at(
+                        self.src,
+                        i,
+                        "a lone `}` in an f-string: write `}}`",
+                    ))
+                }
                 b'{' => {
                     if !text.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut text)));
@@ -639,7 +645,11 @@ impl<'s> Parser<'s> {
                         }
                     }
                     let Some(close) = close else {
-                        return Err(ParseError::at(self.src, i, "this `{` in the f-string is not closed by `}`"));
+                        return Err(ParseError::at(
+                            self.src,
+                            i,
+                            "this `{` in the f-string is not closed by `}`",
+                        ));
                     };
                     let expr_end = colon.unwrap_or(close);
                     let mut inner = Parser::new(self.src, i + 1, expr_end, self.depth)?;
@@ -759,7 +769,11 @@ impl<'s> Parser<'s> {
             };
             match name.as_str() {
                 "data" | "grad" => {
-                    let attr = if name == "data" { Attr::Data } else { Attr::Grad };
+                    let attr = if name == "data" {
+                        Attr::Data
+                    } else {
+                        Attr::Grad
+                    };
                     e = Expr::Attr(Box::new(e), attr, at);
                     continue;
                 }
@@ -940,7 +954,10 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
         let Stmt::Assign { name, expr, op, .. } = &s[0] else {
             panic!()
         };
-        assert_eq!((name.as_str(), expr.literal(), *op), ("apple", Some(100.0), None));
+        assert_eq!(
+            (name.as_str(), expr.literal(), *op),
+            ("apple", Some(100.0), None)
+        );
         let lit = |src| match parse(src).unwrap().remove(0) {
             Stmt::Assign { expr, .. } => expr.literal(),
             _ => None,
@@ -955,8 +972,10 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
         let s = parse(README).unwrap();
         // the import is skipped; 12 assignments, 3 prints, 1 backward
         assert_eq!(s.len(), 16);
-        assert!(matches!(&s[0], Stmt::Assign { name, expr: Expr::Value(x, _), op: None, .. }
-            if name == "a" && x.literal() == Some(-4.0)));
+        assert!(
+            matches!(&s[0], Stmt::Assign { name, expr: Expr::Value(x, _), op: None, .. }
+            if name == "a" && x.literal() == Some(-4.0))
+        );
         assert!(matches!(&s[4], Stmt::Assign { name, op: Some(BinOp::Add), .. } if name == "c"));
         let Stmt::Print { args, .. } = &s[12] else {
             panic!("{:?}", s[12])
@@ -966,7 +985,9 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
         };
         assert!(matches!(**g, Expr::Name(ref n, _) if n == "g"));
         assert_eq!((spec.precision, spec.kind), (Some(4), Some('f')));
-        assert!(matches!(&s[13], Stmt::Expr(Expr::Backward(g, _)) if matches!(**g, Expr::Name(ref n, _) if n == "g")));
+        assert!(
+            matches!(&s[13], Stmt::Expr(Expr::Backward(g, _)) if matches!(**g, Expr::Name(ref n, _) if n == "g"))
+        );
     }
 
     #[test]
@@ -1008,7 +1029,10 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
             }
         );
         assert_eq!(args[3][1], Piece::Text(" and {braces} ".into()));
-        assert!(matches!(&args[3][2], Piece::Field(Expr::Attr(_, Attr::Grad, _), None)));
+        assert!(matches!(
+            &args[3][2],
+            Piece::Field(Expr::Attr(_, Attr::Grad, _), None)
+        ));
         assert!(parse("x = 1; print()").is_ok());
     }
 
@@ -1042,7 +1066,10 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
         assert_eq!((e.line, e.column), (2, 17));
         assert!(e.message.contains("format `.4q`"), "{e}");
         let e = err("print('abc");
-        assert_eq!((e.column, e.message.as_str()), (7, "this string is not closed"));
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (7, "this string is not closed")
+        );
         let e = err("x = 1\nprint(f'{x.data')");
         assert_eq!((e.line, e.column), (2, 9));
         let e = err("x = 1\nprint(f'{x +}')");
@@ -1050,7 +1077,9 @@ print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
         assert!(err("Value = 3").message.contains("meaning of its own"));
         assert!(err("x = Value 3").message.contains("after `Value`"));
         assert!(err("x = 'text'").message.contains("can only be printed"));
-        assert!(err("x.backward(1)").message.contains("to close `.backward(`"));
+        assert!(err("x.backward(1)")
+            .message
+            .contains("to close `.backward(`"));
         let long = "n".repeat(300);
         let e = err(&format!("{long} {long}"));
         assert!(e.message.len() < 120, "{}", e.message);

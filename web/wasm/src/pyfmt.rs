@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(format(1234.5, &spec(".6g")), "1234.5");
         assert_eq!(format(0.25, &spec(".1%")), "25.0%");
         assert_eq!(format(2.0, &spec("+.1f")), "+2.0");
-        assert_eq!(format(3.14159, &spec("8.2f")), "    3.14");
+        assert_eq!(format(1.23456, &spec("8.2f")), "    1.23");
         assert_eq!(format(2.5, &spec("")), "2.5");
         assert_eq!(format(f64::INFINITY, &spec(".4f")), "inf");
     }
