@@ -224,17 +224,27 @@ function shownGrads() {
     });
     return { grads, complete, current: null };
   }
-  // replay the first `stage` steps; step `stage` is the current one
-  const complete = new Set();
-  grads[g.root] = 1;
-  for (let k = 0; k < view.stage; k++) {
-    const st = view.bw.steps[k];
-    complete.add(st.node);
-    for (const e of st.edges) {
-      if (e.tracked) grads[e.from] = (grads[e.from] || 0) + Number(e.product);
+  // at stage s, steps 0..=s have handed their shares down (step s is the one highlighted)
+  const root = g.root;
+  grads[root] = 1;
+  const complete = new Set([root]);
+  for (let s = 0; s <= view.stage; s++) {
+    const step = view.bw.steps[s];
+    complete.add(step.node);
+    for (const e of step.edges) {
+      if (!e.tracked) continue;
+      grads[e.from] = (grads[e.from] || 0) + Number(e.product);
     }
   }
-  const current = view.bw.steps[view.stage];
+  // a leaf's gradient is complete once every op using it has handed its share down
+  const pending = new Set(view.bw.steps.slice(view.stage + 1).map((s) => s.node));
+  g.nodes.forEach((n, i) => {
+    if (n.inputs.length === 0 && grads[i] !== null) {
+      const waiting = g.nodes.some((m) => pending.has(m.id) && m.inputs.includes(i));
+      if (!waiting) complete.add(i);
+    }
+  });
+  const current = view.stage < view.stages() ? view.bw.steps[view.stage] : null;
   return { grads, complete, current };
 }
 
