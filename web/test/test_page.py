@@ -204,11 +204,17 @@ def no_horizontal_scroll(driver):
 
 
 def shot(driver, element_id, name):
-    """A screenshot of one element (small PNGs), into SHOTS."""
+    """A screenshot of one whole element (the window made tall enough for it), into SHOTS."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     element = driver.find_element(By.ID, element_id)
-    driver.execute_script("arguments[0].scrollIntoView()", element)
-    assert element.screenshot(str(SHOTS / name))
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    metrics = {"width": 1280, "height": int(height), "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.execute_script("window.scrollTo(0, 0)")
+        assert element.screenshot(str(SHOTS / name))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 # ------------------------------------------------------------------ the tests
@@ -365,6 +371,7 @@ def test_screenshot(page):
     click(page, "train")
     status = page.find_element(By.ID, "moons-status")
     WebDriverWait(page, 120).until(lambda d: status.get_attribute("data-step") == "100")
+    shot(page, "moons-section", "web-network.png")
     page.execute_script("window.scrollTo(0, 0)")
     height = page.execute_script("return document.documentElement.scrollHeight")
     metrics = {"width": 1280, "height": min(int(height), 2400), "deviceScaleFactor": 1, "mobile": False}
@@ -393,6 +400,8 @@ def test_micrograds_readme_cell_pasted_whole(page):
         node(page, name)
     assert shown(page, "c₁", "value") == -2.0  # a + b
     assert nodes_outside_the_panel(page) == []
+    # and the panel fits the window: scrolled to, the whole graph is on screen at 1280 × 900
+    assert page.find_element(By.ID, "graph-wrap").size["height"] <= page.execute_script("return innerHeight")
     shot(page, "graph-section", "web-micrograd.png")
 
 
@@ -624,7 +633,6 @@ def test_the_network_view_and_each_control(page):
     assert first() not in (noisy, "1,0")
     _set(page, "data", "file")
     assert first() == micrograds
-    shot(page, "moons-section", "web-network.png")
 
 
 MICROGRAD_LOSS_STEP_0 = 0.8958441028683222
