@@ -380,6 +380,7 @@ impl<'g> Builder<'g, '_> {
                             Piece::Field(e, spec) => match e.literal() {
                                 Some(v) => Out::Text(match spec {
                                     Some(spec) => pyfmt::format(v, spec),
+                                    None if self.whole_literal(e) => format!("{v}"),
                                     None => pyfmt::repr(v),
                                 }),
                                 None => Out::Repr(self.expr(e)?),
@@ -395,6 +396,21 @@ impl<'g> Builder<'g, '_> {
                 Ok(None)
             }
         }
+    }
+
+    /// Whether a literal was written without `.` or an exponent (`2`, `-3`): Python's `int`,
+    /// which prints without `.0`.
+    fn whole_literal(&self, e: &Expr) -> bool {
+        let at = match e {
+            Expr::Neg(inner, _) => inner.offset(),
+            e => e.offset(),
+        };
+        let digits = self.src[at..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let next = self.src.as_bytes().get(at + digits).copied();
+        digits > 0 && !matches!(next, Some(b'.' | b'e' | b'E')) && digits < 16
     }
 
     /// Names the nodes: each name's latest binding keeps the plain name, earlier ones get a
@@ -1028,7 +1044,7 @@ mod tests {
     #[test]
     fn print_values_and_reprs_at_their_place_in_the_program() {
         let (g, s) = (Graph::new(), Graph::new());
-        let src = "x = Value(3.0)\ny = x * x\nprint(y)\nprint('y is', y.data, 2)\ny.backward()\n\
+        let src = "x = Value(3.0)\ny = x * x\nprint(y)\nprint('y is', y.data, 2, -3, 2.5, 1e-7)\ny.backward()\n\
                    print(x.grad, f'{x.grad:.2e}|{y.data:6.1f}|{x.grad:.3g}')\nz = y + 1";
         let m = Model::build(&g, src).unwrap();
         assert_eq!(m.nodes[m.root].name, "y"); // backward's receiver, not the last line
@@ -1037,7 +1053,7 @@ mod tests {
             m.printed(),
             [
                 "Value(data=9.0, grad=0)",
-                "y is 9.0 2.0", // numbers are floats here: Python prints `2`
+                "y is 9.0 2 -3 2.5 1e-07",
                 "6.0 6.00e+00|   9.0|6"
             ]
         );
