@@ -352,7 +352,7 @@ function drawGraph(refit) {
   const edgeLayer = svg('g', {}, el);
   const labelLayer = svg('g', {}, el);
   const labels = [];
-  const labelSize = Math.min(28, 12 / Math.max(view.zoom.s, 0.3));
+  const labelSize = Math.min(22, 10 / Math.max(view.zoom.s, 0.3)); // ≥ 10 px on screen
   for (const node of g.nodes) {
     node.inputs.forEach((i, k) => {
       const a = pos[i];
@@ -373,7 +373,9 @@ function drawGraph(refit) {
       }, edgeLayer);
       if (active) {
         const e = current.edges[k];
-        const t = svg('text', { x: mx, y: (y1 + y2) / 2 - 5, class: 'edge-label', 'text-anchor': 'middle', 'font-size': labelSize }, labelLayer);
+        // in the gap above the boxes the edge joins, where no box is
+        const t = svg('text', { x: mx, y: Math.min(a.y, b.y) - 5, class: 'edge-label', 'text-anchor': 'middle' }, labelLayer);
+        t.style.fontSize = `${labelSize}px`; // readable however far the view is zoomed out
         t.textContent = `${fmt(current.grad)} × ${fmt(e.local)} = ${fmt(e.product)}`;
         labels.push(t);
       }
@@ -417,6 +419,7 @@ function drawGraph(refit) {
     }
     boxEl.addEventListener('click', () => selectNode(node.id));
   }
+  el.appendChild(labelLayer); // on top of the boxes: a label is never hidden under a node
   separateLabels(labels);
   if (current) {
     // keep the current node in view when zoomed in
