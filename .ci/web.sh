@@ -2,7 +2,9 @@
 # CI for the in-browser page (web/): installs Chromium and chromedriver (apt, as root), builds
 # the page with web/build.sh (which adds the wasm32 target), runs the wasm crate's unit tests
 # natively, then drives the page in headless Chromium (pytest + selenium in a venv under
-# target/). Leaves a screenshot in target/web-test/web.png.
+# target/). Leaves screenshots in target/web-test/ (WEB_SCREENSHOTS=docs refreshes the ones in
+# docs/, which docs/web.md shows). The parser's fuzz target (web/wasm/fuzz, nightly) is not run
+# here: see docs/web.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

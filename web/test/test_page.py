@@ -22,7 +22,33 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DIST = ROOT / "web" / "dist"
-SCREENSHOT = pathlib.Path(os.environ.get("WEB_SCREENSHOT", ROOT / "target" / "web-test" / "web.png"))
+# Screenshots go to target/web-test/; `WEB_SCREENSHOTS=docs bash .ci/web.sh` refreshes the
+# ones committed in docs/.
+SHOTS = pathlib.Path(os.environ.get("WEB_SCREENSHOTS", ROOT / "target" / "web-test"))
+if not SHOTS.is_absolute():
+    SHOTS = ROOT / SHOTS
+SCREENSHOT = SHOTS / "web.png"
+
+# micrograd's README cell, exactly as its README shows it.
+MICROGRAD_README = """from micrograd.engine import Value
+
+a = Value(-4.0)
+b = Value(2.0)
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f
+print(f'{g.data:.4f}') # prints 24.7041, the outcome of this forward pass
+g.backward()
+print(f'{a.grad:.4f}') # prints 138.8338, i.e. the numerical value of dg/da
+print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
+"""
 
 
 def _find(env, *names):
@@ -92,7 +118,7 @@ def browser():
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        "--window-size=1280,1000",
+        "--window-size=1280,900",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
@@ -146,6 +172,49 @@ def type_program(driver, text):
     driver.execute_script("arguments[0].value = ''", area)
     area.send_keys(text)
     click(driver, "draw")
+
+
+def paste_program(driver, text):
+    """Sets the program as a paste would (one input event) and presses Draw."""
+    area = driver.find_element(By.ID, "source")
+    driver.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", area, text
+    )
+    click(driver, "draw")
+
+
+def nodes_outside_the_panel(driver):
+    """The names of drawn nodes whose box is not wholly inside the graph panel."""
+    return driver.execute_script(
+        """
+        const panel = document.getElementById('graph-wrap').getBoundingClientRect();
+        return [...document.querySelectorAll('#graph g.node')].filter((n) => {
+          const r = n.querySelector('rect').getBoundingClientRect();
+          return r.left < panel.left - 0.5 || r.right > panel.right + 0.5
+              || r.top < panel.top - 0.5 || r.bottom > panel.bottom + 0.5;
+        }).map((n) => n.dataset.name || n.dataset.id);
+        """
+    )
+
+
+def no_horizontal_scroll(driver):
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def shot(driver, element_id, name):
+    """A screenshot of one whole element (the window made tall enough for it), into SHOTS."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    element = driver.find_element(By.ID, element_id)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    metrics = {"width": 1280, "height": int(height), "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        driver.execute_script("window.scrollTo(0, 0)")
+        assert element.screenshot(str(SHOTS / name))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 # ------------------------------------------------------------------ the tests
@@ -302,11 +371,268 @@ def test_screenshot(page):
     click(page, "train")
     status = page.find_element(By.ID, "moons-status")
     WebDriverWait(page, 120).until(lambda d: status.get_attribute("data-step") == "100")
+    shot(page, "moons-section", "web-network.png")
     page.execute_script("window.scrollTo(0, 0)")
     height = page.execute_script("return document.documentElement.scrollHeight")
     metrics = {"width": 1280, "height": min(int(height), 2400), "deviceScaleFactor": 1, "mobile": False}
     page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     assert page.save_screenshot(str(SCREENSHOT))
     page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ issue 26: the page a learner keeps open
+def test_micrograds_readme_cell_pasted_whole(page):
+    paste_program(page, MICROGRAD_README)
+    assert not page.find_element(By.ID, "error").is_displayed()
+    # its three print lines, in the output area, in order
+    assert page.find_element(By.ID, "prints").text.split("\n") == ["24.7041", "138.8338", "645.5773"]
+    # the picture: the program called backward, so the gradients are shown
+    assert close(shown(page, "g", "value"), 24.70408163265306, rel=1e-6)
+    assert close(shown(page, "a", "grad"), 138.83381924198252, rel=1e-5)
+    assert close(shown(page, "b", "grad"), 645.5772594752186, rel=1e-5)
+    grad = node(page, "a").find_element(By.CSS_SELECTOR, "text.grad").get_attribute("data-grad")
+    assert math.isclose(float(grad), 138.83381924198252, rel_tol=1e-12)
+    assert "g = 24.7041" in page.find_element(By.ID, "output").text
+    # reassigned names: the latest binding keeps the plain name, earlier ones are c₁, c₂
+    for name in ("c₁", "c₂", "c", "d₁", "d₂", "d", "g₁", "g"):
+        node(page, name)
+    assert shown(page, "c₁", "value") == -2.0  # a + b
+    assert nodes_outside_the_panel(page) == []
+    # and the panel fits the window: scrolled to, the whole graph is on screen at 1280 × 900
+    assert page.find_element(By.ID, "graph-wrap").size["height"] <= page.execute_script("return innerHeight")
+    shot(page, "graph-section", "web-micrograd.png")
+
+
+@pytest.mark.parametrize("preset", ["apple", "apple_orange", "network", "expression"])
+def test_every_node_of_each_preset_inside_the_panel(page, preset):
+    Select(page.find_element(By.ID, "preset")).select_by_value(preset)
+    assert len(page.find_elements(By.CSS_SELECTOR, "#graph g.node")) > 3
+    assert nodes_outside_the_panel(page) == []
+    click(page, "run-all")  # and while the pass is shown
+    assert nodes_outside_the_panel(page) == []
+
+
+def test_zoom_pan_and_fit(page):
+    Select(page.find_element(By.ID, "preset")).select_by_value("network")
+    graph = page.find_element(By.ID, "graph")
+    fit = float(graph.get_attribute("data-scale"))
+    click(page, "zoom-in")
+    assert float(graph.get_attribute("data-scale")) > fit
+    before = node(page, "cost").find_element(By.TAG_NAME, "rect").location
+    # a point of the panel's background (not a node), as an offset from the panel's centre
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", graph)
+    dx, dy = page.execute_script(
+        """
+        const r = arguments[0].getBoundingClientRect();
+        for (let y = r.top + 6; y < r.bottom; y += 7) for (let x = r.left + 6; x < r.right; x += 7) {
+          if (document.elementFromPoint(x, y) === arguments[0]) {
+            return [Math.round(x - (r.left + r.width / 2)), Math.round(y - (r.top + r.height / 2))];
+          }
+        }
+        return null;
+        """,
+        graph,
+    )
+    ActionChains(page).move_to_element_with_offset(graph, dx, dy).click_and_hold().move_by_offset(-40, 0).move_by_offset(
+        -40, 0
+    ).release().perform()
+    after = node(page, "cost").find_element(By.TAG_NAME, "rect").location
+    assert after["x"] < before["x"] - 40, (before, after)  # panned left
+    click(page, "zoom-fit")
+    assert float(graph.get_attribute("data-scale")) == fit
+    assert nodes_outside_the_panel(page) == []
+
+
+def test_step_labels_do_not_collide(page):
+    Select(page.find_element(By.ID, "preset")).select_by_value("network")
+    for _ in range(6):
+        click(page, "step")
+        overlaps = page.execute_script(
+            """
+            const r = [...document.querySelectorAll('#graph .edge-label')].map((t) => t.getBoundingClientRect());
+            let n = 0;
+            for (let i = 0; i < r.length; i++) for (let j = 0; j < i; j++) {
+              const a = r[i], b = r[j];
+              if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n++;
+            }
+            return n;
+            """
+        )
+        assert overlaps == 0
+
+
+def test_a_300_character_name_and_a_long_error_line(page):
+    name = "weight_" + "x" * 293
+    assert len(name) == 300
+    paste_program(page, f"{name} = 2\ny = {name} * 3")
+    assert shown(page, name, "value") == 2.0  # data-name is the whole name
+    box = node(page, name)
+    title = box.find_element(By.CSS_SELECTOR, "text.title").text
+    assert title.endswith("…") and len(title) < 30, title
+    assert name in box.find_element(By.TAG_NAME, "title").get_attribute("textContent")  # full name on hover
+    assert no_horizontal_scroll(page)
+    assert nodes_outside_the_panel(page) == []
+    # an error in a long line: the message wraps, the caret's window is in view
+    paste_program(page, f"y = {name} * 3 +* 2")
+    error = page.find_element(By.ID, "error")
+    assert "line 1, column" in error.text and "found `*`" in error.text, error.text
+    pre = error.find_element(By.TAG_NAME, "pre")
+    assert "^" in pre.text
+    fits = page.execute_script("const p = arguments[0]; return p.scrollWidth <= p.clientWidth", pre)
+    assert fits
+    assert no_horizontal_scroll(page)
+    long_line = "y = " + " + ".join(["a"] * 400) + " +* 2"
+    paste_program(page, long_line)
+    assert "found `*`" in error.text
+    pre = error.find_element(By.TAG_NAME, "pre")
+    assert page.execute_script("const p = arguments[0]; return p.scrollWidth <= p.clientWidth", pre)
+    assert pre.text.splitlines()[0].startswith("…")  # a window around the caret
+    assert no_horizontal_scroll(page)
+
+
+def test_unicode_names(page):
+    paste_program(page, "π = 3.14159\n变量 = π * 2")
+    assert not page.find_element(By.ID, "error").is_displayed()
+    assert close(shown(page, "变量", "value"), 6.28318)
+    click(page, "run-all")
+    assert shown(page, "π", "grad") == 2.0
+
+
+def test_nan_and_infinity_are_flagged(page):
+    paste_program(page, "a = -1\nb = ln(a)\nc = b * 2")
+    assert "nonfinite" in node(page, "b").get_attribute("class")
+    assert "nonfinite" not in node(page, "a").get_attribute("class")
+    flag = page.find_element(By.ID, "nonfinite")
+    assert flag.is_displayed()
+    assert "`b` (ln) is NaN" in flag.text and "domain" in flag.text, flag.text
+    paste_program(page, "q = 1 / 0")
+    assert "nonfinite" in node(page, "q").get_attribute("class")
+    assert "division by zero" in flag.text, flag.text
+    # a leaf dragged to ln's domain edge: y = ln(x) at x = 0 is −∞, and x's gradient 1/x is ∞
+    paste_program(page, "x = 1\ny = x.ln()")
+    assert not flag.is_displayed()
+    click(page, "run-all")
+    box = page.find_element(By.ID, "leaf-input-x")
+    page.execute_script("arguments[0].value = ''", box)
+    box.send_keys("0")
+    assert node(page, "y").find_element(By.CSS_SELECTOR, "text.value").text == "value −∞"
+    assert "nonfinite" in node(page, "x").get_attribute("class")
+    assert "edge of ln's domain" in flag.text and "1/a at a = 0" in flag.text, flag.text
+    shot(page, "graph-section", "web-nonfinite.png")
+
+
+def test_exact_values_on_click(page):
+    click(page, "run-all")
+    node(page, "price").find_element(By.TAG_NAME, "rect").click()
+    info = page.find_element(By.ID, "node-info")
+    # the shortest text that reads back as the f64 100·2·1.1
+    assert info.find_element(By.CSS_SELECTOR, ".exact-value").text == repr(100 * 2 * 1.1)
+    assert info.find_element(By.CSS_SELECTOR, ".exact-grad").text == "1"
+    tip = node(page, "count").find_element(By.TAG_NAME, "title").get_attribute("textContent")
+    assert f"grad {100 * 1.1!r}" in tip, tip
+
+
+def test_numerical_check_beside_the_engines_gradient(page):
+    Select(page.find_element(By.ID, "check-leaf")).select_by_visible_text("count")
+    h = page.find_element(By.ID, "check-h")
+    page.execute_script("arguments[0].value = '0.001'", h)
+    click(page, "check-run")
+    result = page.find_element(By.ID, "check-result")
+    assert float(result.get_attribute("data-grad")) == 100 * 1.1
+    assert math.isclose(float(result.get_attribute("data-forward")), 110.0, rel_tol=1e-9)  # linear in count
+    assert "engine's gradient" in result.text
+    assert shown(page, "count", "value") == 2.0  # put back
+    assert shown(page, "count", "grad") is None  # no gradients shown before: still none
+
+
+def _status(page):
+    return page.find_element(By.ID, "moons-status")
+
+
+def _set(page, element_id, value):
+    el = page.find_element(By.ID, element_id)
+    page.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))", el, value
+    )
+
+
+def _reset_loss(page):
+    return float(_status(page).get_attribute("data-loss0"))
+
+
+def test_the_network_view_and_each_control(page):
+    net = page.find_element(By.ID, "net")
+    status = _status(page)
+    # micrograd's MLP(2, [16, 16, 1]): 35 neurons, 304 weights, 337 parameters
+    assert len(net.find_elements(By.CSS_SELECTOR, "g.neuron")) == 2 + 16 + 16 + 1
+    weights = net.find_elements(By.CSS_SELECTOR, "path.weight")
+    assert len(weights) == 2 * 16 + 16 * 16 + 16
+    assert status.get_attribute("data-parameters") == "337"
+    w = weights[40]
+    assert w.get_attribute("stroke") in ("#2563eb", "#f97316")
+    assert (float(w.get_attribute("data-w")) >= 0) == (w.get_attribute("stroke") == "#2563eb")
+    assert net.find_element(By.CSS_SELECTOR, "g.neuron[data-layer='1'] image").get_attribute("href").startswith("data:image/png")
+    before = [float(x.get_attribute("data-w")) for x in weights[:40]]
+    click(page, "moons-step")
+    after = [float(x.get_attribute("data-w")) for x in weights[:40]]
+    assert before != after  # the weights move while it trains
+    # hovering a neuron shows its output over the plane
+    boundary = page.find_element(By.ID, "boundary")
+    assert boundary.get_attribute("data-showing") == "output"
+    ActionChains(page).move_to_element(net.find_element(By.CSS_SELECTOR, "g.neuron[data-layer='1'][data-index='3']")).perform()
+    assert boundary.get_attribute("data-showing") == "1:3"
+    ActionChains(page).move_to_element(status).perform()
+    assert boundary.get_attribute("data-showing") == "output"
+    # the loss chart's axis: ticks from 0 up past step 0's loss
+    ticks = [float(t) for t in page.find_element(By.ID, "loss").get_attribute("data-yticks").split(",")]
+    assert ticks[0] == 0 and len(ticks) >= 3 and ticks[-1] >= _reset_loss(page)
+    assert page.find_element(By.ID, "loss").get_attribute("data-xticks") == "0,20,40,60,80,100"
+
+    # hidden sizes: a new network, drawn, and training restarts
+    _set(page, "hidden", "4, 3")
+    assert len(net.find_elements(By.CSS_SELECTOR, "g.neuron")) == 2 + 4 + 3 + 1
+    assert len(net.find_elements(By.CSS_SELECTOR, "path.weight")) == 2 * 4 + 4 * 3 + 3
+    assert status.get_attribute("data-parameters") == str(3 * 4 + 5 * 3 + 4)
+    WebDriverWait(page, 30).until(lambda d: int(status.get_attribute("data-step")) >= 3)
+    _set(page, "hidden", "40")
+    assert "1 to 32" in page.find_element(By.ID, "moons-error").text
+    _set(page, "hidden", "16, 16")
+    assert not page.find_element(By.ID, "moons-error").is_displayed()
+
+    # learning rate: each step's rate is lr·(1 − 0.9·k/100)
+    _set(page, "lr", "0.5")
+    WebDriverWait(page, 30).until(lambda d: int(status.get_attribute("data-step") or 0) >= 2)
+    # read the step and its rate together (one script runs between two animation frames)
+    step, lr = page.execute_script("const d = arguments[0].dataset; return [d.step, d.lr]", status)
+    k = int(step) - 1
+    assert math.isclose(float(lr), 0.5 * (1 - 0.9 * k / 100), rel_tol=1e-12), (step, lr)
+    _set(page, "lr", "1")
+
+    # L2: step 0's loss is hinge + α·Σp², linear in α
+    losses = {}
+    for alpha in ("0", "0.0001", "0.1"):
+        _set(page, "l2", alpha)
+        losses[alpha] = _reset_loss(page)
+    assert math.isclose(losses["0.0001"], MICROGRAD_LOSS_STEP_0, rel_tol=1e-12)
+    assert losses["0"] < losses["0.0001"] < losses["0.1"]
+    ratio = (losses["0.1"] - losses["0"]) / (losses["0.0001"] - losses["0"])
+    assert math.isclose(ratio, 1000, rel_tol=1e-6), ratio
+
+    # the points: noise 0 puts the first on the upper moon's end (1, 0); noise and seed move it
+    first = lambda: page.find_element(By.ID, "boundary").get_attribute("data-first-point")  # noqa: E731
+    micrograds = first()
+    _set(page, "noise", "0")
+    assert Select(page.find_element(By.ID, "data")).first_selected_option.get_attribute("value") == "generated"
+    assert first() == "1,0"
+    _set(page, "noise", "0.2")
+    noisy = first()
+    assert noisy not in ("1,0", micrograds)
+    _set(page, "data-seed", "2")
+    assert first() not in (noisy, "1,0")
+    _set(page, "data", "file")
+    assert first() == micrograds
+
+
+MICROGRAD_LOSS_STEP_0 = 0.8958441028683222

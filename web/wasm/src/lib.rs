@@ -17,22 +17,25 @@
 //! - A program in the page's little language ([`parse`]) recorded in a graph ([`model`]):
 //!   values, gradients, and the reverse pass replayed edge by edge with the local
 //!   derivatives the engine computes.
-//! - micrograd's moons demo ([`scalargrad::nn::moons`]): one training step per call, and
-//!   the network's scores on a grid for the decision boundary.
+//! - micrograd's moons demo ([`net`], with the page's controls): one training step per
+//!   call, the network's weights, and every neuron's output on a grid.
 
 #![deny(missing_docs)]
 
 pub mod model;
+pub mod net;
 pub mod parse;
 pub mod presets;
+pub mod pyfmt;
 
 use std::cell::RefCell;
 
-use scalargrad::nn::moons::{self, Demo, Start};
+use scalargrad::nn::moons::{self, Start};
 use scalargrad::Graph;
 use serde_json::{json, Value};
 
 use model::{Kind, Model};
+use net::{Data, Settings, Trainer};
 
 thread_local! {
     /// The graph of the drawn program; cleared and reused for every new program. Leaked
@@ -54,7 +57,7 @@ struct State {
     model: Option<Model<'static>>,
     /// Whether gradients are shown: then moving a leaf reruns `backward`.
     backward: bool,
-    demo: Option<Demo<'static>>,
+    demo: Option<Trainer<'static>>,
 }
 
 fn graph() -> &'static Graph {
@@ -96,7 +99,9 @@ fn error(message: impl Into<String>) -> usize {
     answer(json!({ "ok": false, "error": { "message": message.into() } }))
 }
 
-/// The drawn graph as JSON: every node with its op, inputs, value and gradient.
+/// The drawn graph as JSON: every node with its op, inputs, value and gradient; what the
+/// program prints; and, if a value or gradient is NaN or ±∞, which op made the first one and
+/// why (`non_finite`).
 pub fn graph_json(model: &Model<'_>, backward: bool) -> Value {
     let ancestors = model.ancestors();
     let nodes: Vec<Value> = model
@@ -119,7 +124,25 @@ pub fn graph_json(model: &Model<'_>, backward: bool) -> Value {
             })
         })
         .collect();
-    json!({ "ok": true, "root": model.root, "backward": backward, "nodes": nodes })
+    let mut non_finite = Vec::new();
+    if let Some(f) = model.first_non_finite_value() {
+        non_finite.push(f);
+    }
+    if backward {
+        let b = model.backward(scratch());
+        if let Some(f) = model.first_non_finite_grad(&b) {
+            non_finite.push(f);
+        }
+    }
+    let non_finite: Vec<Value> = non_finite
+        .into_iter()
+        .map(|f| json!({ "node": f.node, "gradient": f.gradient, "message": f.message }))
+        .collect();
+    json!({
+        "ok": true, "root": model.root, "backward": backward, "nodes": nodes,
+        "calls_backward": model.calls_backward, "printed": model.printed(),
+        "non_finite": non_finite,
+    })
 }
 
 /// Installs the panic hook that keeps the message for [`sg_panic_message`].
@@ -292,38 +315,109 @@ pub extern "C" fn sg_zero_grad() -> usize {
     })
 }
 
-/// Starts the moons demo afresh: micrograd's initial weights for a negative `seed`, random
-/// ones from `seed` otherwise. Answers `{points: [[x, y, label]], loss, accuracy, steps}`.
+fn settings_from(v: &Value) -> Result<Settings, String> {
+    let d = Settings::default();
+    let f = |key: &str, default: f64| v.get(key).and_then(Value::as_f64).unwrap_or(default);
+    let hidden = match v.get("hidden").and_then(Value::as_array) {
+        Some(list) => list
+            .iter()
+            .map(|w| {
+                w.as_u64()
+                    .map(|w| w as usize)
+                    .ok_or("hidden sizes are whole numbers")
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => d.hidden,
+    };
+    let data = match v.get("noise").and_then(Value::as_f64) {
+        Some(noise) => Data::Generated {
+            noise,
+            seed: f("data_seed", 1.0).max(0.0) as u64,
+        },
+        None => Data::File,
+    };
+    let start = match f("start", -1.0) {
+        s if s < 0.0 => Start::InitFile,
+        s => Start::Random(s as u64),
+    };
+    let s = Settings {
+        hidden,
+        learning_rate: f("learning_rate", d.learning_rate),
+        l2: f("l2", d.l2),
+        data,
+        start,
+    };
+    s.check()?;
+    Ok(s)
+}
+
+/// The network's weights: `{sizes, layers: [[{w: [..], b}]]}`.
+fn net_json(t: &Trainer<'_>) -> Value {
+    let layers: Vec<Value> = t
+        .mlp()
+        .layers()
+        .iter()
+        .map(|l| {
+            l.neurons()
+                .iter()
+                .map(|n| {
+                    json!({
+                        "w": n.weights().iter().map(|w| num(w.value())).collect::<Vec<_>>(),
+                        "b": num(n.bias().map_or(0.0, |b| b.value())),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    json!({ "sizes": t.mlp().sizes(), "layers": layers })
+}
+
+/// Starts the moons demo afresh with the settings in the input buffer, as JSON
+/// `{hidden: [16, 16], learning_rate: 1, l2: 1e-4, noise: 0.1 | null, data_seed: 1,
+/// start: -1 | seed}` (missing keys take micrograd's values; `noise: null` is micrograd's
+/// points file, `start: -1` its initial weights). Answers `{points: [[x, y, label]], loss,
+/// accuracy, steps, parameters, start, net}` or an error naming the bad setting.
 #[no_mangle]
-pub extern "C" fn sg_moons_reset(seed: f64) -> usize {
+pub extern "C" fn sg_moons_reset() -> usize {
+    let text = INPUT.with(|b| String::from_utf8_lossy(&b.borrow()).into_owned());
+    let v: Value = if text.trim().is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => return error(format!("the settings are not JSON: {e}")),
+        }
+    };
+    let settings = match settings_from(&v) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.demo = None;
         moons_graph().clear();
-        let start = if seed < 0.0 {
-            Start::InitFile
-        } else {
-            Start::Random(seed as u64)
-        };
-        let demo = Demo::new(moons_graph(), start);
+        let demo = Trainer::new(moons_graph(), &settings);
         let (loss, accuracy) = demo.evaluate();
-        s.demo = Some(demo);
-        let d = moons::dataset();
-        let points: Vec<Value> = d
+        let points: Vec<Value> = demo
+            .data
             .inputs
             .iter()
-            .zip(&d.labels)
+            .zip(&demo.data.labels)
             .map(|(x, y)| json!([x[0], x[1], y]))
             .collect();
-        answer(json!({
+        let out = answer(json!({
             "ok": true, "points": points, "loss": num(loss), "accuracy": accuracy,
-            "steps": moons::STEPS, "parameters": moons::initial_spec().parameter_count(),
-        }))
+            "steps": moons::STEPS, "parameters": demo.mlp().parameters().len(),
+            "start": match demo.start { Start::InitFile => -1, Start::Random(seed) => seed as i64 },
+            "net": net_json(&demo),
+        }));
+        s.demo = Some(demo);
+        out
     })
 }
 
-/// One training step of the moons demo. Answers `{k, loss, accuracy, learning_rate}` (the
-/// loss and accuracy of the step's forward pass, before its update).
+/// One training step of the moons demo. Answers `{k, loss, accuracy, learning_rate, net}`
+/// (the loss and accuracy of the step's forward pass, before its update; the weights after).
 #[no_mangle]
 pub extern "C" fn sg_moons_step() -> usize {
     STATE.with(|s| {
@@ -334,14 +428,15 @@ pub extern "C" fn sg_moons_step() -> usize {
         let st = demo.step();
         answer(json!({
             "ok": true, "k": st.k, "loss": num(st.loss), "accuracy": st.accuracy,
-            "learning_rate": st.learning_rate,
+            "learning_rate": st.learning_rate, "net": net_json(demo),
         }))
     })
 }
 
-/// The network's score at an `n × n` grid over `[x0, x1] × [y0, y1]` (row by row from `y0`),
-/// as `n²` f64s; returns where they start (valid until the next call), or null if the demo
-/// is not started or `n` is 0 or above 400.
+/// Every neuron's output on an `n × n` grid over `[x0, x1] × [y0, y1]` (row by row from
+/// `y0`; neuron `j` — hidden layers first, the output neuron last — at `j·n²`), as f64s;
+/// returns where they start (valid until the next call), or null if the demo is not
+/// started or `n` is 0 or above 400. The last `n²` numbers are the network's score.
 #[no_mangle]
 pub extern "C" fn sg_moons_grid(n: u32, x0: f64, x1: f64, y0: f64, y1: f64) -> *const f64 {
     STATE.with(|s| {
@@ -352,25 +447,48 @@ pub extern "C" fn sg_moons_grid(n: u32, x0: f64, x1: f64, y0: f64, y1: f64) -> *
         if n == 0 || n > 400 {
             return std::ptr::null();
         }
-        let spec = demo.mlp().to_spec();
-        let n = n as usize;
         GRID.with(|g| {
             let mut g = g.borrow_mut();
-            g.clear();
-            let at = |lo: f64, hi: f64, i: usize| {
-                if n == 1 {
-                    lo
-                } else {
-                    lo + (hi - lo) * i as f64 / (n - 1) as f64
-                }
-            };
-            for r in 0..n {
-                for c in 0..n {
-                    g.push(spec.predict(&[at(x0, x1, c), at(y0, y1, r)])[0]);
-                }
-            }
+            *g = demo.neuron_grid(n as usize, x0, x1, y0, y1);
             g.as_ptr()
         })
+    })
+}
+
+/// A numerical check of one leaf's gradient: the output at `x − h`, `x` and `x + h` (the
+/// leaf's value put back after), the forward difference `(f(x+h) − f(x))/h`, the central
+/// one `(f(x+h) − f(x−h))/2h`, and the engine's gradient ∂output/∂leaf from `backward`.
+/// Gradients shown on the page stay as they were.
+#[no_mangle]
+pub extern "C" fn sg_nudge(node: u32, h: f64) -> usize {
+    STATE.with(|s| {
+        let s = s.borrow();
+        let Some(m) = &s.model else {
+            return error("no graph is loaded");
+        };
+        let i = node as usize;
+        if m.nodes.get(i).map(|n| n.kind) != Some(Kind::Var) {
+            return error(format!("node {node} is not a leaf with a gradient"));
+        }
+        if !(h.is_finite() && h != 0.0) {
+            return error("h must be a finite number other than 0");
+        }
+        let x = m.nodes[i].var.value();
+        let out = |v: f64| {
+            m.set_leaf(i, v);
+            m.nodes[m.root].var.value()
+        };
+        let (up, down) = (out(x + h), out(x - h));
+        let f0 = out(x);
+        m.engine_backward();
+        let grad = m.nodes[i].var.grad();
+        if !s.backward {
+            graph().zero_grad();
+        }
+        answer(json!({
+            "ok": true, "x": num(x), "h": num(h), "f0": num(f0), "f_plus": num(up), "f_minus": num(down),
+            "forward": num((up - f0) / h), "central": num((up - down) / (2.0 * h)), "grad": num(grad),
+        }))
     })
 }
 
@@ -418,11 +536,41 @@ mod tests {
         assert_eq!(load("x = 0; y = x.ln()")["nodes"][1]["value"], "-Infinity");
         sg_presets();
         assert_eq!(output().as_array().unwrap().len(), presets::ALL.len());
+        // ln(-1) and 1/0 come with a sentence naming the op
+        let g = load("a = -1\nb = a.ln()");
+        assert_eq!(g["nodes"][1]["value"], "NaN");
+        let why = g["non_finite"][0]["message"].as_str().unwrap();
+        assert!(why.contains("`b` (ln) is NaN"), "{why}");
+        let g = load("q = 1 / 0");
+        assert!(g["non_finite"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("division by zero"));
+        // the numerical check: x² at 3 has gradient 6; the central difference agrees
+        load("x = 3\ny = x * x");
+        sg_nudge(0, 1e-4);
+        let n = output();
+        assert_eq!(n["grad"], 6.0);
+        assert!((n["central"].as_f64().unwrap() - 6.0).abs() < 1e-8);
+        assert!((n["forward"].as_f64().unwrap() - 6.0001).abs() < 1e-8);
+        sg_graph();
+        assert_eq!(output()["nodes"][0]["value"], 3.0); // put back
+        assert_eq!(output()["nodes"][0]["grad"], 0.0); // gradients not shown: still 0
+                                                       // a pasted program that calls backward and prints
+        let g = load(parse::tests::README);
+        assert_eq!(g["calls_backward"], true);
+        assert_eq!(g["printed"][0], "24.7041");
+    }
+
+    fn input(text: &str) {
+        sg_input(text.len());
+        INPUT.with(|b| b.borrow_mut().copy_from_slice(text.as_bytes()));
     }
 
     #[test]
     fn moons_through_the_interface() {
-        sg_moons_reset(-1.0);
+        input("{}");
+        sg_moons_reset();
         let r = output();
         assert_eq!(r["points"].as_array().unwrap().len(), 100);
         assert_eq!(r["loss"], moons::LOSS_STEP_0);
@@ -436,9 +584,27 @@ mod tests {
         let p = sg_moons_grid(3, -1.0, 1.0, -1.0, 1.0);
         assert!(!p.is_null());
         let grid = GRID.with(|g| g.borrow().clone());
-        assert_eq!(grid.len(), 9);
+        assert_eq!(grid.len(), 33 * 9);
         let spec = STATE.with(|s| s.borrow().demo.as_ref().unwrap().mlp().to_spec());
-        assert_eq!(grid[5], spec.predict(&[1.0, 0.0])[0]);
+        assert_eq!(grid[32 * 9 + 5], spec.predict(&[1.0, 0.0])[0]);
         assert!(sg_moons_grid(0, 0.0, 1.0, 0.0, 1.0).is_null());
+        // the controls
+        input(
+            r#"{"hidden": [3, 2], "learning_rate": 0.3, "l2": 0, "noise": 0.2, "data_seed": 5, "start": 2}"#,
+        );
+        sg_moons_reset();
+        let r = output();
+        assert_eq!(r["net"]["sizes"], json!([2, 3, 2, 1]));
+        assert_eq!(r["parameters"], 3 * 3 + 2 * 4 + 3);
+        assert_eq!(r["start"], 2);
+        assert_eq!(r["points"][0][0], net::make_moons(100, 0.2, 5).inputs[0][0]);
+        sg_moons_step();
+        assert_eq!(output()["learning_rate"], 0.3);
+        input(r#"{"hidden": [40]}"#);
+        sg_moons_reset();
+        assert!(output()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 32"));
     }
 }

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use scalargrad::{Graph, Var};
 
-use crate::parse::{parse, BinOp, Expr, Func, ParseError, Stmt};
+use crate::parse::{parse, quote, Attr, BinOp, Expr, Func, ParseError, Piece, Spec, Stmt};
+use crate::pyfmt;
 
 /// The most nodes a typed program may record (the page draws every one).
 pub const MAX_NODES: usize = 400;
@@ -167,21 +168,51 @@ pub struct Backward {
     pub max_rel_diff: f64,
 }
 
+/// One piece of a printed line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Out {
+    /// Text as written (or a number literal, already formatted).
+    Text(String),
+    /// A node's `.data` or `.grad`, formatted with a spec or as Python's `repr`.
+    Num(usize, Attr, Option<Spec>),
+    /// A node itself: micrograd's `Value(data=…, grad=…)`.
+    Repr(usize),
+}
+
+/// A `print(...)` statement, resolved to nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Print {
+    /// The arguments, each a list of pieces; printed joined by spaces.
+    pub args: Vec<Vec<Out>>,
+    /// Whether it comes after the program's `.backward()` (before it, every `.grad` is 0).
+    pub after_backward: bool,
+}
+
 /// A program recorded in a graph.
 #[derive(Debug)]
 pub struct Model<'g> {
     graph: &'g Graph,
     /// Every node, in creation order (a topological order).
     pub nodes: Vec<Node<'g>>,
-    /// The node `backward` starts from: the last statement's.
+    /// The node `backward` starts from: the receiver of the program's last `.backward()`,
+    /// or else the last statement's node.
     pub root: usize,
+    /// Whether the program calls `.backward()` (the page then shows gradients at once).
+    pub calls_backward: bool,
+    /// The program's `print(...)` statements, in order.
+    pub prints: Vec<Print>,
 }
 
 struct Builder<'g, 's> {
     graph: &'g Graph,
     src: &'s str,
     nodes: Vec<Node<'g>>,
+    /// Each name's current node.
     names: HashMap<String, usize>,
+    /// Every binding of a name to a node, in program order (for the picture's names).
+    bindings: Vec<(String, usize)>,
+    backward: Option<usize>,
+    prints: Vec<Print>,
 }
 
 impl<'g> Builder<'g, '_> {
@@ -215,6 +246,17 @@ impl<'g> Builder<'g, '_> {
         Ok(self.push(kind, inputs, var, offset))
     }
 
+    fn leaf(&mut self, value: f64, offset: usize) -> Result<usize, ParseError> {
+        self.check_size(offset)?;
+        let var = self.graph.var(value);
+        Ok(self.push(Kind::Var, vec![], var, offset))
+    }
+
+    fn bind(&mut self, name: &str, node: usize) {
+        self.names.insert(name.to_string(), node);
+        self.bindings.push((name.to_string(), node));
+    }
+
     /// Records `e` and returns its node. Recursive over the expression tree, whose depth
     /// the parser bounds ([`crate::parse::MAX_DEPTH`]).
     fn expr(&mut self, e: &Expr) -> Result<usize, ParseError> {
@@ -227,14 +269,32 @@ impl<'g> Builder<'g, '_> {
             Expr::Name(name, at) => match self.names.get(name) {
                 Some(&i) => Ok(i),
                 None => {
-                    self.check_size(*at)?;
-                    let var = self.graph.var(DEFAULT_LEAF).named(name);
-                    let i = self.push(Kind::Var, vec![], var, *at);
-                    self.nodes[i].name = name.clone();
-                    self.names.insert(name.clone(), i);
+                    let i = self.leaf(DEFAULT_LEAF, *at)?;
+                    self.bind(name, i);
                     Ok(i)
                 }
             },
+            Expr::Value(inner, at) => match inner.literal() {
+                Some(v) => self.leaf(v, *at),
+                None => Err(ParseError::at(
+                    self.src,
+                    inner.offset(),
+                    "`Value(…)` takes a number, such as `Value(2.0)`",
+                )),
+            },
+            Expr::Attr(_, attr, at) => Err(ParseError::at(
+                self.src,
+                *at,
+                format!(
+                    "`.{}` is a plain number, not a node of the graph: read it inside `print(…)`",
+                    if *attr == Attr::Data { "data" } else { "grad" }
+                ),
+            )),
+            Expr::Backward(_, at) => Err(ParseError::at(
+                self.src,
+                *at,
+                "`.backward()` is a statement of its own: write `g.backward()` on a line by itself",
+            )),
             Expr::Neg(inner, at) => {
                 let a = self.expr(inner)?;
                 self.op(Kind::Neg, vec![a], *at)
@@ -247,14 +307,7 @@ impl<'g> Builder<'g, '_> {
                     }
                 }
                 let b = self.expr(rhs)?;
-                let kind = match op {
-                    BinOp::Add => Kind::Add,
-                    BinOp::Sub => Kind::Sub,
-                    BinOp::Mul => Kind::Mul,
-                    BinOp::Div => Kind::Div,
-                    BinOp::Pow => Kind::PowVar,
-                };
-                self.op(kind, vec![a, b], *at)
+                self.op(binary_kind(*op), vec![a, b], *at)
             }
             Expr::Call(f, x, arg, at) => {
                 let a = self.expr(x)?;
@@ -280,33 +333,127 @@ impl<'g> Builder<'g, '_> {
         }
     }
 
-    fn statement(&mut self, s: &Stmt) -> Result<usize, ParseError> {
-        let Some((name, at)) = &s.name else {
-            return self.expr(&s.expr);
-        };
-        if let Some(&earlier) = self.names.get(name) {
-            let line = ParseError::at(self.src, self.nodes[earlier].offset, "").line;
-            return Err(ParseError::at(
-                self.src,
-                *at,
-                format!("`{name}` already has a value (line {line}); each name is assigned once"),
-            ));
-        }
-        let i = match s.expr.literal() {
-            Some(v) => {
-                self.check_size(*at)?;
-                let var = self.graph.var(v);
-                self.push(Kind::Var, vec![], var, *at)
+    /// Records a statement; returns its node if it is a candidate for the output.
+    fn statement(&mut self, s: &Stmt) -> Result<Option<usize>, ParseError> {
+        match s {
+            Stmt::Assign { name, at, op, expr } => {
+                let i = match op {
+                    None => match expr.literal() {
+                        Some(v) => self.leaf(v, *at)?,
+                        None => self.expr(expr)?,
+                    },
+                    Some(op) => {
+                        let Some(&current) = self.names.get(name) else {
+                            return Err(ParseError::at(
+                                self.src,
+                                *at,
+                                format!(
+                                    "`{}` has no value yet: an update such as `+=` needs an earlier `{} = …`",
+                                    quote(name),
+                                    quote(name)
+                                ),
+                            ));
+                        };
+                        let b = self.expr(expr)?;
+                        self.op(binary_kind(*op), vec![current, b], *at)?
+                    }
+                };
+                self.bind(name, i);
+                Ok(Some(i))
             }
-            None => self.expr(&s.expr)?,
-        };
-        if self.nodes[i].name.is_empty() {
-            self.nodes[i].name = name.clone();
-            self.nodes[i].var.named(name);
+            Stmt::Expr(Expr::Backward(inner, _)) => {
+                let i = self.expr(inner)?;
+                self.backward = Some(i);
+                Ok(Some(i))
+            }
+            Stmt::Expr(e) => Ok(Some(self.expr(e)?)),
+            Stmt::Print { args, .. } => {
+                let mut out = Vec::new();
+                for arg in args {
+                    let mut pieces = Vec::new();
+                    for piece in arg {
+                        pieces.push(match piece {
+                            Piece::Text(t) => Out::Text(t.clone()),
+                            Piece::Field(Expr::Attr(inner, attr, _), spec) => {
+                                Out::Num(self.expr(inner)?, *attr, spec.clone())
+                            }
+                            Piece::Field(e, spec) => match e.literal() {
+                                Some(v) => Out::Text(match spec {
+                                    Some(spec) => pyfmt::format(v, spec),
+                                    None if self.whole_literal(e) => format!("{v}"),
+                                    None => pyfmt::repr(v),
+                                }),
+                                None => Out::Repr(self.expr(e)?),
+                            },
+                        });
+                    }
+                    out.push(pieces);
+                }
+                self.prints.push(Print {
+                    args: out,
+                    after_backward: self.backward.is_some(),
+                });
+                Ok(None)
+            }
         }
-        self.names.insert(name.clone(), i);
-        Ok(i)
     }
+
+    /// Whether a literal was written without `.` or an exponent (`2`, `-3`): Python's `int`,
+    /// which prints without `.0`.
+    fn whole_literal(&self, e: &Expr) -> bool {
+        let at = match e {
+            Expr::Neg(inner, _) => inner.offset(),
+            e => e.offset(),
+        };
+        let digits = self.src[at..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let next = self.src.as_bytes().get(at + digits).copied();
+        digits > 0 && !matches!(next, Some(b'.' | b'e' | b'E')) && digits < 16
+    }
+
+    /// Names the nodes: each name's latest binding keeps the plain name, earlier ones get a
+    /// subscript (`c₁`, `c₂`, …, `c`). A node bound to several names keeps the first.
+    fn name_nodes(&mut self) {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for (name, _) in &self.bindings {
+            *count.entry(name.as_str()).or_default() += 1;
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (name, node) in &self.bindings {
+            let k = seen.entry(name.as_str()).or_default();
+            *k += 1;
+            let n = &mut self.nodes[*node];
+            if !n.name.is_empty() {
+                continue;
+            }
+            n.name = if *k == count[name.as_str()] {
+                name.clone()
+            } else {
+                format!("{name}{}", subscript(*k))
+            };
+            n.var.named(&n.name);
+        }
+    }
+}
+
+fn binary_kind(op: BinOp) -> Kind {
+    match op {
+        BinOp::Add => Kind::Add,
+        BinOp::Sub => Kind::Sub,
+        BinOp::Mul => Kind::Mul,
+        BinOp::Div => Kind::Div,
+        BinOp::Pow => Kind::PowVar,
+    }
+}
+
+/// `12` as `₁₂`.
+fn subscript(k: usize) -> String {
+    k.to_string()
+        .chars()
+        .map(|d| char::from_u32(0x2080 + d.to_digit(10).unwrap_or(0)).unwrap_or('?'))
+        .collect()
 }
 
 impl<'g> Model<'g> {
@@ -323,11 +470,17 @@ impl<'g> Model<'g> {
             src,
             nodes: Vec::new(),
             names: HashMap::new(),
+            bindings: Vec::new(),
+            backward: None,
+            prints: Vec::new(),
         };
         let mut root = 0;
         for s in &stmts {
-            root = b.statement(s)?;
+            if let Some(i) = b.statement(s)? {
+                root = i;
+            }
         }
+        b.name_nodes();
         assert_eq!(
             graph.len() - before,
             b.nodes.len(),
@@ -336,8 +489,59 @@ impl<'g> Model<'g> {
         Ok(Model {
             graph,
             nodes: b.nodes,
-            root,
+            root: b.backward.unwrap_or(root),
+            calls_backward: b.backward.is_some(),
+            prints: b.prints,
         })
+    }
+
+    /// The lines the program's `print(...)` statements write, with today's values: as
+    /// Python would print them running the program top to bottom (a `.grad` printed before
+    /// the `.backward()` is 0; after it, the engine's gradient as it stands).
+    pub fn printed(&self) -> Vec<String> {
+        self.prints
+            .iter()
+            .map(|p| {
+                let grad = |i: usize| {
+                    if p.after_backward {
+                        self.nodes[i].var.grad()
+                    } else {
+                        0.0
+                    }
+                };
+                let args: Vec<String> = p
+                    .args
+                    .iter()
+                    .map(|pieces| {
+                        pieces
+                            .iter()
+                            .map(|piece| match piece {
+                                Out::Text(t) => t.clone(),
+                                Out::Num(i, attr, spec) => {
+                                    let v = match attr {
+                                        Attr::Data => self.nodes[*i].var.value(),
+                                        Attr::Grad => grad(*i),
+                                    };
+                                    match spec {
+                                        Some(spec) => pyfmt::format(v, spec),
+                                        None => pyfmt::repr(v),
+                                    }
+                                }
+                                Out::Repr(i) => format!(
+                                    "Value(data={}, grad={})",
+                                    pyfmt::repr(self.nodes[*i].var.value()),
+                                    match grad(*i) {
+                                        0.0 => "0".to_string(),
+                                        g => pyfmt::repr(g),
+                                    }
+                                ),
+                            })
+                            .collect()
+                    })
+                    .collect();
+                args.join(" ")
+            })
+            .collect()
     }
 
     /// The graph the model lives in.
@@ -464,6 +668,162 @@ impl<'g> Model<'g> {
             engine,
             max_rel_diff,
         }
+    }
+}
+
+/// Where a NaN or ∞ first appears, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NonFinite {
+    /// The node whose value (or gradient) is the first non-finite one.
+    pub node: usize,
+    /// Whether it is the gradient (else the value).
+    pub gradient: bool,
+    /// What happened, in a sentence: the op, its inputs, and the cause (domain, overflow,
+    /// division by zero, 0·∞).
+    pub message: String,
+}
+
+/// `NaN`, `∞` or `−∞`.
+fn word(v: f64) -> &'static str {
+    if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "∞"
+    } else {
+        "−∞"
+    }
+}
+
+const OVERFLOW: &str = "beyond the largest f64, about 1.8e308 (overflow)";
+
+impl Model<'_> {
+    fn label(&self, i: usize) -> String {
+        match self.nodes[i].name.as_str() {
+            "" => format!("v{i}"),
+            name => quote(name),
+        }
+    }
+
+    /// The first node, in creation order, whose value is NaN or ±∞: since its inputs come
+    /// earlier, they are all finite, and its op made it. `None` if every value is finite.
+    pub fn first_non_finite_value(&self) -> Option<NonFinite> {
+        let i = self.nodes.iter().position(|n| !n.var.value().is_finite())?;
+        let n = &self.nodes[i];
+        let v = n.var.value();
+        let x: Vec<f64> = n
+            .inputs
+            .iter()
+            .map(|&j| self.nodes[j].var.value())
+            .collect();
+        let a = x.first().copied().unwrap_or(v);
+        let b = x.get(1).copied().unwrap_or(f64::NAN);
+        let power = |k: f64| {
+            if a < 0.0 && k.fract() != 0.0 {
+                format!("a negative number ({a}) to a fractional power ({k}) is not a real number (outside the domain)")
+            } else if a == 0.0 && k < 0.0 {
+                format!("0 to a negative power ({k}) divides by zero")
+            } else {
+                format!("{a} ** {k} is {OVERFLOW}")
+            }
+        };
+        let why = match n.kind {
+            Kind::Var | Kind::Const => format!("the number is {OVERFLOW}"),
+            Kind::Div if b == 0.0 && a == 0.0 => "0/0 is undefined (division by zero)".into(),
+            Kind::Div if b == 0.0 => format!("division by zero: {a} / 0"),
+            Kind::Ln if a < 0.0 => {
+                format!("ln of a negative number ({a}) is undefined: ln's domain is a > 0")
+            }
+            Kind::Ln if a == 0.0 => "ln(0) = −∞: the edge of ln's domain (a > 0)".into(),
+            Kind::Pow(k) => power(k),
+            Kind::PowVar => power(b),
+            Kind::Exp => format!("exp({a}) is {OVERFLOW} (exp overflows past a ≈ 709.78)"),
+            _ => {
+                let shown: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+                format!("{}({}) is {OVERFLOW}", n.kind.name(), shown.join(", "))
+            }
+        };
+        Some(NonFinite {
+            node: i,
+            gradient: false,
+            message: format!(
+                "`{}` ({}) is {} — the first value that is not finite: {why}.",
+                self.label(i),
+                n.kind.name(),
+                word(v)
+            ),
+        })
+    }
+
+    /// The first gradient, in the reverse pass's order, that is NaN or ±∞, and the edge or
+    /// sum that made it (`b` is [`Model::backward`]'s replay). `None` if all are finite.
+    pub fn first_non_finite_grad(&self, b: &Backward) -> Option<NonFinite> {
+        let found = |node: usize, message: String| {
+            Some(NonFinite {
+                node,
+                gradient: true,
+                message,
+            })
+        };
+        for st in &b.steps {
+            if !st.grad.is_finite() {
+                return found(
+                    st.node,
+                    format!(
+                        "the gradient of `{}` is {}: the finite gradients it receives add up to a number {OVERFLOW}.",
+                        self.label(st.node),
+                        word(st.grad)
+                    ),
+                );
+            }
+            let n = &self.nodes[st.node];
+            for (k, e) in st.edges.iter().enumerate() {
+                if e.product.is_finite() {
+                    continue;
+                }
+                let x = |j: usize| self.nodes[n.inputs[j]].var.value();
+                let why = if !e.local.is_finite() && st.grad == 0.0 {
+                    format!(
+                        "0·∞: the upstream gradient is 0 and the local derivative is {}, and 0·∞ is NaN",
+                        word(e.local)
+                    )
+                } else if !e.local.is_finite() {
+                    let cause = match (n.kind, k) {
+                        (Kind::Ln, _) => format!("∂(ln a)/∂a = 1/a at a = {}", x(0)),
+                        (Kind::Div, 0) => format!("∂(a/b)/∂a = 1/b at b = {}", x(1)),
+                        (Kind::Div, _) => format!("∂(a/b)/∂b = −a/b² at b = {}", x(1)),
+                        (Kind::Pow(p), _) => {
+                            format!("∂(aᵏ)/∂a = k·aᵏ⁻¹ with k = {p} at a = {}", x(0))
+                        }
+                        (Kind::PowVar, 1) => format!("∂(aᵇ)/∂b = aᵇ·ln a at a = {}", x(0)),
+                        _ => format!("its local derivative ({})", n.kind.rule()),
+                    };
+                    format!("the local derivative is {}: {cause}", word(e.local))
+                } else {
+                    format!("upstream {} × local {} is {OVERFLOW}", st.grad, e.local)
+                };
+                return found(
+                    n.inputs[k],
+                    format!(
+                        "the gradient `{}` hands to `{}` ({}) is {} — the first gradient that is not finite: {why}.",
+                        self.label(st.node),
+                        self.label(n.inputs[k]),
+                        n.kind.name(),
+                        word(e.product)
+                    ),
+                );
+            }
+        }
+        let i = (0..self.nodes.len())
+            .rev()
+            .find(|&i| !b.replayed[i].is_finite())?;
+        found(
+            i,
+            format!(
+                "the gradient of `{}` is {}: the finite gradients it receives add up to a number {OVERFLOW}.",
+                self.label(i),
+                word(b.replayed[i])
+            ),
+        )
     }
 }
 
@@ -618,8 +978,6 @@ mod tests {
         assert_eq!((e.local, e.tracked, b.engine[1]), (2.0, false, 0.0));
         assert_eq!(b.engine[0], 3.0);
         let g2 = Graph::new();
-        let e = Model::build(&g2, "x = 1\nx = 2").unwrap_err();
-        assert!(e.message.contains("already has a value (line 1)"), "{e}");
         let big = (0..MAX_NODES)
             .map(|i| format!("x{i}"))
             .collect::<Vec<_>>()
@@ -637,5 +995,123 @@ mod tests {
         let b = m.backward(&s);
         assert!(b.steps.is_empty());
         assert_eq!(m.nodes[m.root].var.value(), 6.0);
+    }
+
+    #[test]
+    fn micrograds_readme_cell_gives_its_three_numbers() {
+        let (g, s) = (Graph::new(), Graph::new());
+        let m = Model::build(&g, crate::parse::tests::README).unwrap();
+        assert!(m.calls_backward);
+        assert_eq!(m.nodes[m.root].name, "g");
+        // before backward: the first print shows g; the gradients print as 0
+        assert_eq!(m.printed(), ["24.7041", "0.0000", "0.0000"]);
+        let b = m.backward(&s);
+        assert!(b.max_rel_diff <= 1e-14, "{}", b.max_rel_diff);
+        assert_eq!(m.printed(), ["24.7041", "138.8338", "645.5773"]);
+        // micrograd's exact numbers (its README, in float64)
+        assert!(close(m.nodes[m.root].var.value(), 24.70408163265306));
+        assert!(close(by_name(&m, "a").var.grad(), 138.83381924198252));
+        assert!(close(by_name(&m, "b").var.grad(), 645.5772594752186));
+        assert!(m.first_non_finite_value().is_none());
+        assert!(m.first_non_finite_grad(&b).is_none());
+    }
+
+    #[test]
+    fn reassignment_makes_new_nodes_and_the_latest_keeps_the_name() {
+        let g = Graph::new();
+        let m = Model::build(&g, "c = Value(1.0)\nc += 2\nc *= c\nc -= 1\nc /= 4\nd = c").unwrap();
+        let names: Vec<&str> = m
+            .nodes
+            .iter()
+            .filter(|n| !n.name.is_empty())
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(names, ["c₁", "c₂", "c₃", "c₄", "c"]);
+        assert_eq!(m.nodes[m.root].name, "c"); // `d = c` names no new node
+        assert_eq!(m.nodes[m.root].var.value(), ((1.0 + 2.0) * 3.0 - 1.0) / 4.0);
+        assert_eq!(by_name(&m, "c₂").kind, Kind::Add);
+        assert_eq!(by_name(&m, "c").kind, Kind::Div);
+        // an update of a name with no value is an error at the name
+        let e = Model::build(&g, "x = 1\ny += x").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(e.message.contains("`y` has no value yet"), "{e}");
+        // the page's implicit leaves count as a first binding
+        let m = Model::build(&g, "a = a * 2").unwrap();
+        assert_eq!(m.nodes[0].name, "a₁");
+        assert_eq!(m.nodes[m.root].name, "a");
+    }
+
+    #[test]
+    fn print_values_and_reprs_at_their_place_in_the_program() {
+        let (g, s) = (Graph::new(), Graph::new());
+        let src = "x = Value(3.0)\ny = x * x\nprint(y)\nprint('y is', y.data, 2, -3, 2.5, 1e-7)\ny.backward()\n\
+                   print(x.grad, f'{x.grad:.2e}|{y.data:6.1f}|{x.grad:.3g}')\nz = y + 1";
+        let m = Model::build(&g, src).unwrap();
+        assert_eq!(m.nodes[m.root].name, "y"); // backward's receiver, not the last line
+        m.backward(&s);
+        assert_eq!(
+            m.printed(),
+            [
+                "Value(data=9.0, grad=0)",
+                "y is 9.0 2 -3 2.5 1e-07",
+                "6.0 6.00e+00|   9.0|6"
+            ]
+        );
+        for (src, want) in [
+            ("x = 1\nx.data", "plain number"),
+            ("x = 1\ny = x.backward() + 1", "statement of its own"),
+            ("x = Value(a)", "takes a number"),
+        ] {
+            let e = Model::build(&g, src).unwrap_err();
+            assert!(e.message.contains(want), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn non_finite_values_and_gradients_name_the_op_and_the_cause() {
+        let (g, s) = (Graph::new(), Graph::new());
+        let value = |src: &str| {
+            let m = Model::build(&g, src).unwrap();
+            let f = m.first_non_finite_value().unwrap();
+            (m.nodes[f.node].name.clone(), f.message)
+        };
+        let (name, msg) = value("a = -1\ny = ln(a)\nz = y * 2");
+        assert_eq!(name, "y");
+        assert!(
+            msg.contains("is NaN") && msg.contains("ln's domain is a > 0"),
+            "{msg}"
+        );
+        let (name, msg) = value("one = 1\nzero = 0\nq = one / zero\nr = q - q");
+        assert_eq!(name, "q");
+        assert!(
+            msg.contains("is ∞") && msg.contains("division by zero"),
+            "{msg}"
+        );
+        let (_, msg) = value("x = 800\ny = x.exp()");
+        assert!(msg.contains("overflow"), "{msg}");
+        let (_, msg) = value("x = -8\ny = x ** 0.5");
+        assert!(msg.contains("fractional power"), "{msg}");
+        let (_, msg) = value("x = 1e308\ny = x * 10");
+        assert!(msg.contains("×") && msg.contains("overflow"), "{msg}");
+        // a leaf at ln's domain edge: value −∞, and its gradient 1/0
+        let m = Model::build(&g, "x = 0\ny = x.ln()").unwrap();
+        assert!(m
+            .first_non_finite_value()
+            .unwrap()
+            .message
+            .contains("edge of ln's domain"));
+        let b = m.backward(&s);
+        let f = m.first_non_finite_grad(&b).unwrap();
+        assert!(f.gradient && f.node == 0);
+        assert!(f.message.contains("1/a at a = 0"), "{}", f.message);
+        // 0·∞: relu passes a 0 gradient to a node whose local derivative is infinite
+        let m = Model::build(&g, "x = 0\ny = x.pow(0.5)\nz = (y - 1).relu()").unwrap();
+        let b = m.backward(&s);
+        assert!(m.first_non_finite_value().is_none());
+        let f = m.first_non_finite_grad(&b).unwrap();
+        assert!(f.message.contains("0·∞"), "{}", f.message);
+        // finite everywhere: nothing to report
+        let m = Model::build(&g, presets::APPLE).unwrap();
+        assert!(m.first_non_finite_grad(&m.backward(&s)).is_none());
     }
 }
