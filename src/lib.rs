@@ -103,3 +103,20 @@ pub use var::Var;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The code in the documents of `docs/` runs as tests too.
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../docs/models.md")]
+    pub struct Models;
+    #[doc = include_str!("../docs/derivatives.md")]
+    pub struct Derivatives;
+    #[doc = include_str!("../docs/value.md")]
+    pub struct Value;
+    #[doc = include_str!("../docs/interop.md")]
+    pub struct Interop;
+    #[doc = include_str!("../docs/python.md")]
+    pub struct Python;
+    #[doc = include_str!("../docs/design.md")]
+    pub struct Design;
+}

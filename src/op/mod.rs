@@ -3,8 +3,8 @@
 //! An op node stores the *positions* of its inputs on the tape (see [`tape`](crate::tape)),
 //! so the reverse pass reads inputs from dense arrays with no lookups. Inputs always sit at
 //! lower positions than the node itself: creation order is a topological order. On the tape
-//! the common ops are packed into one 8-byte word (see `Op::pack`); the rest sit whole in
-//! a side table.
+//! the common ops are packed into one 8-byte word (see `tape/word.rs`); the rest sit whole
+//! in a side table.
 //!
 //! Each rule pair below reads `forward` then `pullback`: the pullback receives the upstream
 //! gradient `g = ∂L/∂y` and hands `g · ∂y/∂xᵢ` to every input that wants a gradient. It is
@@ -33,6 +33,9 @@
 //! | `Min` | one node instead of a `relu` chain | `a ≤ b ? a : b` (NaN if either is) | 1, 0; ½, ½ on a tie (as PyTorch) |
 //! | `Log1p` | stability: `ln(1 + a)` loses `a` below 1e-16 | `ln(1 + a)` | 1/(1 + a) |
 //! | `Softplus` | stability: `ln(1 + eᵃ)` overflows | `max(a, 0) + ln(1 + e^−\|a\|)` | σ(a) |
+//! | `Square` | one node instead of `a · a` (same bits) | `a · a` | 2a |
+//! | `Clamp` | one node instead of a `max` and a `min` | `a` limited to `[lo, hi]` | 1 inside (bounds included), else 0 |
+//! | `Detach` | a value with no gradient | `a` | none (recorded untracked) |
 //! | `Custom` | user-defined | [`UnaryFn::value`](crate::UnaryFn::value) | [`UnaryFn::derivative`](crate::UnaryFn::derivative) |
 //! | `CustomN` | user-defined, several inputs | [`NaryFn::value`](crate::NaryFn::value) | [`NaryFn::partial`](crate::NaryFn::partial) |
 //! | `Sum` | speed: one node for n − 1 adds | `x₀ + x₁ + …` (left to right) | 1 each |
@@ -47,17 +50,11 @@
 //! outputs) or a list in the operand table. Over runs, the forward rule is a loop over two
 //! slices and the reverse pass two `axpy` loops the compiler vectorises.
 //!
-//! **Layer rows.** An [`nn::Layer`](crate::nn::Layer) whose parameters were created neuron
-//! after neuron (each neuron's weights, then its bias: what
-//! [`Neuron::new`](crate::nn::Neuron::new) does) records its pre-activations as *rows*: one
-//! `Dot` per neuron as far as every rule here is concerned, but stored once (row 0 in the
-//! side table) with each row's word holding only its number (`TAG_ROW`, see `row_op`).
-//! Knowing that the rows of a layer are consecutive, share their inputs and read a block of
-//! parameters, the recording and `recompute` compute eight or four rows side by side, and
-//! the reverse pass takes all of a layer's rows in one go (the inputs' gradients kept in
-//! registers across rows), adding the same shares in the same order as one `Dot` at a time:
-//! values and gradients are bit for bit those of one [`Graph::affine`](crate::Graph::affine)
-//! per neuron (`tests/layer_rows.rs`).
+//! A layer's rows are one `Dot` each as far as every rule here is concerned; how they are
+//! stored and computed a block at a time is the fast path [`fast`](crate::fast) `rows`.
+//!
+//! The elementwise ops of one input are also listed once in `list.rs` ([`unary_ops!`](crate::unary_ops)),
+//! which generates their methods on `Var`, `Value` and `Scalar`.
 
 mod list;
 

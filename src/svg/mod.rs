@@ -6,14 +6,10 @@
 //! the right. Each box's tooltip (`<title>`) holds the exact values (`220.00000000000003`);
 //! the box itself shows six significant digits (`220`).
 //!
-//! # Layout: our own, not `layout-rs`
-//! The layout is a small layered (Sugiyama-style) one written here, rather than the
-//! `layout-rs` crate (which reads DOT and writes SVG, pure Rust). `layout-rs` 0.1.3 draws the
-//! apple graphs well, but its time grows steeply with size: measured on this machine
-//! (release build) a 50-node DOT chain with skip edges took 0.35 s, 100 nodes 12 s, and
-//! 200 nodes did not finish in 60 s — a picture of a small MLP would hang. It also gives no
-//! way to tag boxes with ids for a web page to highlight. The layout here is linear-ish in
-//! the drawn size, adds no dependency and builds for `wasm32-unknown-unknown` as-is:
+//! # Layout (`layout.rs`)
+//! A small layered (Sugiyama-style) layout written here (why not `layout-rs`: it took 12 s
+//! for 100 nodes; see `docs/design.md`), linear-ish in the drawn size, no dependency, and
+//! built for `wasm32-unknown-unknown` as-is:
 //!
 //! 1. **Columns**: a node's column is its longest path to the root (the root is rightmost);
 //!    a leaf therefore sits just left of the first op that needs it, as in the seeds'
@@ -34,10 +30,7 @@
 //! default). Beyond that, it draws the nodes nearest the root (the last ones created among
 //! its ancestors; each still connects to the root) and one dashed box that stands for all
 //! earlier ones, with their count and a caption saying so. The walk that counts them is
-//! linear in the tape: a 2,000,001-node chain (`y *= 1.0` a million times) is drawn,
-//! collapsed, in about 40 ms in a release build; 300 boxes of `y = y * x + x` (a leaf used
-//! by every op) in about 50 ms. Raising the limit costs more than linear time (the ordering
-//! sweeps): 2,000 boxes of that graph take about 0.4 s and 4 MB of SVG.
+//! linear in the tape (timings: `docs/design.md`, "Pictures").
 //!
 //! # For web pages
 //! Every node's box is a `<g class="node …" id="{prefix}n{k}">`, where `n{k}` is

@@ -6,23 +6,13 @@
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
 //! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training (`mark`/`rewind`, `recompute`, fused layers), custom ops |
-//! | W2 chain, record + backward | 115 ns/node | 10–14 ns/node |
-//! | W3 wide, record + backward | 127 ns/node | 7–11 ns/node |
 //!
-//! (Medians of `cargo bench --bench value`, which times both on the workloads of
-//! `benches/WORKLOADS.md` at N = 10⁵ in one run, and of the `Graph`-only benches `w2_chain`
-//! and `w3_wide` in the same session (2026-11-30), on a shared 2-core machine; see the
-//! README section "Value". A `Value` op is a thread-local lookup, a slotmap insert and reference-count
-//! updates on 104-byte nodes, and `backward` first searches the graph for a topological
-//! order; a `Graph` op is one append to a dense tape whose creation order is already
-//! topological.)
+//! Speed: `Graph` records and differentiates 10–20× faster per node (`docs/design.md`,
+//! "`Value`", with the measurements and the command).
 //!
 //! # Design
-//! - **Arena.** Nodes live in a per-thread [`slotmap`] arena (a `DenseSlotMap`: the nodes
-//!   themselves sit in one dense array, so a graph built in one go is contiguous in memory,
-//!   and a free moves the last node into the hole; with the plain `SlotMap`, reuse of freed
-//!   slots in free-list order scattered later graphs and made W2 up to 8× slower after a few
-//!   rounds). A [`Value`] holds a generational key; nodes are freed in any order, their
+//! - **Arena** (`arena.rs`). Nodes live in a per-thread [`slotmap`] arena (a
+//!   `DenseSlotMap`: a graph built in one go is contiguous in memory). A [`Value`] holds a generational key; nodes are freed in any order, their
 //!   slots reused, and a key whose node is gone is detected (panic with a sentence), never
 //!   read as another node. When a thread's last node is freed, no key can be outstanding,
 //!   and the arena starts afresh (slots handed out in order again). Because the arena is per
