@@ -452,6 +452,27 @@ mod tensor_files {
     }
 
     #[test]
+    fn a_nan_weight_in_a_tensor_file_loads_as_that_nan() {
+        // found by the safetensors_mlp fuzz target: the loader keeps a file's NaN bit for
+        // bit (the target's own `==` on specs had called the round trip different)
+        let nan = f64::from_bits(0x7ff8_0000_dead_beef);
+        let w = Tensor {
+            shape: vec![1, 2],
+            values: vec![nan, 2.0],
+        };
+        let bytes = to_bytes(
+            &[("0.weight", &w)],
+            &[("activations", "linear"), ("biases", "false")],
+        )
+        .unwrap();
+        let spec = MlpSpec::from_safetensors(&bytes).unwrap();
+        assert_eq!(spec.layers[0].weights[0][0].to_bits(), nan.to_bits());
+        let again = MlpSpec::from_safetensors(&spec.to_safetensors().unwrap()).unwrap();
+        assert_eq!(again.parameters()[0].to_bits(), nan.to_bits());
+        assert!(spec.predict(&[1.0, 1.0])[0].is_nan());
+    }
+
+    #[test]
     fn a_shape_of_many_dimensions_gives_a_short_message() {
         let t = Tensor {
             shape: vec![1; 10_000],

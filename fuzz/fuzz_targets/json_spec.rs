@@ -23,7 +23,12 @@ fuzz_target!(|data: &[u8]| {
     match MlpSpec::from_json(text) {
         Err(e) => {
             let message = e.to_string();
-            assert!(message.len() <= LONGEST, "{} bytes: {}…", message.len(), &message[..LONGEST.min(message.len())]);
+            assert!(
+                message.len() <= LONGEST,
+                "{} bytes: {}…",
+                message.len(),
+                &message[..LONGEST.min(message.len())]
+            );
         }
         Ok(spec) => {
             assert_eq!(spec.check().ok(), Some(()));
@@ -36,7 +41,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(got, want);
             let json = spec.to_json().expect("JSON numbers are finite");
             let back = MlpSpec::from_json(&json).expect("saved JSON reads back");
-            let bits = |s: &MlpSpec| -> Vec<u64> { s.parameters().iter().map(|v| v.to_bits()).collect() };
+            let bits =
+                |s: &MlpSpec| -> Vec<u64> { s.parameters().iter().map(|v| v.to_bits()).collect() };
             assert_eq!(bits(&back), bits(&spec));
             assert_eq!(back.sizes(), spec.sizes());
         }
