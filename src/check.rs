@@ -142,6 +142,10 @@ pub struct GradCheck {
     pub worst: usize,
     /// Graph evaluations spent on finite differences (`2·len(x)`).
     pub evaluations: usize,
+    /// Why no comparison could be made, if none could: [`gradgradcheck`] reports the
+    /// engine's refusal to record a derivative (a custom op's derivative lifted from a
+    /// plain number, named in the message) here, with no entries; the check has failed.
+    pub failure: Option<String>,
 }
 
 impl GradCheck {
@@ -153,7 +157,7 @@ impl GradCheck {
     /// assert!(!gradcheck(|_, x| x[0].relu(), &[0.0], Tolerance::default()).passed()); // the kink
     /// ```
     pub fn passed(&self) -> bool {
-        self.inputs.iter().all(InputCheck::passed)
+        self.failure.is_none() && self.inputs.iter().all(InputCheck::passed)
     }
 }
 
@@ -166,6 +170,9 @@ impl fmt::Display for GradCheck {
             self.inputs.len(),
             self.evaluations
         )?;
+        if let Some(failure) = &self.failure {
+            writeln!(f, "{failure}")?;
+        }
         if let Some(w) = self.inputs.get(self.worst) {
             writeln!(
                 f,
@@ -217,6 +224,7 @@ where
         inputs,
         worst,
         evaluations: 2 * x.len(),
+        failure: None,
     }
 }
 
@@ -237,12 +245,37 @@ where
 /// assert_eq!((report.inputs.len(), report.evaluations), (4, 4));
 /// assert!((report.inputs[0].analytic + 0.7_f64.sin() * 1.69).abs() < 1e-15);
 /// ```
+///
+/// A custom op whose derivative was lifted openly (a constant node that changes with the
+/// input) makes [`Graph::grad`] panic; this check catches that panic and returns a failed
+/// report whose [`failure`](GradCheck::failure) is the engine's message, naming the op
+/// (the panic hook still prints the message as the panic happens). A panic of `f` itself
+/// while computing the value is not caught.
 pub fn gradgradcheck<F>(f: F, x: &[f64], tol: Tolerance) -> GradCheck
 where
     F: for<'g> Fn(&'g Graph, &[Var<'g>]) -> Var<'g>,
 {
     let n = x.len();
-    let (value, _, analytic) = crate::hessian::gradient_and_hessian(&f, x);
+    let hessian = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::hessian::gradient_and_hessian(&f, x)
+    }));
+    let (value, _, analytic) = match hessian {
+        Ok(found) => found,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("the recorded second-order gradient panicked");
+            return GradCheck {
+                value: value(&f, x),
+                inputs: Vec::new(),
+                worst: 0,
+                evaluations: 0,
+                failure: Some(message.to_owned()),
+            };
+        }
+    };
     let g = Graph::new();
     let recorded_gradient = |at: &[f64]| -> Vec<f64> {
         g.clear();
@@ -272,6 +305,7 @@ where
         inputs,
         worst,
         evaluations: 2 * n,
+        failure: None,
     }
 }
 

@@ -209,7 +209,9 @@ where
 /// `a[j][i]` (a computed Hessian is symmetric only up to rounding). Each sweep rotates every
 /// off-diagonal entry to zero in turn; sweeps stop once the off-diagonal part is below
 /// `1e-15` of the matrix's norm (usually 6 to 10 sweeps), or after 100. `O(n³)` per sweep:
-/// meant for Hessians of tens of inputs, not thousands.
+/// meant for Hessians of tens of inputs, not thousands. The matrix is scaled by a power of
+/// two first (exactly), so entries near the ends of the `f64` range neither overflow nor
+/// underflow: `[[1e308, 1e308], [1e308, −1e308]]` gives `±√2·1e308`.
 ///
 /// # Panics
 /// If the matrix is not square.
@@ -219,6 +221,8 @@ where
 /// // [[2, 1], [1, 2]] has eigenvalues 1 and 3
 /// let e = symmetric_eigenvalues(&[vec![2.0, 1.0], vec![1.0, 2.0]]);
 /// assert!((e[0] - 1.0).abs() < 1e-15 && (e[1] - 3.0).abs() < 1e-15);
+/// let big = symmetric_eigenvalues(&[vec![1e308, 1e308], vec![1e308, -1e308]]);
+/// assert!((big[1] / 1e308 - 2f64.sqrt()).abs() < 1e-15 && big[0] == -big[1]);
 /// ```
 pub fn symmetric_eigenvalues(a: &[Vec<f64>]) -> Vec<f64> {
     let n = a.len();
@@ -227,8 +231,21 @@ pub fn symmetric_eigenvalues(a: &[Vec<f64>]) -> Vec<f64> {
         "scalargrad: symmetric_eigenvalues needs a square matrix ({n} rows, row lengths {:?})",
         a.iter().map(Vec::len).collect::<Vec<_>>()
     );
+    // Divide by a power of two near the largest entry (exact), so that neither the sums
+    // below (entries near 1e308) nor their squares (near 1e154) overflow, and multiply the
+    // eigenvalues back at the end.
+    let largest = a.iter().flatten().fold(0.0f64, |big, v| big.max(v.abs()));
+    let scale = if largest > 0.0 && largest.is_finite() {
+        2f64.powi((largest.log2().floor() as i32).clamp(-1000, 1000))
+    } else {
+        1.0
+    };
     let mut m: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| 0.5 * (a[i][j] + a[j][i])).collect())
+        .map(|i| {
+            (0..n)
+                .map(|j| 0.5 * (a[i][j] / scale + a[j][i] / scale))
+                .collect()
+        })
         .collect();
     let norm = m.iter().flatten().map(|v| v * v).sum::<f64>().sqrt();
     let off = |m: &[Vec<f64>]| -> f64 {
@@ -273,7 +290,7 @@ pub fn symmetric_eigenvalues(a: &[Vec<f64>]) -> Vec<f64> {
             }
         }
     }
-    let mut e: Vec<f64> = (0..n).map(|i| m[i][i]).collect();
+    let mut e: Vec<f64> = (0..n).map(|i| m[i][i] * scale).collect();
     e.sort_by(f64::total_cmp);
     e
 }

@@ -10,7 +10,12 @@
 //! domains (as `math.log`, `math.log1p`, `math.sqrt`) raise `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
 //! Python exception; nothing aborts the interpreter.
 
-use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError, PyZeroDivisionError};
+use std::mem::ManuallyDrop;
+use std::thread::{self, ThreadId};
+
+use pyo3::exceptions::{
+    PyOverflowError, PyRuntimeError, PyTypeError, PyValueError, PyZeroDivisionError,
+};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyList, PyString, PyTuple};
@@ -18,11 +23,60 @@ use scalargrad::Value;
 
 /// A scalar with a gradient: micrograd's `Value`, backed by Rust.
 ///
-/// `unsendable`: its node lives in the arena of the thread that created it; PyO3 raises if
-/// another thread touches it.
-#[pyclass(unsendable, name = "Value", module = "scalargrad.engine")]
+/// Its node lives in the arena of the thread that created it: another thread that touches
+/// it gets a `RuntimeError` saying so (see [`Owned`]).
+#[pyclass(name = "Value", module = "scalargrad.engine")]
 pub struct PyValue {
-    v: Value,
+    v: Owned,
+}
+
+/// A [`Value`] and the thread that made it. PyO3's `unsendable` would panic on another
+/// thread (a `PanicException`, which `except Exception` misses, and a Rust panic printed
+/// to stderr); instead every access goes through [`Owned::get`], which raises
+/// `RuntimeError` there, and a `Value` dropped there (Python's collector can run anywhere)
+/// is leaked, not freed into another thread's arena.
+struct Owned {
+    v: ManuallyDrop<Value>,
+    thread: ThreadId,
+}
+
+// SAFETY: the `Value` (a handle into its thread's arena, not thread-safe) is read only on
+// `thread`: `get` checks before every access and `drop` leaks it elsewhere. The `ThreadId`
+// is `Send + Sync`.
+unsafe impl Send for Owned {}
+unsafe impl Sync for Owned {}
+
+impl Owned {
+    fn get(&self) -> PyResult<&Value> {
+        if thread::current().id() == self.thread {
+            Ok(&self.v)
+        } else {
+            Err(PyRuntimeError::new_err(
+                "this Value belongs to the thread that made it (its graph lives in that \
+                 thread's arena); use it there, or send its .data to this thread",
+            ))
+        }
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if thread::current().id() == self.thread {
+            // SAFETY: dropped once, here, on the thread that owns it
+            unsafe { ManuallyDrop::drop(&mut self.v) }
+        }
+    }
+}
+
+impl From<Value> for PyValue {
+    fn from(v: Value) -> Self {
+        PyValue {
+            v: Owned {
+                v: ManuallyDrop::new(v),
+                thread: thread::current().id(),
+            },
+        }
+    }
 }
 
 /// What can stand on the other side of an operator.
@@ -36,7 +90,7 @@ enum Operand {
 /// for a float.
 fn operand(o: &Bound<'_, PyAny>) -> PyResult<Option<Operand>> {
     if let Ok(v) = o.cast::<PyValue>() {
-        return Ok(Some(Operand::Value(v.borrow().v.clone())));
+        return Ok(Some(Operand::Value(v.borrow().v.get()?.clone())));
     }
     Ok(number(o)?.map(Operand::Number))
 }
@@ -68,7 +122,7 @@ fn require_number(o: &Bound<'_, PyAny>, what: &str) -> PyResult<f64> {
 }
 
 fn wrap(py: Python<'_>, v: Value) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, PyValue { v })?.into_any())
+    Ok(Py::new(py, PyValue::from(v))?.into_any())
 }
 
 #[derive(Clone, Copy)]
@@ -135,7 +189,7 @@ impl PyValue {
         let Some(other) = operand(other)? else {
             return Ok(py.NotImplemented());
         };
-        let me = Operand::Value(self.v.clone());
+        let me = Operand::Value(self.v.get()?.clone());
         let v = if reflected {
             binary(&other, &me, op)?
         } else {
@@ -156,34 +210,33 @@ impl PyValue {
         _children: Option<&Bound<'_, PyAny>>,
         _op: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        Ok(PyValue {
-            v: Value::new(require_number(data, "Value data")?),
-        })
+        let data = require_number(data, "Value data")?;
+        Ok(PyValue::from(Value::new(data)))
     }
 
     /// The value.
     #[getter]
-    fn get_data(&self) -> f64 {
-        self.v.data()
+    fn get_data(&self) -> PyResult<f64> {
+        Ok(self.v.get()?.data())
     }
 
     #[setter]
     fn set_data(&self, data: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let data = data.ok_or_else(|| PyTypeError::new_err("cannot delete Value.data"))?;
-        self.v.set_data(require_number(data, "Value.data")?);
+        self.v.get()?.set_data(require_number(data, "Value.data")?);
         Ok(())
     }
 
     /// The accumulated gradient.
     #[getter]
-    fn get_grad(&self) -> f64 {
-        self.v.grad()
+    fn get_grad(&self) -> PyResult<f64> {
+        Ok(self.v.get()?.grad())
     }
 
     #[setter]
     fn set_grad(&self, grad: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let grad = grad.ok_or_else(|| PyTypeError::new_err("cannot delete Value.grad"))?;
-        self.v.set_grad(require_number(grad, "Value.grad")?);
+        self.v.get()?.set_grad(require_number(grad, "Value.grad")?);
         Ok(())
     }
 
@@ -233,110 +286,103 @@ impl PyValue {
         }
         self.op(py, other, Bin::Pow, true)
     }
-    fn __neg__(&self) -> PyValue {
-        PyValue { v: -&self.v }
+    fn __neg__(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(-self.v.get()?))
     }
 
     /// `max(x, 0)`; relu'(0) = 0.
-    fn relu(&self) -> PyValue {
-        PyValue { v: self.v.relu() }
+    fn relu(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.relu()))
     }
     /// `tanh x`, stable for large |x|.
-    fn tanh(&self) -> PyValue {
-        PyValue { v: self.v.tanh() }
+    fn tanh(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.tanh()))
     }
     /// `e ** x` (overflows to `inf`).
-    fn exp(&self) -> PyValue {
-        PyValue { v: self.v.exp() }
+    fn exp(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.exp()))
     }
     /// `1 / (1 + e ** -x)`, stable.
-    fn sigmoid(&self) -> PyValue {
-        PyValue {
-            v: self.v.sigmoid(),
-        }
+    fn sigmoid(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.sigmoid()))
     }
     /// Natural logarithm; `ValueError` for `x <= 0` (as `math.log`).
     fn log(&self) -> PyResult<PyValue> {
-        let x = self.v.data();
+        let x = self.v.get()?.data();
         if x <= 0.0 {
             return Err(PyValueError::new_err(format!(
                 "math domain error: log of {x} (log needs x > 0)"
             )));
         }
-        Ok(PyValue { v: self.v.ln() })
+        Ok(PyValue::from(self.v.get()?.ln()))
     }
 
     /// `sin x`.
-    fn sin(&self) -> PyValue {
-        PyValue { v: self.v.sin() }
+    fn sin(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.sin()))
     }
     /// `cos x`.
-    fn cos(&self) -> PyValue {
-        PyValue { v: self.v.cos() }
+    fn cos(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.cos()))
     }
     /// `√x`; `ValueError` for `x < 0` (as `math.sqrt`).
     fn sqrt(&self) -> PyResult<PyValue> {
-        let x = self.v.data();
+        let x = self.v.get()?.data();
         if x < 0.0 {
             return Err(PyValueError::new_err(format!(
                 "math domain error: sqrt of {x} (sqrt needs x >= 0)"
             )));
         }
-        Ok(PyValue { v: self.v.sqrt() })
+        Ok(PyValue::from(self.v.get()?.sqrt()))
     }
     /// `abs(v)`: `|x|`, derivative `sign x` (0 at 0).
-    fn __abs__(&self) -> PyValue {
-        PyValue { v: self.v.abs() }
+    fn __abs__(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.abs()))
     }
     /// `ln(1 + x)`, exact for tiny `x`; `ValueError` for `x <= -1` (as `math.log1p`).
     fn log1p(&self) -> PyResult<PyValue> {
-        let x = self.v.data();
+        let x = self.v.get()?.data();
         if x <= -1.0 {
             return Err(PyValueError::new_err(format!(
                 "math domain error: log1p of {x} (log1p needs x > -1)"
             )));
         }
-        Ok(PyValue { v: self.v.log1p() })
+        Ok(PyValue::from(self.v.get()?.log1p()))
     }
     /// `ln(1 + e ** x)`, without overflow.
-    fn softplus(&self) -> PyValue {
-        PyValue {
-            v: self.v.softplus(),
-        }
+    fn softplus(&self) -> PyResult<PyValue> {
+        Ok(PyValue::from(self.v.get()?.softplus()))
     }
     /// The larger of this and `other` (a Value or a number); on a tie each gets half the
     /// gradient.
     fn max(&self, other: &Bound<'_, PyAny>) -> PyResult<PyValue> {
         let other = value_operand(other, "max")?;
-        Ok(PyValue {
-            v: self.v.max(&other),
-        })
+        Ok(PyValue::from(self.v.get()?.max(&other)))
     }
     /// The smaller of this and `other` (a Value or a number); on a tie each gets half the
     /// gradient.
     fn min(&self, other: &Bound<'_, PyAny>) -> PyResult<PyValue> {
         let other = value_operand(other, "min")?;
-        Ok(PyValue {
-            v: self.v.min(&other),
-        })
+        Ok(PyValue::from(self.v.get()?.min(&other)))
     }
 
     /// Adds `d self / d n` to the `grad` of every `n` this value was computed from; the
     /// root is seeded with 1. No recursion limit; two calls add exactly twice.
-    fn backward(&self) {
-        self.v.backward()
+    fn backward(&self) -> PyResult<()> {
+        self.v.get()?.backward();
+        Ok(())
     }
 
     /// Graphviz DOT text of this value and everything it was computed from.
-    fn to_dot(&self) -> String {
-        self.v.to_dot()
+    fn to_dot(&self) -> PyResult<String> {
+        Ok(self.v.get()?.to_dot())
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
         let me = slf.borrow();
-        let data = PyFloat::new(py, me.v.data()).repr()?;
-        let grad = PyFloat::new(py, me.v.grad()).repr()?;
+        let data = PyFloat::new(py, me.v.get()?.data()).repr()?;
+        let grad = PyFloat::new(py, me.v.get()?.grad()).repr()?;
         Ok(format!("Value(data={data}, grad={grad})"))
     }
 }
@@ -364,7 +410,7 @@ fn neuron(
 ) -> PyResult<PyValue> {
     let xs = inputs(x)?;
     let xs: Vec<&Value> = xs.iter().map(Input::get).collect();
-    neuron_out(&b.v, w, &xs, nonlin)
+    neuron_out(b.v.get()?, w, &xs, nonlin).map(PyValue::from)
 }
 
 /// The outputs of a layer's `neurons` (objects with micrograd's `w`, `b`, `nonlin`) on one
@@ -416,7 +462,7 @@ fn layer_values(
             .cast::<PyList>()
             .map_err(|_| PyTypeError::new_err("a Neuron's weights must be a list of Values"))?;
         let nonlin = n.getattr(intern!(py, "nonlin"))?.is_truthy()?;
-        out.push(neuron_out(&b.v, w, xs, nonlin)?.v);
+        out.push(neuron_out(b.v.get()?, w, xs, nonlin)?);
     }
     Ok(out)
 }
@@ -425,16 +471,16 @@ fn layer_values(
 fn wrap_outputs(py: Python<'_>, mut out: Vec<Value>) -> PyResult<Py<PyAny>> {
     if out.len() == 1 {
         let v = out.pop().expect("one output");
-        return Ok(Py::new(py, PyValue { v })?.into_any());
+        return Ok(Py::new(py, PyValue::from(v))?.into_any());
     }
     let objs = out
         .into_iter()
-        .map(|v| Py::new(py, PyValue { v }))
+        .map(|v| Py::new(py, PyValue::from(v)))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(PyList::new(py, objs)?.into_any().unbind())
 }
 
-fn neuron_out(b: &Value, w: &Bound<'_, PyList>, xs: &[&Value], nonlin: bool) -> PyResult<PyValue> {
+fn neuron_out(b: &Value, w: &Bound<'_, PyList>, xs: &[&Value], nonlin: bool) -> PyResult<Value> {
     if w.len() != xs.len() {
         return Err(PyValueError::new_err(format!(
             "this Neuron takes {} inputs, got {}",
@@ -451,10 +497,9 @@ fn neuron_out(b: &Value, w: &Bound<'_, PyList>, xs: &[&Value], nonlin: bool) -> 
                 .map_err(|_| PyTypeError::new_err("a Neuron's weights must be Values"))
         })
         .collect::<PyResult<_>>()?;
-    let act = Value::affine(b, ws.iter().map(|w| &w.v), xs.iter().copied());
-    Ok(PyValue {
-        v: if nonlin { act.relu() } else { act },
-    })
+    let ws: Vec<&Value> = ws.iter().map(|w| w.v.get()).collect::<PyResult<_>>()?;
+    let act = Value::affine(b, ws.iter().copied(), xs.iter().copied());
+    Ok(if nonlin { act.relu() } else { act })
 }
 
 /// One input of a network: a borrowed `Value`, or a number made a constant.
@@ -466,7 +511,7 @@ enum Input<'py> {
 impl Input<'_> {
     fn get(&self) -> &Value {
         match self {
-            Input::Borrowed(r) => &r.v,
+            Input::Borrowed(r) => &r.v.v, // its thread was checked in `inputs`
             Input::Owned(v) => v,
         }
     }
@@ -476,7 +521,9 @@ impl Input<'_> {
 fn inputs<'py>(x: &Bound<'py, PyAny>) -> PyResult<Vec<Input<'py>>> {
     let item = |o: Bound<'py, PyAny>| -> PyResult<Input<'py>> {
         if let Ok(v) = o.cast::<PyValue>() {
-            return Ok(Input::Borrowed(v.borrow()));
+            let v = v.borrow();
+            v.v.get()?;
+            return Ok(Input::Borrowed(v));
         }
         match number(&o)? {
             Some(n) => Ok(Input::Owned(Value::constant(n))),

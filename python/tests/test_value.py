@@ -249,17 +249,35 @@ def test_to_dot():
     assert "relu" in dot and "data -5.0000" in dot
 
 
-def test_another_thread_gets_an_exception_not_a_crash():
+def test_another_thread_gets_a_runtime_error_saying_whose_value_it_is(capfd):
     import threading
 
+    from scalargrad import _core
+
     x = Value(1.0)
+    w = [Value(0.5)]
     seen = []
+    uses = {
+        "data": lambda: x.data,
+        "grad = 1": lambda: setattr(x, "grad", 1.0),
+        "x + 1": lambda: x + 1,
+        "1 - x": lambda: 1 - x,
+        "y * x": lambda: Value(2.0) * x,  # the other operand is the foreign one
+        "-x": lambda: -x,
+        "relu": lambda: x.relu(),
+        "backward": lambda: x.backward(),
+        "repr": lambda: repr(x),
+        "neuron": lambda: _core.neuron(x, w, [1.0], False),
+        "neuron input": lambda: _core.neuron(Value(0.0), [Value(1.0)], [x], False),
+    }
 
     def touch():
-        try:
-            x.data
-        except BaseException as e:  # PyO3's PanicException derives from BaseException
-            seen.append(type(e).__name__)
+        for name, use in uses.items():
+            try:
+                use()
+                seen.append((name, "no error"))
+            except Exception as e:  # a RuntimeError is an Exception (PanicException was not)
+                seen.append((name, type(e).__name__, "thread that made it" in str(e)))
         y = Value(2.0)  # each thread has its own arena
         (y * y).backward()
         seen.append(y.grad)
@@ -267,5 +285,20 @@ def test_another_thread_gets_an_exception_not_a_crash():
     t = threading.Thread(target=touch)
     t.start()
     t.join()
-    assert seen == ["PanicException", 4.0]
-    assert x.data == 1.0
+    assert seen == [(name, "RuntimeError", True) for name in uses] + [4.0]
+    assert x.data == 1.0 and x.grad == 0.0
+    out, err = capfd.readouterr()
+    assert err == "", err  # no Rust panic printed
+
+
+def test_a_value_dropped_on_another_thread_is_left_alone():
+    import threading
+
+    box = [Value(3.0) * 2]
+    t = threading.Thread(target=box.clear)  # the last reference dies on the other thread
+    t.start()
+    t.join()
+    assert box == []
+    z = Value(1.5)
+    (z * z).backward()
+    assert z.grad == 3.0

@@ -27,13 +27,17 @@ impl Dataset {
     /// numbers is taken as a header; blank lines are skipped.
     ///
     /// # Errors
-    /// [`Error::Parse`] naming the line of a field that is not a number, or of a row whose
-    /// length differs from the first row's, or if there is no row at all.
+    /// [`Error::Parse`] naming the line of a field that is not a number or not finite (`NaN`
+    /// and `inf` parse as numbers, but a NaN feature makes every gradient NaN and an
+    /// infinite one every loss infinite), or of a row whose length differs from the first
+    /// row's, or if there is no row at all.
     ///
     /// ```
     /// use scalargrad::nn::Dataset;
     /// let err = Dataset::from_csv("a,b\n1,2\n3,x\n").unwrap_err();
     /// assert_eq!(err.to_string(), "line 3: field 2 is not a number: \"x\"");
+    /// let err = Dataset::from_csv("1,2\n3,NaN\n").unwrap_err();
+    /// assert_eq!(err.to_string(), "line 2: field 2 is not finite: \"NaN\"");
     /// ```
     pub fn from_csv(text: &str) -> Result<Self, Error> {
         let mut inputs = Vec::new();
@@ -49,20 +53,23 @@ impl Dataset {
                 .enumerate()
                 .map(|(j, f)| f.trim().parse::<f64>().map_err(|_| j))
                 .collect();
+            let field = |j: usize| line.split(',').nth(j).unwrap_or("").trim().to_owned();
             let mut row = match fields {
                 Ok(row) => row,
                 Err(_) if i == 0 => continue, // header
                 Err(j) => {
                     return Err(Error::Parse {
                         line: i + 1,
-                        message: format!(
-                            "field {} is not a number: {:?}",
-                            j + 1,
-                            line.split(',').nth(j).unwrap_or("").trim()
-                        ),
+                        message: format!("field {} is not a number: {:?}", j + 1, field(j)),
                     })
                 }
             };
+            if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Parse {
+                    line: i + 1,
+                    message: format!("field {} is not finite: {:?}", j + 1, field(j)),
+                });
+            }
             if *width.get_or_insert(row.len()) != row.len() || row.len() < 2 {
                 return Err(Error::Parse {
                     line: i + 1,

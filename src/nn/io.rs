@@ -101,12 +101,39 @@ pub(crate) fn read_to_string(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// The longest JSON error message kept whole, in bytes.
+#[cfg(feature = "serde")]
+const LONGEST_MESSAGE: usize = 256;
+
+/// serde_json quotes the offending key or word in full (`unknown field `…``), and a file can
+/// hold a key of any length: a longer message is cut after [`LONGEST_MESSAGE`] bytes, saying
+/// how many were left out, and keeps its line and column.
+#[cfg(feature = "serde")]
+fn bounded(e: serde_json::Error) -> Error {
+    let message = e.to_string();
+    if message.len() <= LONGEST_MESSAGE {
+        return Error::Json(e);
+    }
+    let cut = (0..=LONGEST_MESSAGE)
+        .rev()
+        .find(|&i| message.is_char_boundary(i))
+        .unwrap_or(0);
+    Error::Json(serde::de::Error::custom(format!(
+        "{}… ({} more bytes) at line {} column {}",
+        &message[..cut],
+        message.len() - cut,
+        e.line(),
+        e.column()
+    )))
+}
+
 #[cfg(feature = "serde")]
 impl MlpSpec {
     /// Parses a spec from JSON and checks its shape.
     ///
     /// # Errors
-    /// [`Error::Json`] for malformed JSON, [`Error::Shape`] for shapes that do not fit.
+    /// [`Error::Json`] for malformed JSON (its message cut after 256 bytes: it can quote a
+    /// key of any length), [`Error::Shape`] for shapes that do not fit.
     ///
     /// ```
     /// use scalargrad::nn::MlpSpec;
@@ -117,7 +144,7 @@ impl MlpSpec {
     /// # Ok::<(), scalargrad::nn::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let spec: MlpSpec = serde_json::from_str(text)?;
+        let spec: MlpSpec = serde_json::from_str(text).map_err(bounded)?;
         spec.check()?;
         Ok(spec)
     }

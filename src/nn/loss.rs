@@ -6,7 +6,9 @@
 //! [`Graph::sum`](crate::Graph::sum) node, which rounds as the chain of `+` does).
 //!
 //! # Panics
-//! Every function panics if the slices are empty or differ in length.
+//! Every function panics if the slices are empty or differ in length, and on a target its
+//! loss has no meaning for (each function's `# Panics` says which): a wrong number from a
+//! label of the wrong kind is worse than a stopped program.
 
 use crate::{Graph, Var};
 
@@ -23,6 +25,22 @@ fn graph_of<'g>(what: &str, pred: &[Var<'g>], target: &[f64]) -> &'g Graph {
         target.len()
     );
     pred[0].graph()
+}
+
+/// Panics, naming the sample, on a label outside `[0, 1]` (or NaN): the labels of the
+/// cross-entropies are probabilities.
+#[track_caller]
+fn check_probability_targets(what: &str, target: &[f64]) {
+    if let Some((i, y)) = target
+        .iter()
+        .enumerate()
+        .find(|(_, y)| !(0.0..=1.0).contains(*y))
+    {
+        panic!(
+            "scalargrad: {what} target {i} is {y}, but targets are probabilities in [0, 1] \
+             (for labels −1/+1 use hinge, or map y to (y + 1)/2)"
+        );
+    }
 }
 
 /// Mean squared error `(1/n) Σ (pᵢ − tᵢ)²`, computed as `sum((p − t)·(p − t)) / n`.
@@ -93,9 +111,14 @@ pub fn half_sse<'g>(pred: &[Var<'g>], target: &[f64]) -> Var<'g> {
 /// assert_eq!(l.value(), std::f64::consts::LN_2 / 2.0);
 /// assert_eq!((z[0].grad(), z[1].grad()), (-0.25, 0.0));
 /// ```
+///
+/// # Panics
+/// If a target is outside `[0, 1]` or NaN (a −1/+1 label gives a number that is no
+/// cross-entropy).
 #[track_caller]
 pub fn bce_with_logits<'g>(logits: &[Var<'g>], target: &[f64]) -> Var<'g> {
     let g = graph_of("bce_with_logits", logits, target);
+    check_probability_targets("bce_with_logits", target);
     let terms: Vec<Var<'g>> = logits
         .iter()
         .zip(target)
@@ -130,10 +153,32 @@ pub fn bce_with_logits<'g>(logits: &[Var<'g>], target: &[f64]) -> Var<'g> {
 /// l.backward();
 /// assert!((l.value() - -(0.8f64.ln()) / 2.0).abs() < 1e-16);
 /// assert!((p[0].grad() - -1.0 / (2.0 * 0.8)).abs() < 1e-15);
+/// // a target or a probability outside [0, 1] is refused, not turned into a number
+/// let bad = std::panic::catch_unwind(|| loss::bce(&[Graph::new().var(1.5)], &[1.0]).value());
+/// assert!(bad.is_err());
 /// ```
+///
+/// # Panics
+/// If a target is outside `[0, 1]` or NaN, or a probability's value is outside `[0, 1]`
+/// (a score that is not a probability: apply [`sigmoid`](Var::sigmoid) first, or use
+/// [`bce_with_logits`]). A NaN probability is not refused: the loss is NaN, as every op
+/// gives NaN for NaN (find where it came from with
+/// [`Graph::detect_anomaly`](crate::Graph::detect_anomaly)).
 #[track_caller]
 pub fn bce<'g>(prob: &[Var<'g>], target: &[f64]) -> Var<'g> {
     let g = graph_of("bce", prob, target);
+    check_probability_targets("bce", target);
+    if let Some((i, p)) = prob
+        .iter()
+        .map(|p| p.value())
+        .enumerate()
+        .find(|&(_, p)| !(0.0..=1.0).contains(&p) && !p.is_nan())
+    {
+        panic!(
+            "scalargrad: bce probability {i} is {p}, outside [0, 1]; pass sigmoid(score), or \
+             the score itself to bce_with_logits"
+        );
+    }
     let terms: Vec<Var<'g>> = prob
         .iter()
         .zip(target)
@@ -164,9 +209,23 @@ pub fn bce<'g>(prob: &[Var<'g>], target: &[f64]) -> Var<'g> {
 /// assert_eq!(l.value(), 0.25);
 /// assert_eq!((s[0].grad(), s[1].grad()), (-0.5, 0.0));
 /// ```
+///
+/// # Panics
+/// If a label is anything but −1 or +1: with 0/1 labels (a cross-entropy habit) every
+/// label-0 sample would have loss exactly 1 and no gradient, and never train.
 #[track_caller]
 pub fn hinge<'g>(scores: &[Var<'g>], labels: &[f64]) -> Var<'g> {
     let g = graph_of("hinge", scores, labels);
+    if let Some((i, y)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &y)| y != 1.0 && y != -1.0)
+    {
+        panic!(
+            "scalargrad: hinge label {i} is {y}, but hinge labels are −1 or +1 (for 0/1 labels \
+             map y to 2y − 1, or use bce_with_logits)"
+        );
+    }
     let losses: Vec<Var<'g>> = scores
         .iter()
         .zip(labels)

@@ -82,7 +82,10 @@ use crate::{Graph, Var};
 /// is freed when it returns, so memory stays flat however many steps run.
 ///
 /// # Panics
-/// If a parameter was freed or is not a leaf, or as `loss` and the optimizer do.
+/// If a parameter was freed or is not a leaf, or as `loss` and the optimizer do: every
+/// built-in optimizer refuses a `params` that names a node twice (`&[w, w]` would step `w`
+/// twice), and [`Momentum`](optim::Momentum) and [`Adam`](optim::Adam) refuse a list other
+/// than the one of their first step.
 ///
 /// ```
 /// use scalargrad::{nn::{optim::Sgd, train_step}, Graph};

@@ -1,7 +1,17 @@
 //! Optimizers: read each parameter's accumulated gradient, write its new value with
 //! [`Var::set_value`]. Step `k` (from 0) uses the learning rate `schedule.rate(k)`.
+//!
+//! Each optimizer remembers the parameters it was stepped on, by identity (graph and node),
+//! not by position in the list: a list that names a node twice is refused (it would be
+//! stepped twice), and an optimizer with per-parameter state ([`Momentum`], [`Adam`])
+//! refuses a later step on another list, whose parameters would silently inherit the first
+//! list's velocities or moments. Use one optimizer per parameter list (and per graph: a
+//! new graph's parameters need a new optimizer).
 
-use crate::Var;
+use std::fmt;
+
+use crate::tape::NodeId;
+use crate::{Graph, Var};
 
 /// A learning rate for each step `k = 0, 1, 2, …`.
 ///
@@ -89,8 +99,9 @@ pub trait Optimizer {
     /// [`train_step`](super::train_step) does).
     ///
     /// # Panics
-    /// Optimizers with per-parameter state panic if later calls pass a different number
-    /// of parameters than the first; every optimizer panics on a non-leaf or freed handle.
+    /// Every built-in optimizer panics if `params` names a node twice, and on a non-leaf
+    /// or freed handle; those with per-parameter state ([`Momentum`], [`Adam`]) panic if a
+    /// later call passes another list than the first (other nodes, even of the same length).
     fn step(&mut self, params: &[Var<'_>]);
     /// The number of steps taken (the index `k` of the next step).
     fn steps(&self) -> usize;
@@ -114,6 +125,8 @@ pub trait Optimizer {
 pub struct Sgd<S = f64> {
     schedule: S,
     k: usize,
+    /// The last list checked for repeated nodes (checked again only when it changes).
+    checked: Bound,
 }
 
 impl<S: Schedule> Sgd<S> {
@@ -124,13 +137,20 @@ impl<S: Schedule> Sgd<S> {
     /// assert_eq!(Sgd::new(0.1).learning_rate(), 0.1);
     /// ```
     pub fn new(schedule: S) -> Self {
-        Sgd { schedule, k: 0 }
+        Sgd {
+            schedule,
+            k: 0,
+            checked: Bound::default(),
+        }
     }
 }
 
 impl<S: Schedule> Optimizer for Sgd<S> {
     #[track_caller]
     fn step(&mut self, params: &[Var<'_>]) {
+        if !self.checked.is(params) {
+            self.checked = Bound::new(params, "Sgd");
+        }
         let lr = self.schedule.rate(self.k);
         crate::var::update_leaves(params, |_, value, grad| value - lr * grad);
         self.k += 1;
@@ -163,6 +183,8 @@ pub struct Momentum<S = f64> {
     schedule: S,
     momentum: f64,
     velocity: Vec<f64>,
+    /// The parameters `velocity` belongs to (`None` before the first step).
+    params: Option<Bound>,
     k: usize,
 }
 
@@ -178,29 +200,87 @@ impl<S: Schedule> Momentum<S> {
             schedule,
             momentum,
             velocity: Vec::new(),
+            params: None,
             k: 0,
         }
     }
 }
 
-#[track_caller]
-fn state_for(state: &mut Vec<f64>, k: usize, n: usize, what: &str) {
-    if k == 0 && state.is_empty() {
-        state.resize(n, 0.0);
+/// A node's identity: its graph's address and its id (position and epoch), so a node that
+/// later reuses a freed slot is another node.
+fn identity(p: &Var<'_>) -> (usize, NodeId) {
+    (std::ptr::from_ref::<Graph>(p.graph()) as usize, p.id())
+}
+
+/// The parameters an optimizer was stepped on, by identity, in order.
+#[derive(Clone, Default)]
+struct Bound(Vec<(usize, NodeId)>);
+
+impl fmt::Debug for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} parameters", self.0.len())
     }
+}
+
+impl Bound {
+    /// The identities of `params`, refusing a list that names a node twice.
+    #[track_caller]
+    fn new(params: &[Var<'_>], what: &str) -> Self {
+        // live handles on the same position of the same graph are the same node
+        let mut at: Vec<(usize, u32, usize)> = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (identity(p).0, p.pos(), i))
+            .collect();
+        at.sort_unstable();
+        if let Some(w) = at.windows(2).find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
+            panic!(
+                "scalargrad: {what} was given the same parameter twice (entries {} and {} of \
+                 the list), so it would step it twice; list each parameter once",
+                w[0].2, w[1].2
+            );
+        }
+        Bound(params.iter().map(identity).collect())
+    }
+
+    /// Whether `params` are exactly these parameters, in this order.
+    fn is(&self, params: &[Var<'_>]) -> bool {
+        self.0.len() == params.len() && self.0.iter().zip(params).all(|(&id, p)| id == identity(p))
+    }
+}
+
+/// Binds a stateful optimizer to its first parameter list, and refuses any other list
+/// later. Returns whether this is the first step (the state must be created).
+#[track_caller]
+fn bind(bound: &mut Option<Bound>, params: &[Var<'_>], what: &str) -> bool {
+    let Some(b) = bound else {
+        *bound = Some(Bound::new(params, what));
+        return true;
+    };
     assert_eq!(
-        state.len(),
-        n,
-        "scalargrad: {what} was stepped with {} parameters before and {n} now; use one \
+        b.0.len(),
+        params.len(),
+        "scalargrad: {what} was stepped with {} parameters before and {} now; use one \
          optimizer per parameter list",
-        state.len()
+        b.0.len(),
+        params.len()
     );
+    if let Some(i) = (0..params.len()).find(|&i| b.0[i] != identity(&params[i])) {
+        panic!(
+            "scalargrad: {what} was stepped on another parameter list before (entry {i} is \
+             another node now); its per-parameter state belongs to that list and would be \
+             inherited: use one optimizer per parameter list"
+        );
+    }
+    false
 }
 
 impl<S: Schedule> Optimizer for Momentum<S> {
     #[track_caller]
     fn step(&mut self, params: &[Var<'_>]) {
-        state_for(&mut self.velocity, self.k, params.len(), "Momentum");
+        if bind(&mut self.params, params, "Momentum") {
+            self.velocity = vec![0.0; params.len()];
+        }
         let lr = self.schedule.rate(self.k);
         let (momentum, velocity) = (self.momentum, &mut self.velocity);
         crate::var::update_leaves(params, |i, value, grad| {
@@ -239,6 +319,8 @@ pub struct Adam<S = f64> {
     eps: f64,
     m: Vec<f64>,
     v: Vec<f64>,
+    /// The parameters `m` and `v` belong to (`None` before the first step).
+    params: Option<Bound>,
     k: usize,
 }
 
@@ -257,6 +339,7 @@ impl<S: Schedule> Adam<S> {
             eps: 1e-8,
             m: Vec::new(),
             v: Vec::new(),
+            params: None,
             k: 0,
         }
     }
@@ -307,8 +390,10 @@ impl<S: Schedule> Adam<S> {
 impl<S: Schedule> Optimizer for Adam<S> {
     #[track_caller]
     fn step(&mut self, params: &[Var<'_>]) {
-        state_for(&mut self.m, self.k, params.len(), "Adam");
-        state_for(&mut self.v, self.k, params.len(), "Adam");
+        if bind(&mut self.params, params, "Adam") {
+            self.m = vec![0.0; params.len()];
+            self.v = vec![0.0; params.len()];
+        }
         let lr = self.schedule.rate(self.k);
         let t = (self.k + 1) as i32;
         let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));

@@ -136,8 +136,9 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Tensors, Metadata), Error> {
     for (name, view) in file.iter() {
         if view.dtype() != Dtype::F64 {
             return Err(Error::Tensors(format!(
-                "tensor {name} has dtype {:?}, not F64 (scalargrad computes in f64; in \
-                 PyTorch convert the model with .double() before saving)",
+                "tensor {} has dtype {:?}, not F64 (scalargrad computes in f64; in PyTorch \
+                 convert the model with .double() before saving)",
+                quote(name),
                 view.dtype()
             )));
         }
@@ -155,6 +156,40 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Tensors, Metadata), Error> {
         );
     }
     Ok((tensors, metadata))
+}
+
+/// How many items of a list an error message names before it counts the rest.
+const NAMED: usize = 5;
+
+/// The longest piece of a file's text (a tensor name, a metadata word) an error message
+/// quotes, in bytes.
+const QUOTED: usize = 64;
+
+/// `[a, b, c, d, e] and 7 more`: the first [`NAMED`] items of a list, each shown by `show`,
+/// then how many more. A file can name millions of tensors, dimensions or activations, and
+/// an error message should not copy them all.
+fn few<T>(items: impl ExactSizeIterator<Item = T>, show: impl Fn(T) -> String) -> String {
+    let total = items.len();
+    let shown: Vec<String> = items.take(NAMED).map(show).collect();
+    let list = format!("[{}]", shown.join(", "));
+    if total > NAMED {
+        format!("{list} and {} more", total - NAMED)
+    } else {
+        list
+    }
+}
+
+/// A piece of the file's text for an error message: quoted, and cut after [`QUOTED`] bytes
+/// (at a character boundary) with the number of bytes left out.
+fn quote(text: &str) -> String {
+    if text.len() <= QUOTED {
+        return format!("{text:?}");
+    }
+    let cut = (0..=QUOTED)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{:?}… ({} more bytes)", &text[..cut], text.len() - cut)
 }
 
 fn tensor_error(e: safetensors::SafeTensorError) -> Error {
@@ -258,14 +293,14 @@ fn take(
 ) -> Result<Tensor, Error> {
     let t = tensors.remove(name).ok_or_else(|| {
         Error::Tensors(format!(
-            "tensor {name} is missing (the file has {:?})",
-            tensors.keys().collect::<Vec<_>>()
+            "tensor {name} is missing (the file has {})",
+            few(tensors.keys(), |k| quote(k))
         ))
     })?;
     if t.shape != shape {
         return Err(Error::Tensors(format!(
-            "tensor {name} has shape {:?}, expected {shape:?}",
-            t.shape
+            "tensor {name} has shape {}, expected {shape:?}",
+            few(t.shape.iter(), usize::to_string)
         )));
     }
     Ok(t)
@@ -276,8 +311,8 @@ fn no_extra(tensors: &BTreeMap<String, Tensor>) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Tensors(format!(
-            "the file has tensors the network does not: {:?}",
-            tensors.keys().collect::<Vec<_>>()
+            "the file has tensors the network does not: {}",
+            few(tensors.keys(), |k| quote(k))
         )))
     }
 }
@@ -300,8 +335,9 @@ fn parse_activations(text: &str) -> Result<Vec<Activation>, Error> {
             "sigmoid" => Ok(Activation::Sigmoid),
             "tanh" => Ok(Activation::Tanh),
             other => Err(Error::Tensors(format!(
-                "unknown activation {other:?} in the metadata (expected linear, relu, sigmoid \
-                 or tanh)"
+                "unknown activation {} in the metadata (expected linear, relu, sigmoid or \
+                 tanh)",
+                quote(other)
             ))),
         })
         .collect()
@@ -422,7 +458,9 @@ impl MlpSpec {
             let named = parse_activations(text)?;
             if named != activations {
                 return Err(Error::Tensors(format!(
-                    "the file's activations are {named:?}, expected {activations:?}"
+                    "the file's activations are {}, expected {}",
+                    few(named.iter(), |a| format!("{a:?}")),
+                    few(activations.iter(), |a| format!("{a:?}"))
                 )));
             }
         }
@@ -446,7 +484,8 @@ fn spec_from(
                 "true" => Ok(true),
                 "false" => Ok(false),
                 other => Err(Error::Tensors(format!(
-                    "metadata {BIASES:?} has {other:?}, expected true or false"
+                    "metadata {BIASES:?} has {}, expected true or false",
+                    quote(other)
                 ))),
             })
             .collect::<Result<_, _>>()?,
@@ -465,15 +504,16 @@ fn spec_from(
         let name = format!("{index}.weight");
         let shape = tensors.get(&name).map(|t| t.shape.clone()).ok_or_else(|| {
             Error::Tensors(format!(
-                "tensor {name} (layer {l}) is missing (the file has {:?})",
-                tensors.keys().collect::<Vec<_>>()
+                "tensor {name} (layer {l}) is missing (the file has {})",
+                few(tensors.keys(), |k| quote(k))
             ))
         })?;
         let (nout, inputs) = match shape[..] {
             [nout, inputs] if nout > 0 && inputs > 0 => (nout, inputs),
             _ => {
                 return Err(Error::Tensors(format!(
-                    "tensor {name} has shape {shape:?}, expected [out, in] with both > 0"
+                    "tensor {name} has shape {}, expected [out, in] with both > 0",
+                    few(shape.iter(), usize::to_string)
                 )))
             }
         };

@@ -93,9 +93,9 @@ pub struct MlpSpec {
 }
 
 impl MlpSpec {
-    /// Checks the shape: at least one layer, every layer at least one neuron, every neuron
-    /// as many weights as the layer before has outputs (`nin` for the first), as many biases
-    /// as neurons, and no neuron with neither a weight nor a bias.
+    /// Checks the shape: at least one input (as [`Mlp::new`](super::Mlp::new) asks), at
+    /// least one layer, every layer at least one neuron, every neuron as many weights as the
+    /// layer before has outputs (`nin` for the first), and as many biases as neurons.
     ///
     /// # Errors
     /// [`Error::Shape`] naming the first layer and neuron that does not fit.
@@ -108,8 +108,15 @@ impl MlpSpec {
     /// };
     /// let err = spec.check().unwrap_err().to_string();
     /// assert!(err.contains("layer 0, neuron 0 has 1 weights but 2 inputs"), "{err}");
+    /// let none = MlpSpec { nin: 0, layers: vec![LayerSpec { activation: Activation::Relu, weights: vec![vec![]], biases: Some(vec![1.0]) }] };
+    /// assert_eq!(none.check().unwrap_err().to_string(), "bad network shape: a network needs at least one input (nin is 0)");
     /// ```
     pub fn check(&self) -> Result<(), Error> {
+        if self.nin == 0 {
+            return Err(Error::Shape(
+                "a network needs at least one input (nin is 0)".into(),
+            ));
+        }
         if self.layers.is_empty() {
             return Err(Error::Shape("a network needs at least one layer".into()));
         }
@@ -126,20 +133,14 @@ impl MlpSpec {
                     )));
                 }
             }
-            match &layer.biases {
-                Some(b) if b.len() != layer.weights.len() => {
+            if let Some(b) = &layer.biases {
+                if b.len() != layer.weights.len() {
                     return Err(Error::Shape(format!(
                         "layer {l} has {} biases for {} neurons",
                         b.len(),
                         layer.weights.len()
                     )));
                 }
-                None if width == 0 => {
-                    return Err(Error::Shape(format!(
-                        "layer {l} has neither inputs nor biases"
-                    )));
-                }
-                _ => {}
             }
             width = layer.weights.len();
         }
@@ -239,6 +240,7 @@ impl MlpSpec {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)] // a misspelt "bias" must be an error, not a layer without biases
 struct RawLayer {
+    #[serde(deserialize_with = "exact_rows")]
     weights: Vec<Vec<f64>>,
     #[serde(default)]
     biases: Option<Vec<f64>>,
@@ -276,4 +278,54 @@ impl TryFrom<RawLayer> for LayerSpec {
             biases: raw.biases,
         })
     }
+}
+
+/// Reads `[[…], …]` with each row allocated at its exact length: serde's own `Vec<f64>`
+/// grows from a capacity of 4, so a layer of one-input neurons held 4 numbers a weight
+/// (72 bytes a weight in all, where exact rows take 56). Each row is parsed into one reused
+/// buffer and copied out.
+#[cfg(feature = "serde")]
+fn exact_rows<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+
+    struct Rows;
+    /// One row, parsed into the buffer it holds.
+    struct Row<'a>(&'a mut Vec<f64>);
+
+    impl<'de> Visitor<'de> for Rows {
+        type Value = Vec<Vec<f64>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of weight rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let (mut rows, mut row) = (Vec::new(), Vec::new());
+            while seq.next_element_seed(Row(&mut row))?.is_some() {
+                rows.push(row.as_slice().to_vec());
+            }
+            Ok(rows)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Row<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Row<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of numbers (one neuron's weights)")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.0.clear();
+            while let Some(w) = seq.next_element::<f64>()? {
+                self.0.push(w);
+            }
+            Ok(())
+        }
+    }
+
+    d.deserialize_seq(Rows)
 }
