@@ -20,7 +20,7 @@ use crate::{Graph, Scalar, Var};
 /// it runs on `f64` in the reverse pass and on handles for higher-order derivatives.
 ///
 /// # A derivative must stay in the graph
-/// [`Scalar`] has the elementary functions (`sin`, `cos`, `sqrt`, `exp`, `ln`, `log1p`,
+/// [`Scalar`] has the elementary functions (`sin`, `cos`, `sqrt`, `exp`, `ln`, `tanh`,
 /// `sigmoid`, `softplus`, `max`, …), so a rule never needs to leave it. Computing the
 /// derivative as a plain number and [lifting](Scalar::lift) it back
 /// (`x.lift(x.value().cos())`) gives the right first derivative but a second derivative of

@@ -6,8 +6,8 @@
 //!
 //! Errors follow Python's float arithmetic: a bad operand returns `NotImplemented` (so Python
 //! raises `TypeError`), `x / 0` and `0 ** -1` raise `ZeroDivisionError`, a result Python's
-//! floats would make complex (`(-8) ** (1/3)`), and `log`, `log1p` or `sqrt` outside their
-//! domains (as `math.log`, `math.log1p`, `math.sqrt`) raise `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
+//! floats would make complex (`(-8) ** (1/3)`), and `log`, `sqrt` and the other ops of the
+//! list outside their domains (as `math` does) raise `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
 //! Python exception; nothing aborts the interpreter.
 
 use std::mem::ManuallyDrop;
@@ -199,6 +199,66 @@ impl PyValue {
     }
 }
 
+/// Where an op of the list is defined, for `ValueError`s as `math` raises them.
+enum Domain {
+    Everywhere,
+    Above(f64),
+    AtLeast(f64),
+}
+
+/// A `Domain` from the op list's words.
+macro_rules! domain {
+    (everywhere) => {
+        Domain::Everywhere
+    };
+    (kink $at:literal) => {
+        Domain::Everywhere
+    };
+    (above $at:literal) => {
+        Domain::Above($at)
+    };
+    (at_least $at:literal) => {
+        Domain::AtLeast($at)
+    };
+}
+
+/// `ValueError` if `x` is outside the domain (a NaN passes, as in `math`: the result is NaN).
+fn check_domain(name: &str, x: f64, domain: Domain) -> PyResult<()> {
+    let (outside, needs) = match domain {
+        Domain::Everywhere => (false, String::new()),
+        Domain::Above(a) => (x <= a, format!("x > {a}")),
+        Domain::AtLeast(a) => (x < a, format!("x >= {a}")),
+    };
+    if outside {
+        return Err(PyValueError::new_err(format!(
+            "math domain error: {name} of {x} ({name} needs {needs})"
+        )));
+    }
+    Ok(())
+}
+
+/// A method per op of the Rust crate's op list (`scalargrad::unary_ops!`): `v.exp()`,
+/// `v.relu()`, `v.sqrt()`, … each recording one node, with a `ValueError` outside its
+/// domain.
+macro_rules! list_methods {
+    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$dom:ident $($at:literal)?] |$x:ident| $f64:expr;)*) => {
+        #[pymethods]
+        impl PyValue {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` op of the Rust crate (`Var::",
+                    stringify!($name), "`): one node; `ValueError` outside its domain.")]
+                fn $name(&self) -> PyResult<PyValue> {
+                    let v = self.v.get()?;
+                    check_domain(stringify!($name), v.data(), domain!($dom $($at)?))?;
+                    Ok(PyValue::from(v.$name()))
+                }
+            )*
+        }
+    };
+}
+
+scalargrad::unary_ops!(list_methods);
+
 #[pymethods]
 impl PyValue {
     /// `Value(data)`: a leaf whose gradient is tracked. `_children` and `_op` are accepted
@@ -290,68 +350,15 @@ impl PyValue {
         Ok(PyValue::from(-self.v.get()?))
     }
 
-    /// `max(x, 0)`; relu'(0) = 0.
-    fn relu(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.relu()))
-    }
-    /// `tanh x`, stable for large |x|.
-    fn tanh(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.tanh()))
-    }
-    /// `e ** x` (overflows to `inf`).
-    fn exp(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.exp()))
-    }
-    /// `1 / (1 + e ** -x)`, stable.
-    fn sigmoid(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.sigmoid()))
-    }
-    /// Natural logarithm; `ValueError` for `x <= 0` (as `math.log`).
+    /// Natural logarithm (the Rust crate's `ln`); `ValueError` for `x <= 0` (as `math.log`).
     fn log(&self) -> PyResult<PyValue> {
-        let x = self.v.get()?.data();
-        if x <= 0.0 {
-            return Err(PyValueError::new_err(format!(
-                "math domain error: log of {x} (log needs x > 0)"
-            )));
-        }
-        Ok(PyValue::from(self.v.get()?.ln()))
-    }
-
-    /// `sin x`.
-    fn sin(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.sin()))
-    }
-    /// `cos x`.
-    fn cos(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.cos()))
-    }
-    /// `√x`; `ValueError` for `x < 0` (as `math.sqrt`).
-    fn sqrt(&self) -> PyResult<PyValue> {
-        let x = self.v.get()?.data();
-        if x < 0.0 {
-            return Err(PyValueError::new_err(format!(
-                "math domain error: sqrt of {x} (sqrt needs x >= 0)"
-            )));
-        }
-        Ok(PyValue::from(self.v.get()?.sqrt()))
+        let v = self.v.get()?;
+        check_domain("log", v.data(), Domain::Above(0.0))?;
+        Ok(PyValue::from(v.ln()))
     }
     /// `abs(v)`: `|x|`, derivative `sign x` (0 at 0).
     fn __abs__(&self) -> PyResult<PyValue> {
         Ok(PyValue::from(self.v.get()?.abs()))
-    }
-    /// `ln(1 + x)`, exact for tiny `x`; `ValueError` for `x <= -1` (as `math.log1p`).
-    fn log1p(&self) -> PyResult<PyValue> {
-        let x = self.v.get()?.data();
-        if x <= -1.0 {
-            return Err(PyValueError::new_err(format!(
-                "math domain error: log1p of {x} (log1p needs x > -1)"
-            )));
-        }
-        Ok(PyValue::from(self.v.get()?.log1p()))
-    }
-    /// `ln(1 + e ** x)`, without overflow.
-    fn softplus(&self) -> PyResult<PyValue> {
-        Ok(PyValue::from(self.v.get()?.softplus()))
     }
     /// The larger of this and `other` (a Value or a number); on a tie each gets half the
     /// gradient.

@@ -342,6 +342,24 @@ impl Op {
         }
     }
 
+    /// The first index of the operand table this op reads (its lists are there from that
+    /// index on), if it reads any.
+    pub(crate) fn operand_start(&self) -> Option<u32> {
+        let list = |s: Span| match s {
+            Span::List(start) => Some(start),
+            Span::Run(_) => None,
+        };
+        match *self {
+            Op::CustomN { start, .. } => Some(start),
+            Op::Sum { xs, .. } => list(xs),
+            Op::Dot { w, x, .. } => match (list(w), list(x)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            _ => None,
+        }
+    }
+
     /// The op with its operand lists copied to the start of `local` (for a pass that records
     /// new nodes, and so appends to the graph's operand table, while it reads them).
     pub(crate) fn localize(self, operands: &[u32], local: &mut SmallVec<[u32; 16]>) -> Op {

@@ -4,7 +4,9 @@
 //! still decide that (epochs and lengths both increase along them), so the check is two
 //! comparisons almost always, else a binary search. See `docs/design.md`, "Handles".
 
+use super::word::Tag;
 use super::Tape;
+use crate::op::Op;
 
 /// What a handle holds: a position on the tape, and the epoch when the handle was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +17,28 @@ pub(crate) struct NodeId {
 
 /// Liveness of handles, and rewinds.
 impl Tape {
+    /// Frees every node at a position `>= keep`, with the side-table entries and operand
+    /// lists only they use (found among the freed nodes: both tables grow in creation
+    /// order). What [`Tape::truncate`] does for a mark, for a length alone.
+    pub(crate) fn truncate_to(&mut self, keep: usize) {
+        let len = self.len();
+        let mut far = self.far.len();
+        for p in keep..len {
+            let w = self.words[p];
+            if w.tag() == Tag::FAR {
+                far = far.min(w.far_index());
+            } else if w.tag() == Tag::ROW {
+                far = far.min(w.row_parts().0 as usize);
+            }
+        }
+        let operands = self.far[far..]
+            .iter()
+            .filter_map(Op::operand_start)
+            .min()
+            .map_or(self.operands.len(), |s| s as usize);
+        self.truncate(keep, far, operands);
+    }
+
     /// The position of a live handle.
     ///
     /// # Panics

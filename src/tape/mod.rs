@@ -288,6 +288,22 @@ impl Tape {
         &mut self.versions
     }
 
+    /// Sets the value of the live node at `pos`, leaf or op, with no stale-value record: the
+    /// nodes computed from it keep their values (micrograd's `v.data = …`, for `Value`).
+    pub(crate) fn overwrite_value(&mut self, pos: usize, value: f64) {
+        self.values[pos] = value;
+        self.note_value(pos, value);
+    }
+
+    /// Sets the gradient of the live node at `pos` (micrograd's `v.grad = …`, for `Value`),
+    /// keeping the reverse pass's record of which op nodes may hold a gradient.
+    pub(crate) fn set_grad(&mut self, pos: usize, grad: f64) {
+        self.grads[pos] = grad;
+        if grad != 0.0 && !self.is_leaf(pos) {
+            self.dirty = self.dirty.max(pos + 1);
+        }
+    }
+
     /// Sets the value of the live leaf at `pos` (the caller checked that it is one), and
     /// records it for the stale-value check.
     #[inline]

@@ -1,7 +1,7 @@
 //! [`Value`]: a scalar that owns its node, micrograd-style — no graph object, no lifetime.
 //!
 //! # When to pick `Value`, when [`Graph`](crate::Graph)
-//! | | [`Value`] | [`Graph`](crate::Graph) + [`Var`](crate::Var) |
+//! | | [`Value`] | [`Graph`](crate::Graph) + [`Var`] |
 //! |---|---|---|
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
@@ -11,27 +11,23 @@
 //! "`Value`", with the measurements and the command).
 //!
 //! # Design
-//! - **Arena** (`arena.rs`). Nodes live in a per-thread [`slotmap`] arena (a
-//!   `DenseSlotMap`: a graph built in one go is contiguous in memory). A [`Value`] holds a generational key; nodes are freed in any order, their
-//!   slots reused, and a key whose node is gone is detected (panic with a sentence), never
-//!   read as another node. When a thread's last node is freed, no key can be outstanding,
-//!   and the arena starts afresh (slots handed out in order again). Because the arena is per
-//!   thread,
-//!   `Value` is neither `Send` nor `Sync`:
+//! - **On a tape.** Every `Value` is a node of one [`Graph`](crate::Graph) per thread
+//!   (`owner.rs`), recorded, differentiated and pictured by the same code as a
+//!   [`Var`]: the same rules, the same reverse pass, the same fast paths. A
+//!   `Value` holds its node's position. Because the graph is per thread, `Value` is
+//!   neither `Send` nor `Sync`:
 //!
 //!   ```compile_fail
 //!   fn needs_send<T: Send>(_: T) {}
 //!   needs_send(scalargrad::Value::new(1.0)); // error: `*const ()` cannot be sent between threads
 //!   ```
 //! - **Reference counts.** A node's count is the number of handles to it plus the number of
-//!   times a live node uses it as an input. Dropping the last handle frees the node and then,
-//!   from an explicit worklist (no recursion), every input that only it kept alive: dropping
-//!   the end of a 1,000,000-deep chain frees the chain in a loop.
-//! - **Same rules.** Every op is an `Op` from [`op`](crate::op) whose inputs are numbered
-//!   `0, 1, …` within the node; the forward value is `Op::eval` and the reverse pass runs
-//!   `Op::pullback` — the derivative rules `Graph` uses, not a copy.
-//! - **Backward.** A topological order is computed from the root by an iterative depth-first
-//!   search (explicit stack); the pass walks it backwards.
+//!   live nodes that use it. Dropping the last handle frees the node and then, from an
+//!   explicit worklist (no recursion), every input that only it kept alive: dropping the end
+//!   of a 1,000,000-deep chain frees the chain in a loop. Freed nodes at the top of the tape
+//!   are cut off, so a loop whose steps' values all die reuses the same positions.
+//! - **micrograd's `.data`.** [`Value::set_data`] changes a node and nothing computed from
+//!   it (as micrograd): there is no `recompute` and no stale-value check here.
 //!
 //! # Semantics of [`Value::backward`]
 //! As micrograd, the root is seeded with 1 and gradients accumulate with `+=` into every
@@ -42,11 +38,9 @@
 //! (1, then 2), not set. Reset with [`Value::set_grad`] (what micrograd's `zero_grad` does).
 //!
 //! # Higher-order derivatives
-//! [`Value::grad_wrt`] records the gradient as new `Value`s, with the rules of
-//! [`op`](crate::op) run on a recording scalar (a `Copy` key whose reference the running call
-//! holds: the rules are written over [`Scalar`](crate::Scalar), which is `Copy`, and a
-//! `Value` owns a reference count, so it cannot be one itself). Differentiate the result
-//! again for second and higher derivatives.
+//! [`Value::grad_wrt`] records the gradient as new `Value`s ([`Graph::grad`](crate::Graph::grad)
+//! on the thread's graph); differentiate the result again for second and higher
+//! derivatives.
 //!
 //! ```
 //! use scalargrad::Value;
@@ -61,18 +55,15 @@
 //! assert!((tax.grad() - 200.0).abs() < 1e-9);
 //! ```
 
-mod arena;
-mod grad;
+mod owner;
 
 use std::fmt;
 use std::iter::Sum;
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use smallvec::{smallvec, SmallVec};
-
-use crate::op::Op;
-use arena::{dot_op, pow_op, sum_op, too_many_refs, with, Key, ARENA};
+use crate::{Svg, Var};
+use owner::{release, with};
 
 /// A scalar that owns its node in this thread's arena: micrograd's `Value`, in Rust.
 ///
@@ -92,18 +83,34 @@ use arena::{dot_op, pow_op, sum_op, too_many_refs, with, Key, ARENA};
 /// assert_eq!(x.grad(), 4.0 + 1.0 / 4.0);
 /// ```
 pub struct Value {
-    key: Key,
+    /// The node's position on the thread's graph (live while this handle is).
+    pos: u32,
     /// The arena is per thread: not `Send`, not `Sync`.
     _local: PhantomData<*const ()>,
 }
 
 impl Value {
+    /// A handle to the node at `pos`, whose count already includes it.
     #[inline(always)]
-    fn from_key(key: Key) -> Value {
+    fn from_pos(pos: u32) -> Value {
         Value {
-            key,
+            pos,
             _local: PhantomData,
         }
+    }
+
+    /// Records `f` of this value's node.
+    #[inline(always)]
+    #[track_caller]
+    fn unary(&self, f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>) -> Value {
+        Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos)))))
+    }
+
+    /// Records `f` of this value's node and `rhs`'s.
+    #[inline(always)]
+    #[track_caller]
+    fn binary(&self, rhs: &Value, f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>) -> Value {
+        Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos), o.var(rhs.pos)))))
     }
 
     /// A leaf whose gradient is tracked (micrograd's `Value(data)`).
@@ -114,11 +121,7 @@ impl Value {
     /// ```
     #[inline]
     pub fn new(data: f64) -> Value {
-        Value::from_key(with(|a| {
-            let k = a.leaf(data, true);
-            a.nodes[k].refs = 1;
-            k
-        }))
+        Value::from_pos(with(|o| o.record(|g| g.var(data))))
     }
 
     /// A leaf that gets no gradient: `backward` skips it and everything computed only from
@@ -133,17 +136,13 @@ impl Value {
     /// ```
     #[inline]
     pub fn constant(data: f64) -> Value {
-        Value::from_key(with(|a| {
-            let k = a.leaf(data, false);
-            a.nodes[k].refs = 1;
-            k
-        }))
+        Value::from_pos(with(|o| o.record(|g| g.constant(data))))
     }
 
     /// The value (micrograd's `.data`).
     ///
     /// # Panics
-    /// If the handle is used on another thread's arena (a stale key; see [`Value`]).
+    /// Never: a handle keeps its node alive.
     ///
     /// ```
     /// let x = scalargrad::Value::new(1.5);
@@ -152,7 +151,7 @@ impl Value {
     #[inline]
     #[track_caller]
     pub fn data(&self) -> f64 {
-        with(|a| a.node(self.key).value)
+        with(|o| o.graph.tape().value(self.pos as usize))
     }
 
     /// The accumulated gradient (micrograd's `.grad`).
@@ -165,7 +164,7 @@ impl Value {
     #[inline]
     #[track_caller]
     pub fn grad(&self) -> f64 {
-        with(|a| a.node(self.key).grad)
+        with(|o| o.graph.tape().grad(self.pos as usize))
     }
 
     /// Sets the value. Nodes already computed from this one keep their values (as
@@ -179,7 +178,7 @@ impl Value {
     #[inline]
     #[track_caller]
     pub fn set_data(&self, data: f64) {
-        with(|a| a.node_mut(self.key).value = data)
+        with(|o| o.graph.tape_mut().overwrite_value(self.pos as usize, data))
     }
 
     /// Sets the gradient; `set_grad(0.0)` is micrograd's `p.grad = 0`.
@@ -193,7 +192,7 @@ impl Value {
     #[inline]
     #[track_caller]
     pub fn set_grad(&self, grad: f64) {
-        with(|a| a.node_mut(self.key).grad = grad)
+        with(|o| o.graph.tape_mut().set_grad(self.pos as usize, grad))
     }
 
     /// Whether this value depends on a [`Value::new`] leaf (so `backward` reaches it).
@@ -206,7 +205,7 @@ impl Value {
     #[inline]
     #[track_caller]
     pub fn is_tracked(&self) -> bool {
-        with(|a| a.node(self.key).tracked)
+        with(|o| o.graph.tape().tracked(self.pos as usize))
     }
 
     /// The number of nodes alive in this thread's arena (every `Value` and every node a live
@@ -224,7 +223,7 @@ impl Value {
     /// assert_eq!(Value::live_nodes(), before);
     /// ```
     pub fn live_nodes() -> usize {
-        with(|a| a.nodes.len())
+        with(|o| o.live())
     }
 
     /// Computes `∂self/∂n` for every node `n` this value was computed from and adds it to
@@ -242,35 +241,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn backward(&self) {
-        with(|a| a.backward(self.key))
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn unary(&self, op: Op) -> Value {
-        Value::from_key(with(|a| a.push(op, smallvec![self.key])))
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn binary(&self, rhs: &Value, op: Op) -> Value {
-        Value::from_key(with(|a| {
-            a.push(op, SmallVec::from_buf([self.key, rhs.key]))
-        }))
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn with_constant(&self, c: f64, constant_first: bool, op: Op) -> Value {
-        Value::from_key(with(|a| {
-            let c = a.leaf(c, false);
-            let inputs = if constant_first {
-                [c, self.key]
-            } else {
-                [self.key, c]
-            };
-            a.push(op, SmallVec::from_buf(inputs))
-        }))
+        with(|o| crate::backward::reverse_pass(&mut o.graph.tape_mut(), self.pos as usize))
     }
 
     /// `selfᵏ` for a constant `k`. Derivative `k·selfᵏ⁻¹` (0 when `k = 0`).
@@ -284,7 +255,7 @@ impl Value {
     #[track_caller]
     pub fn pow(&self, k: impl Into<f64>) -> Value {
         let k: f64 = k.into();
-        Value::from_key(with(|a| a.push(pow_op(k), smallvec![self.key])))
+        self.unary(|a| a.pow(k))
     }
 
     /// The same node as [`Value::pow_value`], under the name [`Var::pow_var`](crate::Var::pow_var) has.
@@ -325,7 +296,7 @@ impl Value {
     #[track_caller]
     pub fn clamp(&self, lo: f64, hi: f64) -> Value {
         crate::var::check_bounds(lo, hi);
-        self.unary(Op::Clamp(0, lo, hi))
+        self.unary(|a| a.clamp(lo, hi))
     }
 
     /// A constant with the same value: no gradient flows back through it (PyTorch's
@@ -339,7 +310,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn detach(&self) -> Value {
-        Value::constant(self.data())
+        self.unary(|a| a.detach())
     }
 
     /// The number this value holds: the same as [`Value::data`], under the name
@@ -364,7 +335,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn pow_value(&self, exponent: &Value) -> Value {
-        self.binary(exponent, Op::PowVar(0, 1))
+        self.binary(exponent, |a, b| a.pow_var(b))
     }
 
     /// The larger of two values (NaN if either is NaN). Derivative 1 for the larger, 0 for
@@ -379,7 +350,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn max(&self, other: &Value) -> Value {
-        self.binary(other, Op::Max(0, 1))
+        self.binary(other, |a, b| a.max(b))
     }
 
     /// The smaller of two values (NaN if either is NaN). Derivative 1 for the smaller, 0 for
@@ -394,7 +365,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn min(&self, other: &Value) -> Value {
-        self.binary(other, Op::Min(0, 1))
+        self.binary(other, |a, b| a.min(b))
     }
 
     /// `x₀ + x₁ + …` as one node, summed left to right (the value is bit-for-bit the chain
@@ -411,17 +382,15 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn sum<'a>(xs: impl IntoIterator<Item = &'a Value>) -> Value {
-        let inputs: SmallVec<[Key; 2]> = xs.into_iter().map(|x| x.key).collect();
-        match inputs.len() {
+        let xs: Vec<&Value> = xs.into_iter().collect();
+        match xs.len() {
             0 => Value::constant(0.0),
-            1 => Value::from_key(with(|a| {
-                let n = a.node_mut(inputs[0]);
-                n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
-                inputs[0]
-            })),
-            len => Value::from_key(with(|a| {
-                let len = u32::try_from(len).unwrap_or_else(|_| too_many_refs());
-                a.push(sum_op(len), inputs)
+            1 => xs[0].clone(),
+            _ => Value::from_pos(with(|o| {
+                o.record(|g| {
+                    let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
+                    g.sum(&vs)
+                })
             })),
         }
     }
@@ -449,24 +418,27 @@ impl Value {
         w: impl IntoIterator<Item = &'a Value>,
         x: impl IntoIterator<Item = &'a Value>,
     ) -> Value {
-        let mut inputs: SmallVec<[Key; 2]> = smallvec![b.key];
-        inputs.extend(w.into_iter().map(|w| w.key));
-        let nw = inputs.len() - 1;
-        inputs.extend(x.into_iter().map(|x| x.key));
-        let nx = inputs.len() - 1 - nw;
+        let w: Vec<&Value> = w.into_iter().collect();
+        let x: Vec<&Value> = x.into_iter().collect();
+        let (nw, nx) = (w.len(), x.len());
         if nw != nx {
             panic!("scalargrad: Value::affine of {nw} weights with {nx} inputs")
         }
-        let pairs = nw;
-        if pairs == 0 {
+        if nw == 0 {
             return b.clone();
         }
-        let pairs = u32::try_from(pairs).unwrap_or_else(|_| too_many_refs());
-        Value::from_key(with(|a| a.push(dot_op(pairs), inputs)))
+        Value::from_pos(with(|o| {
+            o.record(|g| {
+                let ws: Vec<Var<'_>> = w.iter().map(|v| o.var(v.pos)).collect();
+                let xs: Vec<Var<'_>> = x.iter().map(|v| o.var(v.pos)).collect();
+                g.affine(o.var(b.pos), &ws, &xs)
+            })
+        }))
     }
 
     /// Graphviz DOT text of this value and everything it was computed from (micrograd's
-    /// `draw_dot`): one box per node with its op, data and grad. Iterative walk.
+    /// `draw_dot`): the same picture as [`Graph::to_dot`](crate::Graph::to_dot), one box per
+    /// node with its op, value and gradient.
     ///
     /// ```
     /// let x = scalargrad::Value::new(2.0);
@@ -476,47 +448,53 @@ impl Value {
     /// assert_eq!(dot.matches("->").count(), 3); // x, 3 → *; * → relu
     /// ```
     pub fn to_dot(&self) -> String {
-        use std::collections::HashMap;
-        use std::fmt::Write;
-        with(|a| {
-            let mut ids: HashMap<Key, usize> = HashMap::new();
-            let mut text = String::from(
-                "digraph scalargrad {\n  rankdir=LR;\n  node [shape=record, fontname=\"Helvetica\"];\n",
-            );
-            let mut edges = String::new();
-            let mut stack = vec![self.key];
-            ids.insert(self.key, 0);
-            while let Some(k) = stack.pop() {
-                let n = a.node(k);
-                let id = ids[&k];
-                let kind = match (n.op, n.tracked) {
-                    (Op::Leaf, true) => "leaf",
-                    (Op::Leaf, false) => "const",
-                    (op, _) => op.name(),
-                };
-                let _ = writeln!(
-                    text,
-                    "  n{id} [label=\"{{ {kind} | data {:.4} | grad {:.4} }}\"];",
-                    n.value, n.grad
-                );
-                for &c in &n.inputs {
-                    let next = ids.len();
-                    let cid = *ids.entry(c).or_insert_with(|| {
-                        stack.push(c);
-                        next
-                    });
-                    let _ = writeln!(edges, "  n{cid} -> n{id};");
-                }
-            }
-            text.push_str(&edges);
-            text.push_str("}\n");
-            text
+        with(|o| o.graph.to_dot(o.var(self.pos)).to_string())
+    }
+
+    /// An SVG picture of this value and everything it was computed from, drawn in Rust: the
+    /// same picture as [`Graph::to_svg`](crate::Graph::to_svg).
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(2.0);
+    /// let y = (&x * 3.0).relu();
+    /// y.backward();
+    /// let svg = y.to_svg().to_string();
+    /// assert!(svg.starts_with("<svg") && svg.contains("relu"));
+    /// ```
+    pub fn to_svg(&self) -> Svg {
+        with(|o| o.graph.to_svg(o.var(self.pos)))
+    }
+
+    /// The gradient of this value with respect to each of `xs`, *as new values*: the reverse
+    /// pass recorded with the same rules ([`Graph::grad`](crate::Graph::grad)), so a result
+    /// can be differentiated again. No [`Value::grad`] is touched; an `x` this value does not
+    /// depend on gets a constant 0. Recorded nodes that the results do not use are freed
+    /// when it returns.
+    ///
+    /// ```
+    /// let x = scalargrad::Value::new(2.0);
+    /// let y = x.pow(5.0);
+    /// let d1 = y.grad_wrt(&[&x]).remove(0); // 5x⁴
+    /// let d2 = d1.grad_wrt(&[&x]).remove(0); // 20x³
+    /// let d3 = d2.grad_wrt(&[&x]).remove(0); // 60x²
+    /// assert_eq!((d1.data(), d2.data(), d3.data()), (80.0, 160.0, 240.0));
+    /// assert_eq!(x.grad(), 0.0); // untouched
+    /// ```
+    #[track_caller]
+    pub fn grad_wrt(&self, xs: &[&Value]) -> Vec<Value> {
+        with(|o| {
+            let start = o.graph.len();
+            let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
+            let ds = o.graph.grad(o.var(self.pos), &vs);
+            let held: Vec<u32> = ds.iter().map(|d| d.pos()).collect();
+            o.adopt(start, &held);
+            held.into_iter().map(Value::from_pos).collect()
         })
     }
 }
 
 /// The elementwise ops of the op list ([`unary_ops!`](crate::unary_ops)) on a `Value`, each
-/// recording one node with the same rule as on a [`Var`](crate::Var).
+/// recording one node with the same rule as on a [`Var`].
 macro_rules! value_unary_ops {
     ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
         impl Value {
@@ -537,7 +515,7 @@ macro_rules! value_unary_ops {
                 #[doc = "```"]
                 #[track_caller]
                 pub fn $name(&self) -> Value {
-                    self.unary(Op::$V(0))
+                    self.unary(|a| a.$name())
                 }
             )*
         }
@@ -557,11 +535,8 @@ impl Clone for Value {
     /// ```
     #[inline]
     fn clone(&self) -> Value {
-        with(|a| {
-            let n = a.node_mut(self.key);
-            n.refs = n.refs.checked_add(1).unwrap_or_else(|| too_many_refs());
-        });
-        Value::from_key(self.key)
+        with(|o| o.retain(self.pos));
+        Value::from_pos(self.pos)
     }
 }
 
@@ -569,11 +544,8 @@ impl Drop for Value {
     #[inline]
     fn drop(&mut self) {
         // During thread exit the arena may already be gone, and with it every node.
-        let _ = ARENA.try_with(|a| {
-            if let Ok(mut a) = a.try_borrow_mut() {
-                a.release(self.key);
-            }
-        });
+        // during the thread's exit its graph may be gone, and with it every node
+        release(self.pos);
     }
 }
 
@@ -585,14 +557,12 @@ impl fmt::Debug for Value {
     /// assert_eq!(format!("{x:?}"), "Value(data=2, grad=0)");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match ARENA.try_with(|a| {
-            a.try_borrow()
-                .ok()
-                .and_then(|a| a.nodes.get(self.key).map(|n| (n.value, n.grad)))
-        }) {
-            Ok(Some((d, g))) => write!(f, "Value(data={d}, grad={g})"),
-            _ => f.write_str("Value(<stale>)"),
-        }
+        let read = |o: &owner::Owner| {
+            let t = o.graph.tape();
+            (t.value(self.pos as usize), t.grad(self.pos as usize))
+        };
+        let (d, g) = with(read);
+        write!(f, "Value(data={d}, grad={g})")
     }
 }
 
@@ -626,13 +596,13 @@ impl<'a> Sum<&'a Value> for Value {
 
 /// `+ - * /` for every mix of `Value`, `&Value` and `f64`, and the `∘=` forms.
 macro_rules! binary_ops {
-    ($($Trait:ident $method:ident $Assign:ident $assign:ident => $op:ident;)*) => {$(
+    ($($Trait:ident $method:ident $Assign:ident $assign:ident;)*) => {$(
         impl $Trait<&Value> for &Value {
             type Output = Value;
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, Op::$op(0, 1))
+                self.binary(rhs, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<Value> for &Value {
@@ -640,7 +610,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, Op::$op(0, 1))
+                self.binary(&rhs, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<&Value> for Value {
@@ -648,7 +618,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, Op::$op(0, 1))
+                self.binary(rhs, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<Value> for Value {
@@ -656,7 +626,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, Op::$op(0, 1))
+                self.binary(&rhs, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<f64> for &Value {
@@ -664,7 +634,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: f64) -> Value {
-                self.with_constant(rhs, false, Op::$op(0, 1))
+                self.unary(|a| $Trait::$method(a, rhs))
             }
         }
         impl $Trait<f64> for Value {
@@ -672,7 +642,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: f64) -> Value {
-                self.with_constant(rhs, false, Op::$op(0, 1))
+                self.unary(|a| $Trait::$method(a, rhs))
             }
         }
         impl $Trait<&Value> for f64 {
@@ -680,7 +650,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                rhs.with_constant(self, true, Op::$op(0, 1))
+                rhs.unary(|a| $Trait::$method(self, a))
             }
         }
         impl $Trait<Value> for f64 {
@@ -688,38 +658,38 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                rhs.with_constant(self, true, Op::$op(0, 1))
+                rhs.unary(|a| $Trait::$method(self, a))
             }
         }
         impl $Assign<&Value> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: &Value) {
-                *self = self.binary(rhs, Op::$op(0, 1));
+                *self = self.binary(rhs, |a, b| $Trait::$method(a, b));
             }
         }
         impl $Assign<Value> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: Value) {
-                *self = self.binary(&rhs, Op::$op(0, 1));
+                *self = self.binary(&rhs, |a, b| $Trait::$method(a, b));
             }
         }
         impl $Assign<f64> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: f64) {
-                *self = self.with_constant(rhs, false, Op::$op(0, 1));
+                *self = self.unary(|a| $Trait::$method(a, rhs));
             }
         }
     )*};
 }
 
 binary_ops! {
-    Add add AddAssign add_assign => Add;
-    Sub sub SubAssign sub_assign => Sub;
-    Mul mul MulAssign mul_assign => Mul;
-    Div div DivAssign div_assign => Div;
+    Add add AddAssign add_assign;
+    Sub sub SubAssign sub_assign;
+    Mul mul MulAssign mul_assign;
+    Div div DivAssign div_assign;
 }
 
 impl Neg for &Value {
@@ -728,7 +698,7 @@ impl Neg for &Value {
     #[inline]
     #[track_caller]
     fn neg(self) -> Value {
-        self.unary(Op::Neg(0))
+        self.unary(|a| -a)
     }
 }
 
@@ -738,45 +708,28 @@ impl Neg for Value {
     #[inline]
     #[track_caller]
     fn neg(self) -> Value {
-        self.unary(Op::Neg(0))
+        self.unary(|a| -a)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::arena::Node;
     use super::*;
 
     #[test]
-    fn node_size() {
-        // the figure the module docs quote (slotmap adds a slot index and version per node)
-        assert_eq!(std::mem::size_of::<Node>(), 104);
+    fn a_value_is_a_position() {
+        assert_eq!(std::mem::size_of::<Value>(), 4);
     }
 
     #[test]
-    fn a_stale_key_panics_with_a_sentence() {
-        let x = Value::new(1.0);
-        // Free the node behind the handle's back: what a key from a dead arena looks like.
-        with(|a| {
-            a.nodes.remove(x.key);
-        });
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.data()))
-            .expect_err("a stale key must panic");
-        let msg = err
-            .downcast_ref::<&str>()
-            .copied()
-            .unwrap_or_default()
-            .to_owned()
-            + err
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .unwrap_or_default();
-        assert!(msg.contains("stale"), "{msg}");
-        // the reused slot has a new generation: the old key still does not read it
-        let y = Value::new(2.0);
-        assert!(with(|a| a.nodes.get(x.key).is_none()));
-        assert_eq!(y.data(), 2.0);
-        drop(x); // releasing a stale key is a no-op
-        assert_eq!(y.data(), 2.0);
+    fn values_live_on_the_threads_graph_and_die_from_its_top() {
+        let base = with(|o| o.graph.len());
+        let a = Value::new(1.0);
+        let b = &a * 2.0; // a constant and the product
+        assert_eq!(with(|o| o.graph.len()), base + 3);
+        drop(a); // still used by b
+        assert_eq!(with(|o| o.graph.len()), base + 3);
+        drop(b);
+        assert_eq!(with(|o| o.graph.len()), base);
     }
 }
