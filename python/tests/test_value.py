@@ -246,7 +246,9 @@ def test_to_dot():
     assert dot.startswith("digraph")
     # a, b -> *; * and the constant 1 -> +; + -> relu
     assert dot.count("->") == 5
-    assert "relu" in dot and "data -5.0000" in dot
+    # the Rust crate's picture writer (Graph::to_dot): each box names its op, value and grad
+    assert "relu | value 0 | grad 1" in dot and "+ | value -5 | grad 0" in dot
+    assert "var | value 2 | grad 0" in dot  # the relu is off
 
 
 def test_another_thread_gets_a_runtime_error_saying_whose_value_it_is(capfd):
