@@ -40,6 +40,8 @@ impl Graph {
         }
         let root = y.pos() as usize;
         crate::tape::versions::check(&mut self.tape_mut(), root);
+        // anomaly mode names this call, not the rule inside the crate that records a node
+        let site = Site::new(self, std::panic::Location::caller());
         let leads = self.leads_to(root, xs);
         let mut adjoint: Vec<Option<Var<'g>>> = vec![None; root + 1];
         if y.is_tracked() && leads[root] {
@@ -62,6 +64,7 @@ impl Graph {
             };
             op.pullback(&local, out, g, &mut pull);
         }
+        drop(site);
         xs.iter()
             .map(|&x| {
                 let p = x.pos() as usize;
@@ -129,5 +132,29 @@ impl<'g> Pull<Var<'g>> for NodePull<'_, 'g> {
     }
     fn custom_partial(&self, index: u32, i: usize, xs: &[Var<'g>], y: Var<'g>) -> Var<'g> {
         crate::custom::partial_node(self.graph, index, i, xs, y)
+    }
+}
+
+/// The user's call, named as where nodes are recorded while it lasts (see `Tape::set_site`);
+/// the site before it comes back on drop, also when a panic unwinds.
+struct Site<'g> {
+    graph: &'g Graph,
+    before: Option<&'static std::panic::Location<'static>>,
+}
+
+impl<'g> Site<'g> {
+    fn new(graph: &'g Graph, at: &'static std::panic::Location<'static>) -> Self {
+        let mut t = graph.tape_mut();
+        let site = t.site_or(at);
+        let before = t.set_site(Some(site));
+        Site { graph, before }
+    }
+}
+
+impl Drop for Site<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.graph.tape.try_borrow_mut() {
+            t.set_site(self.before);
+        }
     }
 }

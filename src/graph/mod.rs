@@ -137,11 +137,22 @@ impl Graph {
 
     /// An empty graph with room for `nodes` nodes before it reallocates.
     ///
+    /// # Panics
+    /// With a sentence, if `nodes` is more than a graph can hold (4,294,967,295), or the
+    /// system refuses the memory (never an abort).
+    ///
     /// ```
     /// let g = scalargrad::Graph::with_capacity(1_000);
     /// assert_eq!(g.len(), 0);
     /// ```
+    #[track_caller]
     pub fn with_capacity(nodes: usize) -> Self {
+        if nodes > u32::MAX as usize {
+            panic!(
+                "scalargrad: Graph::with_capacity({nodes}): a graph holds at most \
+                 4,294,967,295 nodes"
+            );
+        }
         let g = Self::new();
         g.tape_mut().reserve(nodes);
         g

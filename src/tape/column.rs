@@ -135,7 +135,10 @@ impl<T: Plain> Column<T> {
     /// Makes room for at least `n` more elements than `len`, growing to exactly `len + n`.
     pub(crate) fn reserve_exact(&mut self, n: usize) {
         if self.cap - self.len < n {
-            let cap = self.len.checked_add(n).expect("capacity overflow");
+            let cap = self
+                .len
+                .checked_add(n)
+                .unwrap_or_else(|| refused(usize::MAX));
             self.grow_to(cap);
         }
     }
@@ -145,7 +148,9 @@ impl<T: Plain> Column<T> {
     #[inline(never)]
     fn grow_to(&mut self, cap: usize) {
         debug_assert!(cap > self.cap);
-        let bytes = cap.checked_mul(size_of::<T>()).expect("capacity overflow");
+        let bytes = cap
+            .checked_mul(size_of::<T>())
+            .unwrap_or_else(|| refused(usize::MAX));
         if sys::CAN_MAP && bytes >= MAP_BYTES {
             // whole huge pages: a mapping that is a multiple of them is also aligned to them
             let bytes = bytes.next_multiple_of(HUGE_PAGE);
@@ -176,13 +181,20 @@ impl<T: Plain> Column<T> {
             // the kernel refused a mapping: the heap it is
         }
         let mut v = if self.mapped {
-            let mut v = Vec::with_capacity(cap);
+            let mut v = Vec::new();
+            if v.try_reserve_exact(cap).is_err() {
+                refused(bytes);
+            }
             v.extend_from_slice(self);
             v
         } else {
             self.take_vec()
         };
-        v.reserve_exact(cap - v.len());
+        if v.try_reserve_exact(cap - v.len()).is_err() {
+            // the column is as it was (empty if it was taken): the caller panics
+            *self = Column::from_vec(v);
+            refused(bytes);
+        }
         *self = Column::from_vec(v);
     }
 
@@ -496,6 +508,19 @@ mod sys {
     }
     pub(super) unsafe fn advise_huge(_: NonNull<u8>, _: usize, _: bool) {}
     pub(super) unsafe fn populate(_: NonNull<u8>, _: usize) {}
+}
+
+/// The system refused `bytes` bytes (`usize::MAX`: more than an address can hold).
+#[cold]
+#[inline(never)]
+fn refused(bytes: usize) -> ! {
+    if bytes == usize::MAX {
+        panic!("scalargrad: a graph's arrays cannot be that large (their size overflows)");
+    }
+    panic!(
+        "scalargrad: the system refused {bytes} bytes for a graph's arrays; build smaller \
+         graphs (rewind between steps) or ask for less with Graph::with_capacity"
+    )
 }
 
 #[cfg(test)]

@@ -61,6 +61,9 @@ pub(crate) struct Tape {
     /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
     names: BTreeMap<u32, String>,
     anomaly: bool,
+    /// The user's call that records nodes on the crate's behalf (`Graph::grad`), named by
+    /// anomaly mode instead of the line inside the crate that recorded each node.
+    site: Option<&'static Location<'static>>,
     /// Every *op* node at a position `>= dirty` has gradient 0, so a reverse pass can
     /// accumulate there in place; below it, op nodes accumulate in `adjoint` first (a second
     /// `backward` must add this pass's gradients, not propagate the sum of both). Leaves
@@ -109,6 +112,7 @@ impl Default for Tape {
             customs: CustomTable::default(),
             names: BTreeMap::new(),
             anomaly: false,
+            site: None,
             dirty: 0,
             leaf_prefix: 0,
             interrupted: false,
@@ -276,6 +280,20 @@ impl Tape {
     #[inline(always)]
     pub(crate) fn anomaly(&self) -> bool {
         self.anomaly
+    }
+
+    /// Names `site` (or, with `None`, each recording call again) as where nodes are recorded,
+    /// for anomaly mode's messages; returns the site it replaces.
+    pub(crate) fn set_site(
+        &mut self,
+        site: Option<&'static Location<'static>>,
+    ) -> Option<&'static Location<'static>> {
+        std::mem::replace(&mut self.site, site)
+    }
+
+    /// The site already named (an outer `Graph::grad`), else `at`.
+    pub(crate) fn site_or(&self, at: &'static Location<'static>) -> &'static Location<'static> {
+        self.site.unwrap_or(at)
     }
 
     /// Switches anomaly mode.
@@ -653,7 +671,8 @@ impl Tape {
         let id = self.push_at(pos, word.tracked_if(tracked), value);
         if self.anomaly {
             // out of line: the finiteness test stays off the common path
-            self.check_forward_anomaly(op, Location::caller());
+            let at = self.site.unwrap_or(Location::caller());
+            self.check_forward_anomaly(op, at);
         }
         id
     }
