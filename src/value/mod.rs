@@ -226,6 +226,25 @@ impl Value {
         with(|o| o.live())
     }
 
+    /// The number of positions this thread's graph holds: the live nodes, and the freed
+    /// ones that still sit under a live one (nodes leave the tape from its top). What the
+    /// memory of `Value`s is proportional to (28 bytes a position).
+    ///
+    /// ```
+    /// use scalargrad::Value;
+    /// let before = Value::graph_len();
+    /// let x = Value::new(1.0);
+    /// let y = (&x + 1.0).tanh();
+    /// let z = &x * 2.0;
+    /// drop(y); // under z: waits
+    /// assert_eq!(Value::graph_len(), before + 6);
+    /// drop(z); // the top: cut, and the dead nodes below with it
+    /// assert_eq!(Value::graph_len(), before + 1);
+    /// ```
+    pub fn graph_len() -> usize {
+        with(|o| o.graph.len())
+    }
+
     /// Computes `∂self/∂n` for every node `n` this value was computed from and adds it to
     /// `n`'s [`grad`](Value::grad); the root is seeded with 1. See the [module
     /// docs](crate::value) for the exact semantics (accumulation; two calls give exactly 2×).
