@@ -48,7 +48,7 @@ impl Mlp {
                     // micrograd's neuron: one node per `*` and `+`
                     let mut act = b.clone();
                     for (wi, xi) in w.iter().zip(&h) {
-                        act = act + wi * xi;
+                        act += wi * xi;
                     }
                     if last {
                         act
