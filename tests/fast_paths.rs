@@ -100,3 +100,49 @@ fn a_second_backward_without_zero_grad_takes_the_general_walk() {
         assert_eq!(p.grad(), 2.0 * f);
     }
 }
+
+/// A user's own layer through `nn::dense`: parameters made neuron after neuron take the rows;
+/// made otherwise, one affine per neuron; the same bits either way, gradients included.
+#[test]
+fn nn_dense_records_a_users_own_layer_as_rows_when_it_can() {
+    use scalargrad::nn::dense;
+    let run = |interleaved: bool| -> (Vec<u64>, Taken) {
+        let g = Graph::new();
+        let (nin, nout) = (5, 9);
+        let w_at = |j: usize, i: usize| ((j * 7 + i * 3) % 11) as f64 * 0.1 - 0.5;
+        let mut weights = vec![Vec::new(); nout];
+        let mut biases = Vec::new();
+        if interleaved {
+            for (j, w) in weights.iter_mut().enumerate() {
+                *w = (0..nin).map(|i| g.var(w_at(j, i))).collect();
+                biases.push(g.var(0.1 * j as f64));
+            }
+        } else {
+            for (j, w) in weights.iter_mut().enumerate() {
+                *w = (0..nin).map(|i| g.var(w_at(j, i))).collect();
+            }
+            biases = (0..nout).map(|j| g.var(0.1 * j as f64)).collect();
+        }
+        let x: Vec<Var> = (0..nin).map(|i| g.var(i as f64 * 0.3 - 0.4)).collect();
+        fast::reset();
+        let y = dense(&x, &weights, Some(&biases), Activation::Tanh);
+        let loss = g.sum(&y);
+        loss.backward();
+        let t = take();
+        let mut bits: Vec<u64> = y.iter().map(|v| v.value().to_bits()).collect();
+        bits.extend(
+            weights
+                .iter()
+                .flatten()
+                .chain(&biases)
+                .chain(&x)
+                .map(|v| v.grad().to_bits()),
+        );
+        (bits, t)
+    };
+    let (rows, t) = run(true);
+    assert_eq!((t.rows_recorded, t.runs_recorded, t.rows_pulled), (9, 9, 9));
+    let (plain, t) = run(false);
+    assert_eq!((t.rows_recorded, t.runs_recorded), (0, 0));
+    assert_eq!(rows, plain);
+}

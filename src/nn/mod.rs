@@ -48,6 +48,7 @@
 //! Both add in the same order: values, gradients and losses are identical to the bit.
 
 mod data;
+mod dense;
 mod init;
 mod io;
 mod layer;
@@ -64,6 +65,7 @@ mod softmax;
 mod spec;
 
 pub use data::Dataset;
+pub use dense::dense;
 pub use init::Init;
 pub use io::Error;
 pub use layer::Layer;
