@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The crate's one `unsafe` module (src/column.rs: the tape's big arrays in mappings of their
+# The crate's one `unsafe` module (src/tape/column.rs: the tape's big arrays in mappings of their
 # own) under Miri: its unit tests, with a zeroed heap allocation standing in for the kernel's
 # mapping and every system call above it exercised (see the module docs). Installs a nightly
 # toolchain with Miri if there is none (`--allow-downgrade`: the newest nightly that has it).

@@ -95,7 +95,7 @@
 //!
 //! # `unsafe` in one module only
 //! The crate is `#![deny(unsafe_code)]`: a block of `unsafe` anywhere in it is an error,
-//! except in one private module, `src/column.rs`. That module holds the tape's three arrays
+//! except in one private module, `src/tape/column.rs`. That module holds the tape's three arrays
 //! and, on Linux, maps their memory itself once they are big (`mmap`, `mremap`, `madvise`):
 //! 2 MiB pages, and gradients left unwritten until a reverse pass, took the first big graph
 //! of a process from 0.78× to 0.44× the time of the `reverse` crate (W3 at 10⁶). Every

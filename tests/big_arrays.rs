@@ -1,5 +1,5 @@
 //! Graphs big enough that the tape's arrays live in mappings of their own, with 2 MiB pages
-//! (`src/column.rs`, "Big arrays" in `src/tape.rs`): gradients not written until a reverse
+//! (`src/tape/column.rs`, "Big arrays" in `src/tape/`): gradients not written until a reverse
 //! pass, pages past the last node given back before it, recording continued into those
 //! pages, rewinds, and the next graph on the same arrays. Every gradient is checked exactly
 //! against its closed form: in `acc = Σ aᵢ·bᵢ`, `∂acc/∂aᵢ = bᵢ` and `∂acc/∂bᵢ = aᵢ`, exactly.

@@ -1,6 +1,6 @@
 //! The memory a big graph holds after its reverse pass, and at its peak: 24 bytes a node,
-//! with none of the 2 MiB pages recording faulted in whole left over (`src/column.rs`,
-//! "Big arrays" in `src/tape.rs`). Linux only (it reads `/proc/self/status`), and a test
+//! with none of the 2 MiB pages recording faulted in whole left over (`src/tape/column.rs`,
+//! "Big arrays" in `src/tape/`). Linux only (it reads `/proc/self/status`), and a test
 //! binary of its own with one test, so that nothing else runs beside it.
 
 #![cfg(target_os = "linux")]

@@ -130,7 +130,7 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 /// W2 (`benches/WORKLOADS.md`) at N = 10⁶, keeping no handle but the output: 5,000,001
-/// nodes. The tape stores a node in 24 bytes (value, gradient, one op word: `src/tape.rs`);
+/// nodes. The tape stores a node in 24 bytes (value, gradient, one op word: `src/tape/`);
 /// the growth of peak RSS over the recording and the reverse pass must stay within 25 bytes
 /// a node (the 32-byte nodes of the previous layout fail this).
 #[test]

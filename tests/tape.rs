@@ -1,4 +1,4 @@
-//! The tape's storage (`src/tape.rs`): handles checked by position and epoch, runs of
+//! The tape's storage (`src/tape/`): handles checked by position and epoch, runs of
 //! positions in `dot`, spare buffers. Oracles: the values an independent plain-f64
 //! computation gives, and the documented panics.
 

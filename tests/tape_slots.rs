@@ -1,4 +1,4 @@
-//! Slots past the live nodes (`src/tape.rs`, "One length"): a rewind, a dropped graph and an
+//! Slots past the live nodes (`src/tape/`, "One length"): a rewind, a dropped graph and an
 //! anomaly panic leave the arrays allocated, and a new node recorded into such a slot must
 //! start with gradient 0, whatever the freed node there had. Oracles: closed-form
 //! derivatives of small polynomials, exact in `f64`.

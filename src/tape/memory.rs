@@ -14,7 +14,7 @@ const FRESH_SLOTS: usize = 16;
 const SMALL_NODES: usize = 1024;
 
 /// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
-/// `f64`s (address space: see `src/column.rs`), and a little more for the padding.
+/// `f64`s (address space: see `src/tape/column.rs`), and a little more for the padding.
 const BIG_NODES: usize = (32 << 20) / 8 + 1024;
 
 /// Slots and pages.
@@ -88,7 +88,7 @@ impl Tape {
     ///
     /// Past [`SMALL_NODES`] the next size is at least [`BIG_NODES`] (32 MiB per array, of
     /// address space: only written pages are resident; not on WebAssembly, whose memory is
-    /// all resident). An array that big is mapped by itself (`src/column.rs`), so it grows
+    /// all resident). An array that big is mapped by itself (`src/tape/column.rs`), so it grows
     /// later by remapping its pages, not by copying them, and gives them back when freed;
     /// an array of a few MiB from the heap could, once outgrown and freed, stay resident
     /// (glibc keeps freed heap memory below its trim threshold). Measured on W2 at 10⁶ (5,000,001 nodes, `benches/compare`, glibc
@@ -115,7 +115,7 @@ impl Tape {
         self.advise_grown();
     }
 
-    /// After the arrays grew: when they are mapped (see `src/column.rs`), asks for 2 MiB
+    /// After the arrays grew: when they are mapped (see `src/tape/column.rs`), asks for 2 MiB
     /// pages where recording writes (values and words), past their first 2 MiB (a graph
     /// of fewer than 262,144 nodes keeps 4 KiB pages: a huge page only half used would
     /// cost more memory than its faults cost time). Gradients are asked for none: they are
@@ -132,7 +132,7 @@ impl Tape {
     }
 
     /// Makes the arrays ready for a reverse pass over positions `< n`, once per length
-    /// reached (see `src/column.rs`):
+    /// reached (see `src/tape/column.rs`):
     /// - Values and words give back the pages past the last live node: up to a 2 MiB page
     ///   each was faulted in whole as recording entered it, and a graph's memory is its
     ///   nodes' 24 bytes, not that.
