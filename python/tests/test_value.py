@@ -159,7 +159,7 @@ def test_sum_of_values():
 
 def test_repr_like_micrograd():
     x = Value(2.0)
-    assert repr(x) == "Value(data=2.0, grad=0.0)"
+    assert repr(x) == "Value(data=2.0, grad=0)"  # micrograd's untouched int 0
     (x * 3).backward()
     assert repr(x) == "Value(data=2.0, grad=3.0)"
 
