@@ -329,3 +329,34 @@ def test_a_neurons_picture_shows_its_products_and_sums():
     assert len(full.nodes) == 3 + 3 + 1 + 3 + 3 + 1  # w, x, b, products, sums, relu
     rust = y.to_svg()
     assert rust.startswith("<svg") and "relu" in rust
+
+
+def test_a_python_op_feeding_a_network_gives_micrograds_gradients():
+    # micrograd's algorithm then runs through the fused neurons (their _backward steps)
+    def run(V, nn):
+        random.seed(11)
+        model = nn.MLP(2, [4, 3, 1])
+        xs = [V(0.3), V(-1.2)]
+        h = [lecture_tanh(V)(x * 2) for x in xs]
+        out = model(h)
+        loss = (out - 0.5) ** 2
+        loss.backward()
+        return [x.grad for x in xs] + [p.grad for p in model.parameters()], loss.data
+
+    (ours, ol), (theirs, tl) = run(Value, scalargrad.nn), run(MV, mnn)
+    assert ol == pytest.approx(tl, rel=1e-15)
+    assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15)
+    assert any(g != 0 for g in ours[:2])
+
+
+def test_a_models_hand_written_loop_gives_micrograds_gradients():
+    def run(V, nn):
+        random.seed(12)
+        model = nn.MLP(3, [4, 4, 1])
+        out = model([V(0.5), -1.0, V(2.0)])
+        hand_backward(out)
+        return [p.grad for p in model.parameters()]
+
+    ours = run(Value, scalargrad.nn)
+    assert ours == pytest.approx(run(MV, mnn), rel=1e-12, abs=1e-15)
+    assert sum(g != 0 for g in ours) > 10
