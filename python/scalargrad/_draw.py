@@ -74,13 +74,13 @@ def draw(root, expand=False):
     parents = {}
     for c, p in edges:
         parents.setdefault(c, []).append(p)
-    # column = longest path to the root, counting an op oval as a column of its own
+    # column = longest path to the root, each op oval a column of its own
     ops = {v: _op_text(v, expand) for v in nodes}
     order = _topo(root, nodes, edges)  # parents before children
     col = {root: 0}
     for v in order:
         for p in parents.get(v, ()):
-            col[v] = max(col.get(v, 0), col[p] + (2 if ops[p] else 1))
+            col[v] = max(col.get(v, 0), col[p] + 2)  # values in even columns, ops odd
     ncols = max(col.values()) + 2
     xs, x = [], 10
     for k in reversed(range(ncols)):  # x of each column, the root on the right
