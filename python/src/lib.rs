@@ -1,14 +1,30 @@
 //! `scalargrad._core`: the Python face of [`scalargrad::Value`].
 //!
 //! The Python package re-exports [`PyValue`] as `scalargrad.engine.Value` and builds
-//! `scalargrad.nn` (in Python, for micrograd's initialisation order) on [`neuron`], [`layer`]
-//! and [`mlp`], which compute a neuron, a layer or a whole network in one call.
+//! `scalargrad.nn` (in Python, for micrograd's initialisation order) on [`layer`] and
+//! [`mlp`], which compute a layer or a whole network in one call.
+//!
+//! micrograd's internals (`_prev`, `_op`, `label`, `_backward`): each `Value` keeps how it
+//! was made ([`Trace`]: its operands as the Python objects they were; for a network call, a
+//! [`NetTrace`] its outputs share), and `scalargrad/_shape.py` turns that into micrograd's
+//! shape on demand. A node micrograd has and the Rust graph fused away is a *view*
+//! (`Trace::View`): its `data` is micrograd's, its `grad` a multiple of the fused node's.
+//! `backward` is the Rust reverse pass unless a `_backward` written in Python may be in the
+//! graph (`PyValue::custom`, [`OVERRIDES`]); then it is micrograd's algorithm
+//! (`_shape.backward`), each built-in node stepping with the crate's own rules
+//! ([`partials`]).
+//!
+//! References Python's collector must see (a `_backward` closure refers to its node) live
+//! in the instance `__dict__`; references that point back up the graph (a view to its
+//! node, a network's cache of hidden nodes) are weak. Operands are dropped from a worklist
+//! ([`DYING`]), so a 100,000-deep chain is freed without deep recursion.
 //!
 //! Errors follow Python's float arithmetic: a bad operand returns `NotImplemented` (so Python
 //! raises `TypeError`), `x / 0` and `0 ** -1` raise `ZeroDivisionError`, a result Python's
 //! floats would make complex (`(-8) ** (1/3)`), and `log`, `sqrt` and the other ops of the
-//! list outside their domains (as `math` does) raise `ValueError`. Overflow gives IEEE `inf`, as in the Rust crate. A Rust panic becomes a
-//! Python exception; nothing aborts the interpreter.
+//! list outside their domains (as `math` does) raise `ValueError`. Overflow gives IEEE
+//! `inf`, as in the Rust crate. A Rust panic becomes a Python exception; nothing aborts
+//! the interpreter.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -515,7 +531,11 @@ impl PyValue {
         let grad = require_number(grad, "Value.grad")?;
         if let Trace::View(of, factor) = &self.trace {
             if let (Some(of), true) = (of.bind(py).upgrade(), *factor != 0.0) {
-                of.cast::<PyValue>()?.borrow().v.get()?.set_grad(grad / factor);
+                of.cast::<PyValue>()?
+                    .borrow()
+                    .v
+                    .get()?
+                    .set_grad(grad / factor);
             }
             return Ok(());
         }
@@ -561,7 +581,11 @@ impl PyValue {
             Trace::PowK(_, k, _) => format!("**{}", k.bind(py).str()?),
             Trace::Net(rec, l, i, act) => {
                 let relu = rec.bind(py).borrow().relu[*l as usize][*i as usize];
-                if relu && !act { "ReLU".into() } else { "+".into() }
+                if relu && !act {
+                    "ReLU".into()
+                } else {
+                    "+".into()
+                }
             }
         };
         Ok(PyString::new(py, &s).into_any().unbind())
@@ -577,6 +601,7 @@ impl PyValue {
     /// chain of `*` and `+`). Built on first use, then the same set each time.
     #[getter(_prev)]
     fn get_prev(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.borrow().v.get()?; // its views would be made in this thread's arena
         if let Some(p) = &slf.borrow().prev {
             return Ok(p.clone_ref(slf.py()));
         }
@@ -595,7 +620,11 @@ impl PyValue {
     /// of your own (the lecture's `tanh`) and `backward()` calls it at this node.
     #[getter(_backward)]
     fn get_backward(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        if let Some(f) = slf.getattr(intern!(slf.py(), "__dict__"))?.cast::<PyDict>()?.get_item(intern!(slf.py(), "_backward"))? {
+        if let Some(f) = slf
+            .getattr(intern!(slf.py(), "__dict__"))?
+            .cast::<PyDict>()?
+            .get_item(intern!(slf.py(), "_backward"))?
+        {
             return Ok(f.unbind());
         }
         Ok(slf.getattr(intern!(slf.py(), "_local_backward"))?.unbind())
@@ -788,7 +817,10 @@ impl PyValue {
             state.set_item("label", l)?;
         }
         let args = (me.v.get()?.data(),);
-        Ok((slf.get_type(), args, state).into_pyobject(py)?.into_any().unbind())
+        Ok((slf.get_type(), args, state)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
     }
 
     fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyDict>) -> PyResult<()> {
@@ -797,7 +829,6 @@ impl PyValue {
         }
         Ok(())
     }
-
 }
 
 /// `max`/`min` with a Value or a number.
@@ -981,7 +1012,11 @@ fn layer_values(
     xs: &[&Value],
 ) -> PyResult<(Vec<Value>, Vec<Value>, Vec<bool>, bool)> {
     let n = neurons.len();
-    let (mut acts, mut outs, mut relu) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut acts, mut outs, mut relu) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut custom = false;
     for nr in neurons.iter() {
         let b = nr.getattr(intern!(py, "b"))?;
@@ -1135,7 +1170,11 @@ impl NetTrace {
                  thread's arena); use it there, or send its .data to this thread",
             ));
         }
-        Ok(if act { &self.acts[l][i] } else { &self.outs[l][i] })
+        Ok(if act {
+            &self.acts[l][i]
+        } else {
+            &self.outs[l][i]
+        })
     }
 }
 
@@ -1181,7 +1220,6 @@ impl NetTrace {
             .collect::<PyResult<Vec<_>>>()?;
         Ok(PyList::new(py, items)?.unbind())
     }
-
 }
 
 /// A node of micrograd's shape that the Rust graph fused away (for `scalargrad._shape`):
@@ -1189,7 +1227,11 @@ impl NetTrace {
 #[pyfunction]
 fn _view(data: f64, of: &Bound<'_, PyValue>, factor: f64) -> PyResult<PyValue> {
     let of = PyWeakrefReference::new(of)?.unbind();
-    Ok(PyValue::traced(Value::constant(data), Trace::View(of, factor), false))
+    Ok(PyValue::traced(
+        Value::constant(data),
+        Trace::View(of, factor),
+        false,
+    ))
 }
 
 /// The number of nodes alive in this thread's arena (every live `Value` and everything a
