@@ -3,12 +3,13 @@
 The classes, attributes, reprs and weight initialisation are micrograd's: each neuron draws its
 weights with ``random.uniform(-1, 1)`` from Python's ``random`` module, in micrograd's order,
 and starts its bias at 0, so a program seeded as micrograd's demo gets micrograd's weights.
-A neuron's forward pass is one Rust node (``b + w0*x0 + w1*x1 + ...``, micrograd's order).
+A neuron's forward pass is one Rust node (``b + w0*x0 + w1*x1 + ...``, micrograd's order);
+its ``_prev`` shows micrograd's chain of ``*`` and ``+``.
 """
 
 import random
 
-from ._core import Value, layer as _layer, mlp as _mlp, neuron as _neuron
+from ._core import Value, layer as _layer, mlp as _mlp
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
@@ -31,7 +32,8 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x):
-        return _neuron(self.b, self.w, x, bool(self.nonlin))
+        # b + w·x then relu in one Rust call; _prev shows micrograd's chain of * and +
+        return _layer([self], x)
 
     def parameters(self):
         return self.w + [self.b]

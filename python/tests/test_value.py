@@ -159,7 +159,7 @@ def test_sum_of_values():
 
 def test_repr_like_micrograd():
     x = Value(2.0)
-    assert repr(x) == "Value(data=2.0, grad=0.0)"
+    assert repr(x) == "Value(data=2.0, grad=0)"  # micrograd's untouched int 0
     (x * 3).backward()
     assert repr(x) == "Value(data=2.0, grad=3.0)"
 
@@ -256,8 +256,19 @@ def test_another_thread_gets_a_runtime_error_saying_whose_value_it_is(capfd):
 
     from scalargrad import _core
 
+    import copy
+    import random
+
+    from scalargrad import draw
+    from scalargrad.nn import Neuron
+
     x = Value(1.0)
     w = [Value(0.5)]
+    made = x * 2 - 1
+    random.seed(0)
+    net_out = Neuron(2)([x, 2.0])
+    custom = Value(3.0, (x,), 'sq')
+    custom._backward = lambda: None
     seen = []
     uses = {
         "data": lambda: x.data,
@@ -271,6 +282,12 @@ def test_another_thread_gets_a_runtime_error_saying_whose_value_it_is(capfd):
         "repr": lambda: repr(x),
         "neuron": lambda: _core.neuron(x, w, [1.0], False),
         "neuron input": lambda: _core.neuron(Value(0.0), [Value(1.0)], [x], False),
+        "_prev": lambda: made._prev,
+        "_backward()": lambda: made._backward(),
+        "a network's _prev": lambda: net_out._prev,
+        "backward with a Python _backward": lambda: custom.backward(),
+        "draw": lambda: draw(made),
+        "copy": lambda: copy.copy(x),
     }
 
     def touch():
