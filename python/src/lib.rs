@@ -496,6 +496,7 @@ impl PyValue {
         }
         me.op = _op.map(|o| o.clone().unbind());
         me.label = label.map(|l| l.clone().unbind());
+        me.name_node();
         Ok(me)
     }
 
@@ -555,6 +556,7 @@ impl PyValue {
     #[setter]
     fn set_label(&mut self, label: Option<&Bound<'_, PyAny>>) {
         self.label = label.map(|l| l.clone().unbind());
+        self.name_node();
     }
 
     /// The op that made this node, in micrograd's words: `'+'`, `'*'`, `'**2'`, `'ReLU'`,
@@ -1252,4 +1254,21 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(live_nodes, m)?)?;
     m.add_function(wrap_pyfunction!(_view, m)?)?;
     Ok(())
+}
+
+impl PyValue {
+    /// Names the Rust node after `label` when it is a non-empty string, so that the crate's
+    /// pictures (`to_svg`, `to_dot`) show it; on another thread the label stays Python's only.
+    fn name_node(&self) {
+        let text = Python::attach(|py| {
+            self.label
+                .as_ref()
+                .and_then(|l| l.bind(py).extract::<String>().ok())
+        });
+        if let (Some(text), Ok(v)) = (text, self.v.get()) {
+            if !text.is_empty() {
+                v.set_name(&text);
+            }
+        }
+    }
 }

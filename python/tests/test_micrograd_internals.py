@@ -329,6 +329,8 @@ def test_a_neurons_picture_shows_its_products_and_sums():
     assert len(full.nodes) == 3 + 3 + 1 + 3 + 3 + 1  # w, x, b, products, sums, relu
     rust = y.to_svg()
     assert rust.startswith("<svg") and "relu" in rust
+    # the crate's pictures show the label too
+    assert ">x0<" in rust and "x0" in y.to_dot()
 
 
 def test_a_python_op_feeding_a_network_gives_micrograds_gradients():

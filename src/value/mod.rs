@@ -195,6 +195,39 @@ impl Value {
         with(|o| o.graph.tape_mut().set_grad(self.pos as usize, grad))
     }
 
+    /// Gives the node a label that [`Value::to_dot`] and [`Value::to_svg`] show (the
+    /// lecture's `label`), as [`Var::named`] does; returns the same handle.
+    ///
+    /// ```
+    /// let a = scalargrad::Value::new(2.0).named("a");
+    /// assert_eq!(a.name().as_deref(), Some("a"));
+    /// assert!((&a * 3.0).to_svg().to_string().contains(">a<"));
+    /// ```
+    pub fn named(self, name: &str) -> Value {
+        self.set_name(name);
+        self
+    }
+
+    /// Sets the node's label (see [`Value::named`]).
+    ///
+    /// ```
+    /// let a = scalargrad::Value::new(2.0);
+    /// a.set_name("a");
+    /// assert!(a.to_dot().contains("a"));
+    /// ```
+    pub fn set_name(&self, name: &str) {
+        with(|o| o.graph.tape_mut().set_name(self.pos as usize, name))
+    }
+
+    /// The label given by [`Value::named`] or [`Value::set_name`], if any.
+    ///
+    /// ```
+    /// assert_eq!(scalargrad::Value::new(1.0).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        with(|o| o.graph.tape().name(self.pos as usize).map(str::to_owned))
+    }
+
     /// Whether this value depends on a [`Value::new`] leaf (so `backward` reaches it).
     ///
     /// ```
