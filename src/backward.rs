@@ -165,6 +165,7 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: Parts<'_>, root: usize, spl
             let mut pull = pull!(i);
             op.pullback(operands, y, g, &mut pull);
             non_finite = pull.non_finite;
+            crate::fast::count(crate::fast::Path::ElementwisePulled, 1);
             continue;
         }
         let mut pull = pull!(i);

@@ -146,3 +146,66 @@ fn nn_dense_records_a_users_own_layer_as_rows_when_it_can() {
     assert_eq!((t.rows_recorded, t.runs_recorded), (0, 0));
     assert_eq!(rows, plain);
 }
+
+#[test]
+fn an_element_wise_graph_is_pulled_back_by_the_walks_tag_tests() {
+    let g = Graph::new();
+    let (w, x, b) = (g.var(2.0), g.var(3.0), g.var(0.5));
+    let y = w * x + b; // one `*`, one `+`
+    let z = y * y; // one `*`
+    fast::reset();
+    z.backward();
+    assert_eq!(take().elementwise_pulled, 3);
+    assert_eq!(
+        (w.grad(), x.grad(), b.grad()),
+        (2.0 * 6.5 * 3.0, 2.0 * 6.5 * 2.0, 2.0 * 6.5)
+    );
+    // anything else goes through the jump table
+    let s = w.sin();
+    fast::reset();
+    s.backward();
+    assert_eq!(take().elementwise_pulled, 0);
+}
+
+/// A second pass that keeps the first's gradients (scratch) in anomaly mode: finite numbers
+/// raise nothing, and every gradient doubles; a relu run's node is taken one at a time there,
+/// from this pass's own gradient.
+#[test]
+fn a_finite_second_pass_in_anomaly_mode_doubles_and_raises_nothing() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[4, 1], MlpConfig::new(5));
+    let x = [g.constant(0.5), g.constant(-1.0)];
+    let out = mlp.forward(&x)[0];
+    g.detect_anomaly(true);
+    out.backward();
+    let first: Vec<f64> = mlp.parameters().iter().map(|p| p.grad()).collect();
+    out.backward();
+    for (p, f) in mlp.parameters().iter().zip(&first) {
+        assert_eq!(p.grad(), 2.0 * f);
+    }
+}
+
+/// Two passes from different roots through the same relus, without zeroing: the second adds
+/// its own shares (from its own gradient at each relu), not the first pass's again.
+#[test]
+fn a_second_pass_from_another_root_adds_its_own_shares_through_relu_runs() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[6, 2], MlpConfig::new(9));
+    let x = [g.constant(0.7), g.constant(0.2)];
+    let out = mlp.forward(&x);
+    let (a, b) = (out[0] * 3.0, out[1] * -2.0);
+    let params = mlp.parameters();
+    a.backward();
+    let ga: Vec<f64> = params.iter().map(|p| p.grad()).collect();
+    b.backward();
+    let both: Vec<f64> = params.iter().map(|p| p.grad()).collect();
+    g.zero_grad();
+    b.backward();
+    let gb: Vec<f64> = params.iter().map(|p| p.grad()).collect();
+    for i in 0..params.len() {
+        assert!(
+            (both[i] - (ga[i] + gb[i])).abs() <= 1e-15 * (1.0 + both[i].abs()),
+            "{i}"
+        );
+    }
+}

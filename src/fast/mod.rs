@@ -47,6 +47,9 @@ pub struct Taken {
     pub runs_pulled: usize,
     /// Nodes the reverse pass skipped for a zero gradient over tame nodes.
     pub zero_skipped: usize,
+    /// `+`, `*` and lone relu nodes the reverse pass took by its tag tests, before the jump
+    /// table (the walk's own fast path).
+    pub elementwise_pulled: usize,
 }
 
 /// A fast path, for [`count`].
@@ -59,6 +62,7 @@ pub(crate) enum Path {
     RunRecomputed,
     RunPulled,
     ZeroSkipped,
+    ElementwisePulled,
 }
 
 #[cfg(debug_assertions)]
@@ -71,6 +75,7 @@ thread_local! {
         runs_recomputed: 0,
         runs_pulled: 0,
         zero_skipped: 0,
+        elementwise_pulled: 0,
     }) };
 }
 
@@ -88,6 +93,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RunRecomputed => &mut c.runs_recomputed,
             Path::RunPulled => &mut c.runs_pulled,
             Path::ZeroSkipped => &mut c.zero_skipped,
+            Path::ElementwisePulled => &mut c.elementwise_pulled,
         };
         *field += n;
         t.set(c);
