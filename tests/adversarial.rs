@@ -235,6 +235,20 @@ fn momentum_refuses_another_parameter_list_of_the_same_length() {
 }
 
 #[test]
+fn an_optimizer_shows_how_many_parameters_it_is_bound_to() {
+    let g = Graph::new();
+    let (a, b) = (g.var(1.0), g.var(2.0));
+    let mut adam = Adam::new(0.1);
+    assert!(format!("{adam:?}").contains("params: None"), "{adam:?}");
+    adam.step(&[a, b]);
+    let shown = format!("{adam:?}");
+    assert!(shown.contains("params: Some(2 parameters)"), "{shown}");
+    let mut sgd = Sgd::new(0.1);
+    sgd.step(&[a]);
+    assert!(format!("{sgd:?}").contains("checked: 1 parameters"), "{sgd:?}");
+}
+
+#[test]
 fn a_node_in_a_reused_slot_is_another_parameter() {
     let g = Graph::new();
     let mut opt = Adam::new(0.1);
@@ -520,6 +534,36 @@ mod json_files {
             "{err}"
         );
         assert!(err.ends_with("at line 1 column 14"), "{err}");
+    }
+
+    /// The message of `MlpSpec::from_json` for an unknown key of `len` copies of `c`.
+    fn unknown_key_message(c: char, len: usize) -> String {
+        let key: String = std::iter::repeat_n(c, len).collect();
+        let json = format!("{{\"{key}\": 0}}");
+        let m = MlpSpec::from_json(&json).unwrap_err().to_string();
+        m.strip_prefix("bad network JSON: ").unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_json_message_is_cut_after_exactly_256_bytes() {
+        // serde_json's message grows a byte with each byte of the key: find the key whose
+        // message is 256 bytes (kept whole) and the next (cut, 1 byte left out)
+        let len = (150..300)
+            .find(|&n| unknown_key_message('k', n).len() >= 256)
+            .unwrap();
+        let whole = unknown_key_message('k', len);
+        assert_eq!(whole.len(), 256, "{whole}");
+        assert!(whole.ends_with(&format!("at line 1 column {}", len + 3)), "{whole}");
+        assert!(!whole.contains('…'));
+        let cut = unknown_key_message('k', len + 1);
+        assert!(cut.contains("… (1 more bytes) at line 1 column"), "{cut}");
+        assert_eq!(&cut[..256], &unknown_key_message('k', len + 1)[..256]);
+        // a cut inside a two-byte character falls back to the character's start: the
+        // key's bytes start at 15 ("unknown field `"), so 255 is a boundary and 256 is not
+        let m = unknown_key_message('é', 200);
+        assert!(m.starts_with("unknown field `éé"), "{m}");
+        let kept = m.split('…').next().unwrap();
+        assert_eq!(kept.len(), 255);
     }
 
     #[test]
