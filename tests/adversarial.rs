@@ -169,10 +169,16 @@ fn sgd_checks_again_when_the_list_changes() {
     // a stateless optimizer may be stepped on any list…
     opt.step(&[b]);
     assert_eq!(b.value(), 1.0);
-    // …but not on one that repeats a node, even after a good one
-    let m = panic_message(|| opt.step(&[a, a]));
+    // …but not on one that repeats a node, even after a good one: one that extends the
+    // last list, and one of its length that differs from it everywhere
+    let m = panic_message(|| opt.step(&[b, b]));
     assert!(m.contains("the same parameter twice"), "{m}");
-    assert_eq!(opt.steps(), 2);
+    let c = g.var(0.0);
+    opt.step(&[a, c]);
+    let m = panic_message(|| opt.step(&[b, b]));
+    assert!(m.contains("the same parameter twice"), "{m}");
+    assert_eq!(opt.steps(), 3);
+    assert_eq!((a.value(), b.value()), (-1.0, 1.0));
 }
 
 #[test]
