@@ -312,6 +312,11 @@ fn a_csv_with_nan_or_inf_is_refused_naming_line_and_field() {
         assert!(matches!(err, Error::Parse { .. }), "{err:?}");
         assert_eq!(err.to_string(), want);
     }
+    // only the first line may be a header: a word later is an error naming it
+    let err = Dataset::from_csv("x,label\n1,2\n3,x\n").unwrap_err();
+    assert_eq!(err.to_string(), "line 3: field 2 is not a number: \"x\"");
+    let d = Dataset::from_csv("x,label\n1,2\n").unwrap();
+    assert_eq!((d.inputs, d.labels), (vec![vec![1.0]], vec![2.0]));
     // the largest finite numbers are data
     let d = Dataset::from_csv("1.7976931348623157e308,-5e-324,1\n").unwrap();
     assert_eq!(d.inputs, [[f64::MAX, -5e-324]]);
