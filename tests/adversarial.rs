@@ -251,7 +251,10 @@ fn an_optimizer_shows_how_many_parameters_it_is_bound_to() {
     assert!(shown.contains("params: Some(2 parameters)"), "{shown}");
     let mut sgd = Sgd::new(0.1);
     sgd.step(&[a]);
-    assert!(format!("{sgd:?}").contains("checked: 1 parameters"), "{sgd:?}");
+    assert!(
+        format!("{sgd:?}").contains("checked: 1 parameters"),
+        "{sgd:?}"
+    );
 }
 
 #[test]
@@ -358,6 +361,10 @@ fn scaling_is_exact() {
         "{e:?}"
     );
     assert_eq!(symmetric_eigenvalues(&[vec![0.0]]), [0.0]);
+    // a matrix with an infinite entry is not scaled (dividing by 2¹⁰⁰⁰ would flush 1e-300
+    // to 0)
+    let e = symmetric_eigenvalues(&[vec![f64::INFINITY, 0.0], vec![0.0, 1e-300]]);
+    assert_eq!(e, [1e-300, f64::INFINITY]);
 }
 
 // ---------------------------------------------------------------------------- gradgradcheck
@@ -564,7 +571,10 @@ mod json_files {
             .unwrap();
         let whole = unknown_key_message('k', len);
         assert_eq!(whole.len(), 256, "{whole}");
-        assert!(whole.ends_with(&format!("at line 1 column {}", len + 3)), "{whole}");
+        assert!(
+            whole.ends_with(&format!("at line 1 column {}", len + 3)),
+            "{whole}"
+        );
         assert!(!whole.contains('…'));
         let cut = unknown_key_message('k', len + 1);
         assert!(cut.contains("… (1 more bytes) at line 1 column"), "{cut}");
