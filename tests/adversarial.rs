@@ -320,6 +320,25 @@ fn a_csv_with_nan_or_inf_is_refused_naming_line_and_field() {
     assert_eq!(err.to_string(), "line 3: field 2 is not a number: \"x\"");
     let d = Dataset::from_csv("x,label\n1,2\n").unwrap();
     assert_eq!((d.inputs, d.labels), (vec![vec![1.0]], vec![2.0]));
+    // rows of the wrong length, and no rows at all, are errors naming the line
+    for (text, want) in [
+        (
+            "1,2,3\n\n4,5\n",
+            "line 3: 2 fields, expected 3 (features then a label)",
+        ),
+        (
+            "1,2\n4,5,6\n",
+            "line 2: 3 fields, expected 2 (features then a label)",
+        ),
+        (
+            "x,y\n5\n",
+            "line 2: 1 fields, expected 2 (features then a label)",
+        ),
+        ("", "line 1: no data rows"),
+        ("a,b\n\n", "line 1: no data rows"),
+    ] {
+        assert_eq!(Dataset::from_csv(text).unwrap_err().to_string(), want);
+    }
     // the largest finite numbers are data
     let d = Dataset::from_csv("1.7976931348623157e308,-5e-324,1\n").unwrap();
     assert_eq!(d.inputs, [[f64::MAX, -5e-324]]);
