@@ -344,6 +344,47 @@ fn a_csv_with_nan_or_inf_is_refused_naming_line_and_field() {
     assert_eq!(d.inputs, [[f64::MAX, -5e-324]]);
 }
 
+#[test]
+fn a_dataset_counts_its_rows_and_makes_constants() {
+    let d = Dataset::from_csv("1,2,0\n3,4,1\n5,6,0\n").unwrap();
+    assert_eq!((d.len(), d.is_empty()), (3, false));
+    let empty = Dataset {
+        inputs: vec![],
+        labels: vec![],
+    };
+    assert_eq!((empty.len(), empty.is_empty()), (0, true));
+    let g = Graph::new();
+    let x = d.constants(&g);
+    let shown: Vec<Vec<(f64, bool)>> = x
+        .iter()
+        .map(|row| row.iter().map(|v| (v.value(), v.is_tracked())).collect())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            [(1.0, false), (2.0, false)],
+            [(3.0, false), (4.0, false)],
+            [(5.0, false), (6.0, false)]
+        ]
+    );
+    assert_eq!(g.len(), 6);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn errors_give_their_source() {
+    use std::error::Error as _;
+    let g = Graph::new();
+    let io = scalargrad::nn::Mlp::load(&g, "/nonexistent/net.json").unwrap_err();
+    let source = io.source().expect("an i/o error has a source");
+    let io_error = source.downcast_ref::<std::io::Error>().unwrap();
+    assert_eq!(io_error.kind(), std::io::ErrorKind::NotFound);
+    let json = scalargrad::nn::MlpSpec::from_json("{").unwrap_err();
+    let source = json.source().expect("a JSON error has a source");
+    assert!(source.to_string().contains("EOF while parsing"), "{source}");
+    assert!(Error::Shape("x".into()).source().is_none());
+}
+
 // ---------------------------------------------------------------------------- eigenvalues
 
 #[test]
