@@ -258,6 +258,39 @@ fn an_optimizer_shows_how_many_parameters_it_is_bound_to() {
 }
 
 #[test]
+fn stateful_optimizers_count_steps_and_follow_their_schedule() {
+    let schedule = |k: usize| 0.1 / (k + 1) as f64;
+    let g = Graph::new();
+    let (w, u) = (g.var(0.0), g.var(0.0));
+    let (mut momentum, mut adam) = (Momentum::new(schedule, 0.9), Adam::new(schedule));
+    for _ in 0..2 {
+        g.zero_grad();
+        (w * 2.0 + u * 3.0).backward(); // constant gradients 2 and 3
+        momentum.step(&[w]);
+        adam.step(&[u]);
+    }
+    // momentum: v = 2, then 0.9·2 + 2; w = −0.1·2 − 0.05·3.8
+    assert!(
+        close(w.value(), -0.1 * 2.0 - 0.05 * 3.8, 1e-15),
+        "{}",
+        w.value()
+    );
+    // Adam on a constant gradient: m̂ = g and v̂ = g² at every step
+    let (b1, b2) = (0.9f64, 0.999f64);
+    let (m1, v1) = ((1.0 - b1) * 3.0, (1.0 - b2) * 9.0);
+    let (m2, v2) = (b1 * m1 + (1.0 - b1) * 3.0, b2 * v1 + (1.0 - b2) * 9.0);
+    let u1 = -0.1 * (m1 / (1.0 - b1)) / ((v1 / (1.0 - b2)).sqrt() + 1e-8);
+    let u2 = u1 - 0.05 * (m2 / (1.0 - b1 * b1)) / ((v2 / (1.0 - b2 * b2)).sqrt() + 1e-8);
+    assert!(close(u.value(), u2, 1e-15), "{} vs {u2}", u.value());
+    for (steps, rate) in [
+        (momentum.steps(), momentum.learning_rate()),
+        (adam.steps(), adam.learning_rate()),
+    ] {
+        assert_eq!((steps, rate), (2, 0.1 / 3.0));
+    }
+}
+
+#[test]
 fn a_node_in_a_reused_slot_is_another_parameter() {
     let g = Graph::new();
     let mut opt = Adam::new(0.1);
