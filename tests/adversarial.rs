@@ -169,10 +169,16 @@ fn sgd_checks_again_when_the_list_changes() {
     // a stateless optimizer may be stepped on any list…
     opt.step(&[b]);
     assert_eq!(b.value(), 1.0);
-    // …but not on one that repeats a node, even after a good one
-    let m = panic_message(|| opt.step(&[a, a]));
+    // …but not on one that repeats a node, even after a good one: one that extends the
+    // last list, and one of its length that differs from it everywhere
+    let m = panic_message(|| opt.step(&[b, b]));
     assert!(m.contains("the same parameter twice"), "{m}");
-    assert_eq!(opt.steps(), 2);
+    let c = g.var(0.0);
+    opt.step(&[a, c]);
+    let m = panic_message(|| opt.step(&[b, b]));
+    assert!(m.contains("the same parameter twice"), "{m}");
+    assert_eq!(opt.steps(), 3);
+    assert_eq!((a.value(), b.value()), (-1.0, 1.0));
 }
 
 #[test]
@@ -235,6 +241,56 @@ fn momentum_refuses_another_parameter_list_of_the_same_length() {
 }
 
 #[test]
+fn an_optimizer_shows_how_many_parameters_it_is_bound_to() {
+    let g = Graph::new();
+    let (a, b) = (g.var(1.0), g.var(2.0));
+    let mut adam = Adam::new(0.1);
+    assert!(format!("{adam:?}").contains("params: None"), "{adam:?}");
+    adam.step(&[a, b]);
+    let shown = format!("{adam:?}");
+    assert!(shown.contains("params: Some(2 parameters)"), "{shown}");
+    let mut sgd = Sgd::new(0.1);
+    sgd.step(&[a]);
+    assert!(
+        format!("{sgd:?}").contains("checked: 1 parameters"),
+        "{sgd:?}"
+    );
+}
+
+#[test]
+fn stateful_optimizers_count_steps_and_follow_their_schedule() {
+    let schedule = |k: usize| 0.1 / (k + 1) as f64;
+    let g = Graph::new();
+    let (w, u) = (g.var(0.0), g.var(0.0));
+    let (mut momentum, mut adam) = (Momentum::new(schedule, 0.9), Adam::new(schedule));
+    for _ in 0..2 {
+        g.zero_grad();
+        (w * 2.0 + u * 3.0).backward(); // constant gradients 2 and 3
+        momentum.step(&[w]);
+        adam.step(&[u]);
+    }
+    // momentum: v = 2, then 0.9·2 + 2; w = −0.1·2 − 0.05·3.8
+    assert!(
+        close(w.value(), -0.1 * 2.0 - 0.05 * 3.8, 1e-15),
+        "{}",
+        w.value()
+    );
+    // Adam on a constant gradient: m̂ = g and v̂ = g² at every step
+    let (b1, b2) = (0.9f64, 0.999f64);
+    let (m1, v1) = ((1.0 - b1) * 3.0, (1.0 - b2) * 9.0);
+    let (m2, v2) = (b1 * m1 + (1.0 - b1) * 3.0, b2 * v1 + (1.0 - b2) * 9.0);
+    let u1 = -0.1 * (m1 / (1.0 - b1)) / ((v1 / (1.0 - b2)).sqrt() + 1e-8);
+    let u2 = u1 - 0.05 * (m2 / (1.0 - b1 * b1)) / ((v2 / (1.0 - b2 * b2)).sqrt() + 1e-8);
+    assert!(close(u.value(), u2, 1e-15), "{} vs {u2}", u.value());
+    for (steps, rate) in [
+        (momentum.steps(), momentum.learning_rate()),
+        (adam.steps(), adam.learning_rate()),
+    ] {
+        assert_eq!((steps, rate), (2, 0.1 / 3.0));
+    }
+}
+
+#[test]
 fn a_node_in_a_reused_slot_is_another_parameter() {
     let g = Graph::new();
     let mut opt = Adam::new(0.1);
@@ -292,9 +348,74 @@ fn a_csv_with_nan_or_inf_is_refused_naming_line_and_field() {
         assert!(matches!(err, Error::Parse { .. }), "{err:?}");
         assert_eq!(err.to_string(), want);
     }
+    // only the first line may be a header: a word later is an error naming it
+    let err = Dataset::from_csv("x,label\n1,2\n3,x\n").unwrap_err();
+    assert_eq!(err.to_string(), "line 3: field 2 is not a number: \"x\"");
+    let d = Dataset::from_csv("x,label\n1,2\n").unwrap();
+    assert_eq!((d.inputs, d.labels), (vec![vec![1.0]], vec![2.0]));
+    // rows of the wrong length, and no rows at all, are errors naming the line
+    for (text, want) in [
+        (
+            "1,2,3\n\n4,5\n",
+            "line 3: 2 fields, expected 3 (features then a label)",
+        ),
+        (
+            "1,2\n4,5,6\n",
+            "line 2: 3 fields, expected 2 (features then a label)",
+        ),
+        (
+            "x,y\n5\n",
+            "line 2: 1 fields, expected 2 (features then a label)",
+        ),
+        ("", "line 1: no data rows"),
+        ("a,b\n\n", "line 1: no data rows"),
+    ] {
+        assert_eq!(Dataset::from_csv(text).unwrap_err().to_string(), want);
+    }
     // the largest finite numbers are data
     let d = Dataset::from_csv("1.7976931348623157e308,-5e-324,1\n").unwrap();
     assert_eq!(d.inputs, [[f64::MAX, -5e-324]]);
+}
+
+#[test]
+fn a_dataset_counts_its_rows_and_makes_constants() {
+    let d = Dataset::from_csv("1,2,0\n3,4,1\n5,6,0\n").unwrap();
+    assert_eq!((d.len(), d.is_empty()), (3, false));
+    let empty = Dataset {
+        inputs: vec![],
+        labels: vec![],
+    };
+    assert_eq!((empty.len(), empty.is_empty()), (0, true));
+    let g = Graph::new();
+    let x = d.constants(&g);
+    let shown: Vec<Vec<(f64, bool)>> = x
+        .iter()
+        .map(|row| row.iter().map(|v| (v.value(), v.is_tracked())).collect())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            [(1.0, false), (2.0, false)],
+            [(3.0, false), (4.0, false)],
+            [(5.0, false), (6.0, false)]
+        ]
+    );
+    assert_eq!(g.len(), 6);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn errors_give_their_source() {
+    use std::error::Error as _;
+    let g = Graph::new();
+    let io = scalargrad::nn::Mlp::load(&g, "/nonexistent/net.json").unwrap_err();
+    let source = io.source().expect("an i/o error has a source");
+    let io_error = source.downcast_ref::<std::io::Error>().unwrap();
+    assert_eq!(io_error.kind(), std::io::ErrorKind::NotFound);
+    let json = scalargrad::nn::MlpSpec::from_json("{").unwrap_err();
+    let source = json.source().expect("a JSON error has a source");
+    assert!(source.to_string().contains("EOF while parsing"), "{source}");
+    assert!(Error::Shape("x".into()).source().is_none());
 }
 
 // ---------------------------------------------------------------------------- eigenvalues
@@ -333,6 +454,10 @@ fn scaling_is_exact() {
         "{e:?}"
     );
     assert_eq!(symmetric_eigenvalues(&[vec![0.0]]), [0.0]);
+    // a matrix with an infinite entry is not scaled (dividing by 2¹⁰⁰⁰ would flush 1e-300
+    // to 0)
+    let e = symmetric_eigenvalues(&[vec![f64::INFINITY, 0.0], vec![0.0, 1e-300]]);
+    assert_eq!(e, [1e-300, f64::INFINITY]);
 }
 
 // ---------------------------------------------------------------------------- gradgradcheck
@@ -520,6 +645,39 @@ mod json_files {
             "{err}"
         );
         assert!(err.ends_with("at line 1 column 14"), "{err}");
+    }
+
+    /// The message of `MlpSpec::from_json` for an unknown key of `len` copies of `c`.
+    fn unknown_key_message(c: char, len: usize) -> String {
+        let key: String = std::iter::repeat_n(c, len).collect();
+        let json = format!("{{\"{key}\": 0}}");
+        let m = MlpSpec::from_json(&json).unwrap_err().to_string();
+        m.strip_prefix("bad network JSON: ").unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_json_message_is_cut_after_exactly_256_bytes() {
+        // serde_json's message grows a byte with each byte of the key: find the key whose
+        // message is 256 bytes (kept whole) and the next (cut, 1 byte left out)
+        let len = (150..300)
+            .find(|&n| unknown_key_message('k', n).len() >= 256)
+            .unwrap();
+        let whole = unknown_key_message('k', len);
+        assert_eq!(whole.len(), 256, "{whole}");
+        assert!(
+            whole.ends_with(&format!("at line 1 column {}", len + 3)),
+            "{whole}"
+        );
+        assert!(!whole.contains('…'));
+        let cut = unknown_key_message('k', len + 1);
+        assert!(cut.contains("… (1 more bytes) at line 1 column"), "{cut}");
+        assert_eq!(&cut[..256], &unknown_key_message('k', len + 1)[..256]);
+        // a cut inside a two-byte character falls back to the character's start: the
+        // key's bytes start at 15 ("unknown field `"), so 255 is a boundary and 256 is not
+        let m = unknown_key_message('é', 200);
+        assert!(m.starts_with("unknown field `éé"), "{m}");
+        let kept = m.split('…').next().unwrap();
+        assert_eq!(kept.len(), 255);
     }
 
     #[test]
