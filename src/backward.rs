@@ -182,6 +182,7 @@ fn walk<const ANOMALY: bool, const SCRATCH: bool>(t: Parts<'_>, root: usize, spl
 #[cold]
 #[inline(never)]
 fn skip_unmarked(ring: &[bool; RING], words: &[Word], mut next: usize) -> usize {
+    let from = next;
     while next >= 8 {
         let low = next - 8;
         let slot = low % RING;
@@ -195,6 +196,7 @@ fn skip_unmarked(ring: &[bool; RING], words: &[Word], mut next: usize) -> usize 
         }
         next = low;
     }
+    crate::fast::count(crate::fast::Path::UnmarkedSkipped, from - next);
     next
 }
 

@@ -209,3 +209,31 @@ fn a_second_pass_from_another_root_adds_its_own_shares_through_relu_runs() {
         );
     }
 }
+
+/// Below a node it does not take, the walk steps over unmarked positions eight at a time:
+/// all of them but the few whose block would wrap the ring (7 of every 4,096 slots, each then
+/// taken one at a time).
+#[test]
+fn the_walk_steps_over_unreached_nodes_eight_at_a_time() {
+    let g = Graph::new();
+    let x = g.var(1.5);
+    let unused: Vec<Var> = (0..20_000).map(|i| x * i as f64).collect();
+    let y = x * 2.0; // reaches x, far below, past 40,000 unreached positions
+    fast::reset();
+    y.backward();
+    let t = take();
+    let between = y_pos_minus_x_pos(&g) - 1;
+    assert_eq!(x.grad(), 2.0);
+    assert!(t.unmarked_skipped <= between, "{t:?}");
+    assert!(
+        t.unmarked_skipped as f64 >= between as f64 * (1.0 - 16.0 / 4096.0),
+        "{} of {between} stepped over in blocks",
+        t.unmarked_skipped
+    );
+    drop(unused);
+}
+
+/// Positions between `x` (the first node) and `y` (the last), from the graph's length.
+fn y_pos_minus_x_pos(g: &Graph) -> usize {
+    g.len() - 1
+}

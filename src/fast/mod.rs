@@ -50,6 +50,8 @@ pub struct Taken {
     /// `+`, `*` and lone relu nodes the reverse pass took by its tag tests, before the jump
     /// table (the walk's own fast path).
     pub elementwise_pulled: usize,
+    /// Unmarked positions the reverse pass stepped over eight at a time.
+    pub unmarked_skipped: usize,
 }
 
 /// A fast path, for [`count`].
@@ -63,6 +65,7 @@ pub(crate) enum Path {
     RunPulled,
     ZeroSkipped,
     ElementwisePulled,
+    UnmarkedSkipped,
 }
 
 #[cfg(debug_assertions)]
@@ -76,6 +79,7 @@ thread_local! {
         runs_pulled: 0,
         zero_skipped: 0,
         elementwise_pulled: 0,
+        unmarked_skipped: 0,
     }) };
 }
 
@@ -94,6 +98,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RunPulled => &mut c.runs_pulled,
             Path::ZeroSkipped => &mut c.zero_skipped,
             Path::ElementwisePulled => &mut c.elementwise_pulled,
+            Path::UnmarkedSkipped => &mut c.unmarked_skipped,
         };
         *field += n;
         t.set(c);
