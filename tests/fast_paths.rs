@@ -237,3 +237,20 @@ fn the_walk_steps_over_unreached_nodes_eight_at_a_time() {
 fn y_pos_minus_x_pos(g: &Graph) -> usize {
     g.len() - 1
 }
+
+/// A layer's relu run over finite rows is tame: a zero gradient above it is still skipped
+/// (a run recorded as wild would lower where skipping stops).
+#[test]
+fn a_finite_relu_run_leaves_zero_gradients_above_it_skippable() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[8, 1], MlpConfig::new(4));
+    let x = [g.constant(0.3), g.constant(-0.6)];
+    let y = mlp.forward(&x)[0];
+    let off = (y - 100.0).relu(); // off: `y − 100` is reached with gradient 0
+    fast::reset();
+    off.backward();
+    let t = take();
+    assert_eq!(t.runs_recorded, 0); // recorded before the reset
+    assert_eq!(t.zero_skipped, 1, "{t:?}");
+    assert!(mlp.parameters().iter().all(|p| p.grad() == 0.0));
+}
