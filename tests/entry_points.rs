@@ -66,3 +66,31 @@ fn with_capacity_of_the_most_a_graph_holds_reserves_or_refuses_in_a_sentence() {
         }
     }
 }
+
+/// Anomaly mode names a custom op by the name it was registered with.
+#[test]
+fn a_backward_anomaly_in_a_custom_op_names_it() {
+    use scalargrad::{Scalar, UnaryFn};
+    struct Cliff;
+    impl UnaryFn for Cliff {
+        fn name(&self) -> &str {
+            "cliff"
+        }
+        fn value(&self, x: f64) -> f64 {
+            x
+        }
+        fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+            x.lift(f64::INFINITY)
+        }
+    }
+    let g = Graph::new();
+    let cliff = g.custom(Cliff);
+    let x = g.var(1.0);
+    let y = cliff.apply(x) * 2.0;
+    g.detect_anomaly(true);
+    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())).expect_err("∞ derivative"));
+    assert!(
+        m.starts_with("scalargrad anomaly") && m.contains("`cliff`"),
+        "{m}"
+    );
+}
