@@ -142,9 +142,61 @@ fn nn_dense_records_a_users_own_layer_as_rows_when_it_can() {
     };
     let (rows, t) = run(true);
     assert_eq!((t.rows_recorded, t.runs_recorded, t.rows_pulled), (9, 9, 9));
+    // the 9 × (5 + 1) parameters checked as one block
+    assert_eq!(t.block_checked, 54);
     let (plain, t) = run(false);
-    assert_eq!((t.rows_recorded, t.runs_recorded), (0, 0));
+    assert_eq!(
+        (t.rows_recorded, t.runs_recorded, t.block_checked),
+        (0, 0, 0)
+    );
     assert_eq!(rows, plain);
+}
+
+#[test]
+fn a_parameter_block_with_a_handle_from_before_a_rewind_is_not_a_block() {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    let x = [g.constant(1.0), g.constant(2.0)];
+    let mark = g.mark();
+    let old: Vec<Var> = (0..3).map(|_| g.var(1.0)).collect();
+    g.rewind(mark);
+    // the same positions again, in a newer epoch: `old[2]` is freed
+    let new: Vec<Var> = (0..3).map(|_| g.var(2.0)).collect();
+    let w = [vec![new[0], new[1]]];
+    fast::reset();
+    let y = dense(&x, &w, Some(&[new[2]]), Activation::Linear);
+    assert_eq!(y[0].value(), 2.0 * 1.0 + 2.0 * 2.0 + 2.0);
+    assert_eq!(take().block_checked, 3);
+    let mixed = [vec![new[0], new[1]]];
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dense(&x, &mixed, Some(&[old[2]]), Activation::Linear)
+    }));
+    let msg = r.unwrap_err();
+    let msg = msg
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| msg.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    assert!(msg.contains("freed"), "{msg}");
+    assert_eq!(take().block_checked, 0);
+}
+
+#[test]
+fn each_op_on_values_is_counted_by_the_one_node_path() {
+    use scalargrad::Value;
+    let before = Value::live_nodes();
+    let a = Value::new(2.0);
+    let b = Value::new(-3.0);
+    fast::reset();
+    let y = (&a * &b).tanh();
+    let z = &y + &a;
+    assert_eq!(take().value_one_node, 3);
+    // a, b, a·b (kept by tanh), y, z
+    assert_eq!(Value::live_nodes(), before + 5);
+    z.backward();
+    assert_eq!(a.grad(), 1.0 + b.data() * (1.0 - y.data() * y.data()));
+    drop((z, y));
+    assert_eq!(Value::live_nodes(), before + 2);
 }
 
 #[test]

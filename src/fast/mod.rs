@@ -52,6 +52,13 @@ pub struct Taken {
     pub elementwise_pulled: usize,
     /// Unmarked positions the reverse pass stepped over eight at a time.
     pub unmarked_skipped: usize,
+    /// Nodes a [`Value`](crate::Value) op recorded and counted by its one-node path (no
+    /// op decoded twice, nothing to free, no look at the top of the tape).
+    pub value_one_node: usize,
+    /// Handles to parameter blocks ([`nn::dense`](crate::nn::dense), `nn`'s layers)
+    /// checked as a block: handles compared with each other, one liveness test, the
+    /// leaves' flags read in a row.
+    pub block_checked: usize,
 }
 
 /// A fast path, for [`count`].
@@ -66,6 +73,8 @@ pub(crate) enum Path {
     ZeroSkipped,
     ElementwisePulled,
     UnmarkedSkipped,
+    ValueOneNode,
+    BlockChecked,
 }
 
 #[cfg(debug_assertions)]
@@ -80,6 +89,8 @@ thread_local! {
         zero_skipped: 0,
         elementwise_pulled: 0,
         unmarked_skipped: 0,
+        value_one_node: 0,
+        block_checked: 0,
     }) };
 }
 
@@ -99,6 +110,8 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ZeroSkipped => &mut c.zero_skipped,
             Path::ElementwisePulled => &mut c.elementwise_pulled,
             Path::UnmarkedSkipped => &mut c.unmarked_skipped,
+            Path::ValueOneNode => &mut c.value_one_node,
+            Path::BlockChecked => &mut c.block_checked,
         };
         *field += n;
         t.set(c);

@@ -14,16 +14,25 @@ pub(crate) fn is_param_block(graph: &Graph, params: &[Var<'_>]) -> bool {
     let Some(first) = params.first() else {
         return false;
     };
+    let (p0, epoch) = (first.id().pos, first.id().epoch);
+    // the handles among themselves first (no tape read), branch-free
+    let consecutive = params.iter().enumerate().fold(true, |ok, (i, p)| {
+        ok & std::ptr::eq(graph, p.graph())
+            & (p.id().epoch == epoch)
+            & (p.id().pos == p0.wrapping_add(i as u32))
+    });
+    if !consecutive {
+        return false;
+    }
     let t = graph.tape();
-    params.iter().enumerate().all(|(i, p)| {
-        let id = p.id();
-        std::ptr::eq(graph, p.graph())
-            && id.epoch == first.id().epoch
-            && id.pos == first.id().pos.wrapping_add(i as u32)
-            && t.try_pos(id).is_some()
-            && t.is_leaf(id.pos as usize)
-            && t.tracked(id.pos as usize)
-    })
+    let last = params[params.len() - 1].id();
+    let block = t.try_pos(last).is_some()
+        && last.pos >= p0
+        && t.all_tracked_leaves(p0 as usize, params.len());
+    if block {
+        crate::fast::count(crate::fast::Path::BlockChecked, params.len());
+    }
+    block
 }
 
 /// A layer's pre-activations as rows: row `j` is `b_j + Σᵢ w_{j,i}·xᵢ` where the parameters

@@ -1,7 +1,11 @@
 //! Growth of the tape's arrays: slots past the live nodes made ahead of recording, growth
 //! by 4× with a jump to 32 MiB of address space past 1,024 nodes (mapped by itself on
 //! Linux: see `column`), 2 MiB pages where recording writes, and gradient slots faulted in
-//! only when a reverse pass wants them. See `docs/design.md`, "Big arrays".
+//! only when a reverse pass wants them. Whether recording asks for 2 MiB pages is a
+//! process-wide switch ([`huge_pages`], [`set_huge_pages`]; off unless asked for). See
+//! `docs/design.md`, "Big arrays".
+
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::buffers::{Grads, Values, Words};
 use super::column::HUGE_PAGE;
@@ -10,12 +14,69 @@ use super::Tape;
 /// Slots initialised at once past the high-water mark (see `Tape::push_fresh`).
 const FRESH_SLOTS: usize = 16;
 
+/// Elements of values and words faulted in at once ahead of recording (`Tape::extend_fresh`).
+const FAULT_AHEAD: usize = 16 << 10;
+
 /// Graphs up to this many nodes keep arrays of their own size (see `Tape::grow`).
 const SMALL_NODES: usize = 1024;
 
 /// Nodes per array once a graph outgrows [`SMALL_NODES`] (see `Tape::grow`): 32 MiB of
 /// `f64`s (address space: see `src/tape/column.rs`), and a little more for the padding.
 const BIG_NODES: usize = (32 << 20) / 8 + 1024;
+
+/// The huge-page switch: 0 not yet read from the environment, 1 off, 2 on.
+static HUGE_PAGES: AtomicU8 = AtomicU8::new(0);
+
+/// Whether big graphs ask the kernel for 2 MiB pages (transparent huge pages) where
+/// recording writes. Off unless the environment variable `SCALARGRAD_HUGE_PAGES` is `1`,
+/// `on` or `true` when first asked, or [`set_huge_pages`] switched it on.
+///
+/// Why off: where a host backs a virtual machine's memory lazily (cloud VMs, containers,
+/// CI runners), a 2 MiB page fault right after other work had used and freed memory can
+/// take many times what 4 KiB faults take, and the first big graph of a process then ran
+/// up to 2× slower than `reverse`; with 4 KiB pages the same first graph is steadily
+/// faster than it. With 2 MiB pages a first graph on a machine whose memory is already
+/// backed is faster still (about a fifth). Measurements and the command that repeats
+/// them: `docs/performance.md`, "The first big graph".
+///
+/// ```
+/// // read once from SCALARGRAD_HUGE_PAGES, off when it is not set
+/// let on = scalargrad::tape::huge_pages();
+/// assert_eq!(on, matches!(std::env::var("SCALARGRAD_HUGE_PAGES").as_deref(), Ok("1" | "on" | "true")));
+/// ```
+pub fn huge_pages() -> bool {
+    match HUGE_PAGES.load(Ordering::Relaxed) {
+        0 => {
+            let on = matches!(
+                std::env::var("SCALARGRAD_HUGE_PAGES").as_deref(),
+                Ok("1" | "on" | "true")
+            );
+            // a concurrent `set_huge_pages` wins over the environment
+            let _ = HUGE_PAGES.compare_exchange(
+                0,
+                1 + u8::from(on),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            HUGE_PAGES.load(Ordering::Relaxed) == 2
+        }
+        state => state == 2,
+    }
+}
+
+/// Switches [`huge_pages`] on or off for the whole process, over what the environment
+/// says. Applies to arrays as they grow and to reverse passes from now on; a graph's pages
+/// already faulted in stay as they are. Values and gradients are the same either way.
+///
+/// ```
+/// scalargrad::tape::set_huge_pages(true);
+/// assert!(scalargrad::tape::huge_pages());
+/// scalargrad::tape::set_huge_pages(false);
+/// assert!(!scalargrad::tape::huge_pages());
+/// ```
+pub fn set_huge_pages(on: bool) {
+    HUGE_PAGES.store(1 + u8::from(on), Ordering::Relaxed);
+}
 
 /// Slots and pages.
 impl Tape {
@@ -55,9 +116,7 @@ impl Tape {
                 self.grow();
             }
             let k = missing.min(self.values.capacity() - self.values.0.len());
-            self.values.extend_zeroed(k);
-            self.grads.extend_zeroed(k);
-            self.words.extend_zeroed(k);
+            self.extend_fresh(k);
             missing -= k;
         }
         pos
@@ -77,6 +136,26 @@ impl Tape {
             self.grow();
         }
         let n = (self.values.capacity() - self.values.0.len()).clamp(1, FRESH_SLOTS);
+        self.extend_fresh(n);
+    }
+
+    /// Initialises `n` slots past the high-water mark in each array (within capacity).
+    /// With 4 KiB pages ([`huge_pages`] off), each time the high-water mark enters a new
+    /// [`FAULT_AHEAD`] elements of a mapped array, faults those in for values and words with
+    /// one system call (`Column::populate`) rather than one page fault per 4 KiB as
+    /// recording reaches them: recording then takes no fault at all.
+    #[inline]
+    fn extend_fresh(&mut self, n: usize) {
+        let from = self.values.0.len();
+        if from / FAULT_AHEAD != (from + n) / FAULT_AHEAD
+            && self.values.is_mapped()
+            && !huge_pages()
+        {
+            let at = (from + n) / FAULT_AHEAD * FAULT_AHEAD;
+            let to = (at + FAULT_AHEAD).min(self.values.capacity());
+            self.values.0.populate(from, to);
+            self.words.0.populate(from, to);
+        }
         self.values.extend_zeroed(n);
         self.grads.extend_zeroed(n);
         self.words.extend_zeroed(n);
@@ -115,19 +194,22 @@ impl Tape {
         self.advise_grown();
     }
 
-    /// After the arrays grew: when they are mapped (see `src/tape/column.rs`), asks for 2 MiB
-    /// pages where recording writes (values and words), past their first 2 MiB (a graph
-    /// of fewer than 262,144 nodes keeps 4 KiB pages: a huge page only half used would
-    /// cost more memory than its faults cost time). Gradients are asked for none: they are
-    /// not written until a reverse pass wants them, and [`Tape::prepare_reverse`] then asks
-    /// for 2 MiB pages where it knows them all used.
+    /// After the arrays grew: when they are mapped (see `src/tape/column.rs`) and
+    /// [`huge_pages`] is on, asks for 2 MiB pages where recording writes (values and
+    /// words), past their first 2 MiB (a graph of fewer than 262,144 nodes keeps 4 KiB
+    /// pages: a huge page only half used would cost more memory than its faults cost
+    /// time); when it is off, for 4 KiB pages everywhere (also where the kernel's setting
+    /// is `always`). Gradients are asked for none: they are not written until a reverse
+    /// pass wants them, and [`Tape::prepare_reverse`] then asks for 2 MiB pages where it
+    /// knows them all used (if on).
     fn advise_grown(&mut self) {
         if !self.values.is_mapped() {
             return;
         }
-        let first = HUGE_PAGE / 8;
-        self.values.0.advise_huge(first, usize::MAX, true);
-        self.words.0.advise_huge(first, usize::MAX, true);
+        let on = huge_pages();
+        let first = if on { HUGE_PAGE / 8 } else { 0 };
+        self.values.0.advise_huge(first, usize::MAX, on);
+        self.words.0.advise_huge(first, usize::MAX, on);
         self.grads.0.advise_huge(0, usize::MAX, false);
     }
 
@@ -155,7 +237,9 @@ impl Tape {
         let from = len + Words::PAD;
         self.words.0.release(from, self.words.0.huge_page_end(from));
         let (from, to) = (self.prepared + Grads::PAD, n + Grads::PAD);
-        self.grads.0.advise_huge(from, to, true);
+        if huge_pages() {
+            self.grads.0.advise_huge(from, to, true);
+        }
         self.grads.0.populate(from, to);
         self.prepared = n;
     }

@@ -37,6 +37,7 @@ use crate::op::Op;
 pub(crate) use buffers::release_spare;
 pub use buffers::SPARE_CAP_BYTES;
 use buffers::{Buffers, Grads, Values, Words};
+pub use memory::{huge_pages, set_huge_pages};
 use word::{Tag, Word, DELTA_MAX};
 
 /// The arena's storage.
@@ -459,6 +460,25 @@ impl Tape {
         word::op_at(self.words.live(self.len), &self.far, pos)
     }
 
+    /// Runs `f` on each input position of the node at `pos` (as `op(pos).for_each_input`,
+    /// read straight off the word for a packed op).
+    #[inline(always)]
+    pub(crate) fn for_each_input_at(&self, pos: usize, mut f: impl FnMut(u32)) {
+        let word = self.words[pos];
+        if word.is_leaf() {
+            return;
+        }
+        match word.packed_inputs(pos as u32) {
+            Some((a, b)) => {
+                f(a);
+                if let Some(b) = b {
+                    f(b);
+                }
+            }
+            None => self.op(pos).for_each_input(&self.operands, f),
+        }
+    }
+
     /// Whether the node at `pos` depends on a tracked leaf.
     #[inline(always)]
     pub(crate) fn tracked(&self, pos: usize) -> bool {
@@ -469,6 +489,14 @@ impl Tape {
     #[inline(always)]
     pub(crate) fn is_leaf(&self, pos: usize) -> bool {
         self.words[pos].is_leaf()
+    }
+
+    /// Whether the `n` nodes from `from` are all live tracked leaves.
+    pub(crate) fn all_tracked_leaves(&self, from: usize, n: usize) -> bool {
+        from.checked_add(n).is_some_and(|end| end <= self.len)
+            && self.words.live(self.len)[from..from + n]
+                .iter()
+                .fold(true, |ok, w| ok & w.is_leaf() & w.is_tracked())
     }
 
     /// Appends a leaf.

@@ -144,6 +144,19 @@ impl Word {
         pos.wrapping_sub((self.0 >> B_SHIFT) as u32 & DELTA_MAX)
     }
 
+    /// The inputs of the node at `pos` whose word this is, if it is a packed op: input a,
+    /// and input b if it has one (a packed unary op leaves field b 0, a distance no input
+    /// has). `None` for a leaf, a side-table op or a row.
+    #[inline(always)]
+    pub(crate) fn packed_inputs(self, pos: u32) -> Option<(u32, Option<u32>)> {
+        let tag = self.tag();
+        if tag == Tag::LEAF || tag == Tag::FAR || tag == Tag::ROW {
+            return None;
+        }
+        let b = (self.0 >> B_SHIFT) as u32 & DELTA_MAX;
+        Some((self.a(pos), (b != 0).then(|| pos.wrapping_sub(b))))
+    }
+
     /// How far back input a of a packed op is.
     #[inline(always)]
     pub(crate) fn distance_a(self) -> usize {
@@ -232,6 +245,12 @@ macro_rules! packed_ops {
             }
         }
 
+        /// One op of each packed kind, on inputs `a` (and `b`), for tests.
+        #[cfg(test)]
+        pub(crate) fn packed_samples(a: u32, b: u32) -> Vec<Op> {
+            vec![$(Op::$B(a, b),)* $(Op::$U(a),)*]
+        }
+
         /// `with_op!(word, pos, far, |op| body)`: `body` with `op` bound to the op of the
         /// tape word `word` at position `pos` (`far`: the side table), expanded once per tag.
         macro_rules! with_op {
@@ -299,6 +318,25 @@ mod tests {
         assert_eq!(Word::pack(&Op::Relu(3), 5).unwrap().tag(), Tag::RELU);
         assert_eq!(Word::row(7, 2).tag(), Tag::ROW);
         assert_eq!(Word::far(9).tag(), Tag::FAR);
+    }
+
+    /// `Word::packed_inputs` (read off the word) names the inputs the decoded op names.
+    #[test]
+    fn packed_inputs_are_the_ops_inputs() {
+        let samples = packed_samples(3, 1);
+        assert!(samples.len() > 20, "every packed op");
+        for op in samples {
+            let w = Word::pack(&op, 5).unwrap();
+            let mut from_op = Vec::new();
+            op.for_each_input(&[], |q| from_op.push(q));
+            let (a, b) = w.packed_inputs(5).unwrap();
+            let from_word: Vec<u32> = std::iter::once(a).chain(b).collect();
+            assert_eq!(from_word, from_op, "{op:?}");
+            assert_eq!(op_at(&[w; 6], &[], 5), op);
+        }
+        assert_eq!(Word::leaf(true).packed_inputs(5), None);
+        assert_eq!(Word::far(0).packed_inputs(5), None);
+        assert_eq!(Word::row(0, 1).packed_inputs(5), None);
     }
 
     #[test]

@@ -110,7 +110,10 @@ impl Value {
     #[inline(always)]
     #[track_caller]
     fn binary(&self, rhs: &Value, f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>) -> Value {
-        Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos), o.var(rhs.pos)))))
+        Value::from_pos(with(|o| {
+            let (a, b) = o.vars2(self.pos, rhs.pos);
+            o.record(|_| f(a, b))
+        }))
     }
 
     /// A leaf whose gradient is tracked (micrograd's `Value(data)`).
@@ -595,7 +598,6 @@ impl Clone for Value {
 impl Drop for Value {
     #[inline]
     fn drop(&mut self) {
-        // During thread exit the arena may already be gone, and with it every node.
         // during the thread's exit its graph may be gone, and with it every node
         release(self.pos);
     }

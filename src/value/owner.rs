@@ -25,8 +25,8 @@ pub(super) struct Owner {
 struct Counts {
     /// Handles plus live consumers, by position.
     refs: Vec<u32>,
-    /// Nodes whose count is not 0.
-    live: usize,
+    /// Dead nodes still on the tape (under a live one): the live ones are the rest.
+    dead: usize,
     /// Dead nodes whose inputs are still to be released (a worklist kept to avoid an
     /// allocation per free).
     work: Vec<u32>,
@@ -62,32 +62,65 @@ impl Owner {
         Var::new(&self.graph, self.graph.tape().id_at(pos as usize))
     }
 
+    /// Handles to the live nodes at `a` and `b`, as [`Var`]s of the graph.
+    #[inline(always)]
+    pub(super) fn vars2(&self, a: u32, b: u32) -> (Var<'_>, Var<'_>) {
+        let t = self.graph.tape();
+        let (a, b) = (t.id_at(a as usize), t.id_at(b as usize));
+        (Var::new(&self.graph, a), Var::new(&self.graph, b))
+    }
+
     /// Records with `f` and counts what it recorded: each new node's inputs once, and one
     /// handle for the node `f` returns (its position is returned); new nodes nothing uses
     /// are freed at once.
     #[inline]
     pub(super) fn record<'o>(&'o self, f: impl FnOnce(&'o Graph) -> Var<'o>) -> u32 {
-        let start = self.graph.len();
         let y = f(&self.graph);
-        let pos = y.pos();
+        // (a handle `f` just made or returned: live)
+        let pos = y.id().pos;
+        // the nodes past the counted ones are new (`refs` is as long as the tape was)
+        let start = self.counts.borrow().refs.len();
         self.adopt(start, &[pos]);
         pos
     }
 
     /// Counts the nodes recorded since `start` (their inputs once each) and one handle for
     /// each of `held`, then frees the new nodes nothing uses.
+    #[inline]
     pub(super) fn adopt(&self, start: usize, held: &[u32]) {
         {
             let t = self.graph.tape();
             let end = t.len();
             let mut c = self.counts.borrow_mut();
             let c = &mut *c;
+            if end == start + 1 && held == [start as u32] && c.refs.len() == start {
+                // one new node, held: what every op on `Value`s records (nothing to free,
+                // and its handle keeps the top of the tape live)
+                t.for_each_input_at(start, |q| c.refs[q as usize] += 1);
+                c.refs.push(1);
+                crate::fast::count(crate::fast::Path::ValueOneNode, 1);
+                return;
+            }
+            self.adopt_any(&t, c, start, end, held);
+        }
+        self.cut_dead_top();
+    }
+
+    /// [`Owner::adopt`] in general: any number of new nodes, any of them held.
+    #[inline(never)]
+    fn adopt_any(
+        &self,
+        t: &crate::tape::Tape,
+        c: &mut Counts,
+        start: usize,
+        end: usize,
+        held: &[u32],
+    ) {
+        {
             c.refs.resize(end, 0);
             for p in start..end {
-                t.op(p)
-                    .for_each_input(t.operands(), |q| c.refs[q as usize] += 1);
+                t.for_each_input_at(p, |q| c.refs[q as usize] += 1);
             }
-            c.live += end - start;
             for &p in held {
                 c.refs[p as usize] = c.refs[p as usize]
                     .checked_add(1)
@@ -96,11 +129,10 @@ impl Owner {
             for p in (start..end).rev() {
                 if c.refs[p] == 0 {
                     c.work.push(p as u32);
-                    free(&t, c);
+                    free(t, c);
                 }
             }
         }
-        self.cut_dead_top();
     }
 
     /// One more handle to the live node at `pos`.
@@ -115,51 +147,74 @@ impl Owner {
     /// that was the last.
     #[inline]
     fn release(&self, pos: u32) {
-        let last = {
-            let Ok(mut c) = self.counts.try_borrow_mut() else {
-                return;
-            };
-            let r = &mut c.refs[pos as usize];
-            *r -= 1;
-            *r == 0
+        let Ok(mut c) = self.counts.try_borrow_mut() else {
+            return;
         };
-        if last {
-            {
-                let t = self.graph.tape();
-                let mut c = self.counts.borrow_mut();
+        let r = &mut c.refs[pos as usize];
+        *r -= 1;
+        if *r == 0 {
+            self.free_from(c, pos);
+        }
+    }
+
+    /// Frees the dead node at `pos` and what only it kept alive, then cuts the dead nodes
+    /// off the top of the tape.
+    #[inline(never)]
+    fn free_from(&self, mut c: std::cell::RefMut<'_, Counts>, pos: u32) {
+        {
+            let t = self.graph.tape();
+            if t.is_leaf(pos as usize) {
+                // (a parameter or input: nothing below it to release)
+                c.dead += 1;
+            } else {
                 c.work.push(pos);
                 free(&t, &mut c);
             }
-            self.cut_dead_top();
+        }
+        if let Some(keep) = dead_top(&mut c) {
+            drop(c);
+            self.graph.tape_mut().truncate_to(keep);
         }
     }
 
     /// Cuts the dead nodes off the top of the tape.
     fn cut_dead_top(&self) {
         let mut c = self.counts.borrow_mut();
-        let len = c.refs.len();
-        let mut keep = len;
-        while keep > 0 && c.refs[keep - 1] == 0 {
-            keep -= 1;
-        }
-        if keep < len {
-            c.refs.truncate(keep);
+        if let Some(keep) = dead_top(&mut c) {
+            drop(c);
             self.graph.tape_mut().truncate_to(keep);
         }
     }
 
     /// The number of live nodes.
     pub(super) fn live(&self) -> usize {
-        self.counts.borrow().live
+        let c = self.counts.borrow();
+        c.refs.len() - c.dead
     }
+}
+
+/// Forgets the dead nodes at the top of the tape, and returns the length to cut the tape
+/// to (`None`: the top node is live).
+fn dead_top(c: &mut Counts) -> Option<usize> {
+    let len = c.refs.len();
+    let mut keep = len;
+    while keep > 0 && c.refs[keep - 1] == 0 {
+        keep -= 1;
+    }
+    if keep == len {
+        return None;
+    }
+    c.refs.truncate(keep);
+    c.dead -= len - keep;
+    Some(keep)
 }
 
 /// Frees the dead nodes on the worklist, and every input whose count that brings to 0.
 fn free(t: &crate::tape::Tape, c: &mut Counts) {
     while let Some(p) = c.work.pop() {
-        c.live -= 1;
+        c.dead += 1;
         let Counts { refs, work, .. } = c;
-        t.op(p as usize).for_each_input(t.operands(), |q| {
+        t.for_each_input_at(p as usize, |q| {
             let r = &mut refs[q as usize];
             *r -= 1;
             if *r == 0 {

@@ -17,6 +17,7 @@ mod data;
 mod floor;
 mod peers;
 mod sg;
+mod sg_value;
 
 use serde_json::json;
 
@@ -64,9 +65,11 @@ fn emit_chain(w: &str, engine: &str, n: usize, rep: usize, cold: bool, c: &Chain
 type ChainFn = fn(usize) -> Chain;
 
 /// The W2/W3 engines, in the order they run within a repetition.
-const CHAIN_ENGINES: [(&str, ChainFn, ChainFn); 5] = [
+const CHAIN_ENGINES: [(&str, ChainFn, ChainFn); 7] = [
     ("floor", floor::w2, floor::w3),
     ("scalargrad", sg::w2, sg::w3),
+    ("scalargrad, drop timed", sg::w2_drop_timed, sg::w3_drop_timed),
+    ("scalargrad Value", sg_value::w2, sg_value::w3),
     ("reverse", peers::rev::w2, peers::rev::w3),
     ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
     ("easy-ml", peers::em::w2, peers::em::w3),
@@ -115,6 +118,17 @@ fn main() {
     };
     if let Some(i) = args.iter().position(|a| a == "--mem") {
         mem(&args[i + 1], args[i + 2].parse().unwrap());
+        return;
+    }
+    // `--hog GIB`: writes GIB GiB of fresh memory and exits (cold.sh runs it before each
+    // cold graph: the host then has just backed, and will take back, that much memory).
+    if let Some(i) = args.iter().position(|a| a == "--hog") {
+        let gib: usize = args[i + 1].parse().unwrap();
+        let mut v = vec![0u8; gib << 30];
+        for b in v.iter_mut().step_by(4096) {
+            *b = 1;
+        }
+        std::hint::black_box(&v);
         return;
     }
     if args.iter().any(|a| a == "--probe") {
@@ -203,6 +217,17 @@ fn main() {
         (
             "scalargrad micrograd-style",
             Box::new(move || (sg::w1_micrograd_style(s, i, steps), None)),
+        ),
+        (
+            "scalargrad Value micrograd-style",
+            Box::new(move || (sg_value::w1_micrograd_style(s, i, steps), None)),
+        ),
+        (
+            "scalargrad eager dense",
+            Box::new(move || {
+                let (m, n) = sg::w1_eager(s, i, steps, sg::Path::Dense);
+                (m, Some(n))
+            }),
         ),
         (
             "scalargrad eager",

@@ -4,6 +4,7 @@ use crate::clock::Instant;
 use crate::data::{self, Layer, Sample};
 use crate::{Chain, Moons};
 use scalargrad::nn::moons::{self, Demo, Start};
+use scalargrad::nn::{dense, Activation};
 use scalargrad::nn::optim::{LinearDecay, Optimizer, Sgd};
 use scalargrad::{Graph, Var};
 
@@ -14,6 +15,8 @@ pub enum Path {
     Element,
     /// One `affine` node per neuron, `dot` for the regulariser, `sum` for the data loss.
     Fused,
+    /// One `nn::dense` per layer (the user's own parameters), `dot` and `sum` as `Fused`.
+    Dense,
 }
 
 /// The parameters as leaves, in micrograd order, plus their layer layout.
@@ -44,6 +47,18 @@ impl<'g> Model<'g> {
             input.extend(s.x.iter().map(|&x| g.constant(x)));
             let mut off = 0;
             for &(nin, nout, relu) in &self.shapes {
+                if path == Path::Dense {
+                    let stride = nin + 1;
+                    let at = |j: usize| off + j * stride;
+                    let weights: Vec<&[Var<'g>]> =
+                        (0..nout).map(|j| &self.params[at(j)..at(j) + nin]).collect();
+                    let biases: Vec<Var<'g>> =
+                        (0..nout).map(|j| self.params[at(j) + nin]).collect();
+                    let act = if relu { Activation::Relu } else { Activation::Linear };
+                    input = dense(&input, &weights, Some(&biases), act);
+                    off += nout * stride;
+                    continue;
+                }
                 out.clear();
                 for _ in 0..nout {
                     let (w, b) = (&self.params[off..off + nin], self.params[off + nin]);
@@ -56,7 +71,7 @@ impl<'g> Model<'g> {
                             }
                             act
                         }
-                        Path::Fused => g.affine(b, w, &input),
+                        Path::Fused | Path::Dense => g.affine(b, w, &input),
                     };
                     out.push(if relu { act.relu() } else { act });
                 }
@@ -77,7 +92,7 @@ impl<'g> Model<'g> {
                 }
                 (d, r)
             }
-            Path::Fused => (g.sum(&losses), g.dot(&self.params, &self.params)),
+            Path::Fused | Path::Dense => (g.sum(&losses), g.dot(&self.params, &self.params)),
         };
         data_loss * 0.01 + reg * 1e-4
     }
@@ -252,6 +267,15 @@ pub fn w1_replay(samples: &[Sample], init: &[Layer], steps: usize, path: Path) -
 
 /// W2 (deep chain); the graph is created inside the timed region and dropped outside it.
 pub fn w2(n: usize) -> Chain {
+    w2_timing(n, false)
+}
+
+/// W2 with the graph's drop timed too (added to "bwd"), for the ratio `Value` is held to.
+pub fn w2_drop_timed(n: usize) -> Chain {
+    w2_timing(n, true)
+}
+
+fn w2_timing(n: usize, drop_timed: bool) -> Chain {
     let mut ws = Vec::with_capacity(n);
     let mut bs = Vec::with_capacity(n);
     let t0 = Instant::now();
@@ -267,20 +291,33 @@ pub fn w2(n: usize) -> Chain {
     let t1 = Instant::now();
     x.backward();
     let t2 = Instant::now();
-    let r = Chain {
+    let mut r = Chain {
         fwd_s: (t1 - t0).as_secs_f64(),
         bwd_s: (t2 - t1).as_secs_f64(),
         out: x.value(),
         s1: ws.iter().map(|w| w.grad()).sum(),
         s2: bs.iter().map(|b| b.grad()).sum(),
     };
+    let t3 = Instant::now();
     drop((ws, bs));
     drop(g);
+    if drop_timed {
+        r.bwd_s += t3.elapsed().as_secs_f64();
+    }
     r
 }
 
 /// W3 (wide sum of products as a left-deep chain of binary adds).
 pub fn w3(n: usize) -> Chain {
+    w3_timing(n, false)
+}
+
+/// W3 with the graph's drop timed too (added to "bwd").
+pub fn w3_drop_timed(n: usize) -> Chain {
+    w3_timing(n, true)
+}
+
+fn w3_timing(n: usize, drop_timed: bool) -> Chain {
     let mut as_ = Vec::with_capacity(n);
     let mut bs = Vec::with_capacity(n);
     let t0 = Instant::now();
@@ -298,15 +335,19 @@ pub fn w3(n: usize) -> Chain {
     let t1 = Instant::now();
     acc.backward();
     let t2 = Instant::now();
-    let r = Chain {
+    let mut r = Chain {
         fwd_s: (t1 - t0).as_secs_f64(),
         bwd_s: (t2 - t1).as_secs_f64(),
         out: acc.value(),
         s1: as_.iter().map(|v| v.grad()).sum(),
         s2: bs.iter().map(|v| v.grad()).sum(),
     };
+    let t3 = Instant::now();
     drop((as_, bs));
     drop(g);
+    if drop_timed {
+        r.bwd_s += t3.elapsed().as_secs_f64();
+    }
     r
 }
 
