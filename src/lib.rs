@@ -73,6 +73,7 @@
 
 pub mod backward;
 pub mod check;
+mod counts;
 pub mod custom;
 pub mod dot;
 pub mod fast;

@@ -5,6 +5,7 @@
 
 use smallvec::SmallVec;
 
+use crate::counts::{count, Path};
 use crate::op::{Pull, Seq, Wants};
 use crate::tape::word::Word;
 
@@ -45,6 +46,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         if self.at.wrapping_sub(p) < RING {
             self.ring[p % RING] = true;
         } else {
+            count(Path::WordMarked, 1);
             let w = self.words[p];
             if !w.is_reached() {
                 self.words[p] = w.reached();
@@ -78,6 +80,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
                 self.ring[p % RING] = true;
             }
         } else {
+            count(Path::WordMarked, len);
             for w in &mut self.words[from..from + len] {
                 *w = w.reached();
             }

@@ -306,3 +306,76 @@ fn a_finite_relu_run_leaves_zero_gradients_above_it_skippable() {
     assert_eq!(t.zero_skipped, 1, "{t:?}");
     assert!(mlp.parameters().iter().all(|p| p.grad() == 0.0));
 }
+
+/// The reverse pass marks a node reached in its ring when the node is less than 4,096
+/// positions below the one pulled back, and in the node's word otherwise.
+#[test]
+fn marks_go_to_the_ring_up_to_4095_positions_down_and_to_the_words_beyond() {
+    const RING: usize = 4096;
+    let at_distance = |d: usize| -> usize {
+        let g = Graph::new();
+        let x = g.var(2.0);
+        for _ in 0..d - 2 {
+            g.constant(0.0);
+        }
+        let c = g.var(3.0);
+        let y = x * c;
+        // x is node 0 and y the top node: d positions apart
+        assert_eq!(g.len() - 1, d);
+        fast::reset();
+        y.backward();
+        assert_eq!((x.grad(), c.grad()), (3.0, 2.0));
+        take().word_marked
+    };
+    assert_eq!(at_distance(RING - 1), 0);
+    assert_eq!(at_distance(RING), 1);
+    assert_eq!(at_distance(RING + 1), 1);
+    // a whole element-wise graph whose inputs are all near: every mark in the ring
+    let g = Graph::new();
+    let mut acc = g.var(0.5);
+    for k in 0..100 {
+        acc = (acc * g.var(0.01 * k as f64) + 1.0).tanh();
+    }
+    fast::reset();
+    acc.backward();
+    assert_eq!(take().word_marked, 0);
+}
+
+/// A layer's inputs are marked in the ring as a run when they sit just below its rows,
+/// in their words when they are far below; a row reached with gradient 0 above a wild node
+/// skips its arithmetic when its weights and inputs are finite.
+#[test]
+fn a_layers_inputs_are_marked_as_a_run_and_zero_rows_above_a_wild_node_are_skipped() {
+    use scalargrad::nn::dense;
+    let run = |gap: usize| -> Taken {
+        let g = Graph::new();
+        // a wild node below everything: zero gradients are not skipped wholesale above it
+        let _wild = g.var(0.0).ln();
+        let weights = [
+            vec![g.var(1.0), g.var(1.0)],
+            // (no bias: the rows read a plain block of weights)
+        ];
+        let mut w = weights.to_vec();
+        w.push(vec![g.var(1.0), g.var(-1.0)]);
+        let x = [g.var(1.0), g.var(2.0)];
+        for _ in 0..gap {
+            g.constant(0.0);
+        }
+        // row 0: 1 + 2 = 3 (relu on); row 1: 1 − 2 = −1 (relu off, gradient 0)
+        let y = dense(&x, &w, None, Activation::Relu);
+        let loss = g.sum(&y);
+        fast::reset();
+        loss.backward();
+        assert_eq!(
+            [x[0].grad(), x[1].grad(), w[0][0].grad(), w[1][0].grad()],
+            [1.0, 1.0, 1.0, 0.0]
+        );
+        take()
+    };
+    let near = run(0);
+    assert_eq!((near.rows_pulled, near.rows_zero_skipped), (2, 1));
+    assert_eq!(near.word_marked, 0);
+    let far = run(5000);
+    assert_eq!((far.rows_pulled, far.rows_zero_skipped), (2, 1));
+    assert_eq!(far.word_marked, 2);
+}

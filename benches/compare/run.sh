@@ -95,7 +95,7 @@ done
 # process's own pages, code faulted in from the page cache, vary by tens of KiB)
 echo "== W2 peak RSS (five processes per engine and size)" >&2
 for k in 1 2 3 4 5; do
-  for eng in floor scalargrad "scalargrad (no handles kept)" reverse RustQuant_autodiff easy-ml; do
+  for eng in floor scalargrad "scalargrad (no handles kept)" "scalargrad Value" reverse RustQuant_autodiff easy-ml; do
     for n in 1 1000000; do
       "${NICE[@]}" "$BIN" --mem "$eng" "$n" >> "$OUT"
     done

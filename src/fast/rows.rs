@@ -273,6 +273,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             passes = true;
             if g == 0.0 && zero_adds_nothing {
+                count(Path::RowsZeroSkipped, 1);
                 continue;
             }
             let wk = w0 + (r - base) * stride;
@@ -352,6 +353,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             passes = true;
             if g == 0.0 && zero_adds_nothing {
+                count(Path::RowsZeroSkipped, 1);
                 continue;
             }
             let wk = w0 + (r - base) * stride;

@@ -11,26 +11,63 @@ use crate::Var;
 /// since the same rewind: then the last one's liveness vouches for all (a rewind that freed
 /// any of them freed the last), and they can be the weights of [`affine_rows`].
 pub(crate) fn is_param_block(graph: &Graph, params: &[Var<'_>]) -> bool {
-    let Some(first) = params.first() else {
+    let Some(&first) = params.first() else {
         return false;
     };
     let (p0, epoch) = (first.id().pos, first.id().epoch);
-    // the handles among themselves first (no tape read), branch-free
-    let consecutive = params.iter().enumerate().fold(true, |ok, (i, p)| {
-        ok & std::ptr::eq(graph, p.graph())
-            & (p.id().epoch == epoch)
-            & (p.id().pos == p0.wrapping_add(i as u32))
+    let consecutive = params.iter().enumerate().fold(true, |ok, (i, &p)| {
+        ok & at(graph, p, p0.wrapping_add(i as u32), epoch)
     });
-    if !consecutive {
-        return false;
+    consecutive && is_live_block(graph, p0, params[params.len() - 1], params.len())
+}
+
+/// [`is_param_block`] for a layer's parameters given as each neuron's weights (`nin` each)
+/// and its bias: whether, in that order, they form a block (each neuron's weights, then
+/// its bias). Reads the handles where they are (no list of them made); returns the block
+/// as [`affine_rows`] takes it.
+pub(crate) fn layer_param_block<'g, W: AsRef<[Var<'g>]>>(
+    graph: &Graph,
+    weights: &[W],
+    biases: Option<&[Var<'g>]>,
+    nin: usize,
+) -> Option<(Var<'g>, Var<'g>, usize)> {
+    let first = *weights.first()?.as_ref().first()?;
+    let (p0, epoch) = (first.id().pos, first.id().epoch);
+    let stride = nin + usize::from(biases.is_some());
+    let mut ok = true;
+    for (j, w) in weights.iter().enumerate() {
+        let base = p0.wrapping_add((j * stride) as u32);
+        ok &= w.as_ref().iter().enumerate().fold(true, |ok, (i, &v)| {
+            ok & at(graph, v, base.wrapping_add(i as u32), epoch)
+        });
+        if let Some(b) = biases {
+            ok &= at(graph, b[j], base.wrapping_add(nin as u32), epoch);
+        }
     }
+    let last = match biases {
+        Some(b) => b[b.len() - 1],
+        None => weights[weights.len() - 1].as_ref()[nin - 1],
+    };
+    let count = weights.len() * stride;
+    (ok && is_live_block(graph, p0, last, count)).then_some((first, last, count))
+}
+
+/// Whether handle `v` is of `graph`, at position `pos`, made in epoch `epoch`.
+#[inline(always)]
+fn at(graph: &Graph, v: Var<'_>, pos: u32, epoch: u32) -> bool {
+    std::ptr::eq(graph, v.graph()) & (v.id().pos == pos) & (v.id().epoch == epoch)
+}
+
+/// Whether the `count` handles from position `p0` to `last`'s (all made in `last`'s epoch,
+/// at consecutive positions: checked by the caller) are live tracked leaves: `last` live
+/// vouches for all (a rewind that freed any of them freed it).
+fn is_live_block(graph: &Graph, p0: u32, last: Var<'_>, count: usize) -> bool {
     let t = graph.tape();
-    let last = params[params.len() - 1].id();
-    let block = t.try_pos(last).is_some()
-        && last.pos >= p0
-        && t.all_tracked_leaves(p0 as usize, params.len());
+    let block = last.id().pos >= p0
+        && t.try_pos(last.id()).is_some()
+        && t.all_tracked_leaves(p0 as usize, count);
     if block {
-        crate::fast::count(crate::fast::Path::BlockChecked, params.len());
+        crate::fast::count(crate::fast::Path::BlockChecked, count);
     }
     block
 }

@@ -63,16 +63,8 @@ pub fn dense<'g, W: AsRef<[Var<'g>]>>(
         );
     }
     let graph = x[0].graph();
-    let mut params = Vec::with_capacity(nout * (nin + 1));
-    for (j, w) in weights.iter().enumerate() {
-        params.extend_from_slice(w.as_ref());
-        if let Some(b) = biases {
-            params.push(b[j]);
-        }
-    }
     let custom = matches!(activation, Activation::Custom(_));
-    if rows::is_param_block(graph, &params) {
-        let block = (params[0], params[params.len() - 1], params.len());
+    if let Some(block) = rows::layer_param_block(graph, weights, biases, nin) {
         let inputs = graph.inputs(x);
         let op = if custom { None } else { activation.op() };
         if let Some(out) = rows::affine_rows(graph, block, nout, biases.is_some(), inputs, op) {

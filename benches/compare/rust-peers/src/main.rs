@@ -94,6 +94,7 @@ fn mem(engine: &str, n: usize) {
     let out = match engine {
         "scalargrad" => sg::w2(n).out,
         "scalargrad (no handles kept)" => sg::w2_mem(n),
+        "scalargrad Value" => sg_value::w2(n).out,
         "floor" => floor::w2(n).out,
         "reverse" => peers::rev::w2(n).out,
         "RustQuant_autodiff" => peers::rq::w2(n).out,

@@ -1,0 +1,146 @@
+//! Counts of the fast paths taken (debug builds only): which rows, runs, skips and
+//! one-node paths recording, `recompute` and the reverse pass took, so that a test sees a
+//! fast path run and switching one off fails a test. Public as [`fast::taken`](crate::fast::taken)
+//! and [`fast::reset`](crate::fast::reset); the crate counts with [`count`].
+
+/// How many nodes each fast path has taken on this thread since the last [`reset`] (debug
+/// builds only; all zero in release builds, which keep no count).
+///
+/// ```
+/// use scalargrad::{fast, nn::{Mlp, MlpConfig}, Graph};
+/// let g = Graph::new();
+/// let mlp = Mlp::new(&g, 3, &[8, 1], MlpConfig::new(1));
+/// fast::reset();
+/// let x = [g.constant(1.0), g.constant(2.0), g.constant(3.0)];
+/// mlp.forward(&x)[0].backward();
+/// if cfg!(debug_assertions) {
+///     assert_eq!(fast::taken().rows_recorded, 9); // 8 rows, then 1
+///     assert_eq!(fast::taken().rows_pulled, 9);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Taken {
+    /// Layer rows recorded as rows.
+    pub rows_recorded: usize,
+    /// Layer rows recomputed as rows.
+    pub rows_recomputed: usize,
+    /// Layer rows pulled back a layer at a time.
+    pub rows_pulled: usize,
+    /// Nodes recorded as part of a unary run.
+    pub runs_recorded: usize,
+    /// Relu nodes recomputed as part of a run.
+    pub runs_recomputed: usize,
+    /// Relu nodes pulled back as part of a run.
+    pub runs_pulled: usize,
+    /// Nodes the reverse pass skipped for a zero gradient over tame nodes.
+    pub zero_skipped: usize,
+    /// `+`, `*` and lone relu nodes the reverse pass took by its tag tests, before the jump
+    /// table (the walk's own fast path).
+    pub elementwise_pulled: usize,
+    /// Unmarked positions the reverse pass stepped over eight at a time.
+    pub unmarked_skipped: usize,
+    /// Layer rows reached with gradient 0 whose shares were all ±0 (finite inputs and
+    /// weights), so skipped above the first wild node (see `fast::rows`).
+    pub rows_zero_skipped: usize,
+    /// Marks of nodes reached that the reverse pass kept in the nodes' words rather than
+    /// in its ring (nodes more than 4,096 positions below the node pulled back).
+    pub word_marked: usize,
+    /// Nodes a [`Value`](crate::Value) op recorded and counted by its one-node path (no
+    /// op decoded twice, nothing to free, no look at the top of the tape).
+    pub value_one_node: usize,
+    /// Handles to parameter blocks ([`nn::dense`](crate::nn::dense), `nn`'s layers)
+    /// checked as a block: handles compared with each other, one liveness test, the
+    /// leaves' flags read in a row.
+    pub block_checked: usize,
+}
+
+/// A fast path, for [`count`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Path {
+    RowsRecorded,
+    RowsRecomputed,
+    RowsPulled,
+    RunRecorded,
+    RunRecomputed,
+    RunPulled,
+    ZeroSkipped,
+    ElementwisePulled,
+    UnmarkedSkipped,
+    ValueOneNode,
+    BlockChecked,
+    RowsZeroSkipped,
+    WordMarked,
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    static TAKEN: std::cell::Cell<Taken> = const { std::cell::Cell::new(Taken {
+        rows_recorded: 0,
+        rows_recomputed: 0,
+        rows_pulled: 0,
+        runs_recorded: 0,
+        runs_recomputed: 0,
+        runs_pulled: 0,
+        zero_skipped: 0,
+        elementwise_pulled: 0,
+        unmarked_skipped: 0,
+        value_one_node: 0,
+        block_checked: 0,
+        rows_zero_skipped: 0,
+        word_marked: 0,
+    }) };
+}
+
+/// Adds `n` to the count of `path` (debug builds only).
+#[inline(always)]
+pub(crate) fn count(path: Path, n: usize) {
+    #[cfg(debug_assertions)]
+    TAKEN.with(|t| {
+        let mut c = t.get();
+        let field = match path {
+            Path::RowsRecorded => &mut c.rows_recorded,
+            Path::RowsRecomputed => &mut c.rows_recomputed,
+            Path::RowsPulled => &mut c.rows_pulled,
+            Path::RunRecorded => &mut c.runs_recorded,
+            Path::RunRecomputed => &mut c.runs_recomputed,
+            Path::RunPulled => &mut c.runs_pulled,
+            Path::ZeroSkipped => &mut c.zero_skipped,
+            Path::ElementwisePulled => &mut c.elementwise_pulled,
+            Path::UnmarkedSkipped => &mut c.unmarked_skipped,
+            Path::ValueOneNode => &mut c.value_one_node,
+            Path::BlockChecked => &mut c.block_checked,
+            Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
+            Path::WordMarked => &mut c.word_marked,
+        };
+        *field += n;
+        t.set(c);
+    });
+    #[cfg(not(debug_assertions))]
+    let _ = (path, n);
+}
+
+/// The counts on this thread since the last [`reset`] (see [`Taken`]).
+///
+/// ```
+/// # use scalargrad::fast;
+/// fast::reset();
+/// assert_eq!(fast::taken(), fast::Taken::default());
+/// ```
+pub fn taken() -> Taken {
+    #[cfg(debug_assertions)]
+    return TAKEN.with(|t| t.get());
+    #[cfg(not(debug_assertions))]
+    Taken::default()
+}
+
+/// Sets this thread's counts back to 0.
+///
+/// ```
+/// # use scalargrad::fast;
+/// fast::reset();
+/// assert_eq!(fast::taken().zero_skipped, 0);
+/// ```
+pub fn reset() {
+    #[cfg(debug_assertions)]
+    TAKEN.with(|t| t.set(Taken::default()));
+}
