@@ -28,6 +28,8 @@ NODES = {"W2": lambda n: 5 * n + 1, "W3": lambda n: 4 * n - 1}
 FLOOR_FIXED, FLOOR, REVERSE = "floor fixed", "floor", "reverse"
 # Rows left out of README's short W1 table (they are in RESULTS.md).
 NOT_IN_README = {"scalargrad replay element", "scalargrad replay fused", "scalargrad eager"}
+# W2/W3 rows left out of README's short table (they are in RESULTS.md).
+CHAIN_NOT_IN_README = {"scalargrad, drop timed"}
 
 # What each W1 row is, for the tables (engine name in results.jsonl -> description).
 W1_LABEL = {
@@ -43,6 +45,11 @@ W1_LABEL = {
     "scalargrad replay fused": "scalargrad replay, `Graph::affine` per neuron (hand-written loop)",
     "scalargrad micrograd-style": "**scalargrad micrograd-style**: `Graph::new` every step, "
                                   "one node per `*`, `+`, relu",
+    "scalargrad Value micrograd-style": "**scalargrad `Value` micrograd-style**: the same "
+                                        "loop on owned `Value`s (new parameters every step, "
+                                        "every handle dropped)",
+    "scalargrad eager dense": "scalargrad eager, one `nn::dense` per layer (the user's own "
+                              "parameters), `sum`, `dot`, `mark`/`rewind`",
     "scalargrad eager": "scalargrad eager, one node per scalar op, one graph + `mark`/`rewind`",
     "scalargrad eager fused": "**scalargrad eager fused**: `Graph::affine` per neuron, "
                               "`sum`, `dot`, `mark`/`rewind`",
@@ -181,6 +188,41 @@ class Report:
         out.append("| criterion and this harness within 20% | see the stability section | — |")
         return out
 
+    def targets27(self):
+        """Issue #27's targets against this run."""
+        out = ["| target (issue #27) | measured: median [min–max] | met |", "|---|---:|---|"]
+
+        def row(what, rs, limit, worst=False):
+            rs = [r for r in rs if r is not None]
+            if not rs:
+                out.append(f"| {what} | not measured | — |")
+                return
+            m = max(rs) if worst else statistics.median(rs)
+            met = "—" if limit == float("inf") else ("yes" if m <= limit else "**no**")
+            out.append(f"| {what} | {ratio_cell(rs)} | {met} |")
+
+        idi = "scalargrad idiomatic"
+        row("own layers, `g.affine` per neuron (eager fused) ≤ 1.5 × `nn::moons::Demo::step`",
+            self.w1_pair("scalargrad eager fused", idi), 1.5)
+        row("(not a target) own layers, `nn::dense` per layer, × `Demo::step`",
+            self.w1_pair("scalargrad eager dense", idi), float("inf"))
+        row("micrograd-style on `Graph` ≤ 0.5 × `reverse`",
+            self.w1_pair("scalargrad micrograd-style", REVERSE), 0.5)
+        for w in ("W2", "W3"):
+            row(f"`Value` {w} 10⁵ (record, backward, drop) ≤ 2 × `Graph` (drop timed too)",
+                self.chain_ratios(w, "scalargrad Value", 100000, False,
+                                  "scalargrad, drop timed"), 2)
+        row("`Value` micrograd-style moons ≤ 2 × the same on `Graph`",
+            self.w1_pair("scalargrad Value micrograd-style", "scalargrad micrograd-style"), 2)
+        for w in ("W2", "W3"):
+            row(f"{w} 10⁶ cold, worst of the run's processes ≤ 0.7 × `reverse` "
+                f"(no memory freed before them: `cold.sh` is the test with)",
+                self.chain_ratios(w, "scalargrad", 1000000, True, REVERSE), 0.7, worst=True)
+        b = self.bytes_per_node("scalargrad Value")
+        out.append(f"| (not a target) `Value` W2 10⁶ peak RSS per node, with its `w`, `b` "
+                   f"handles | {'—' if b is None else f'{b:.1f} bytes'} | — |")
+        return out
+
     def w1_check(self, rs):
         l99 = rs[0].get("loss99")
         ok0 = all(close(r["loss0"], STEP0, 1e-9) for r in rs)
@@ -290,7 +332,7 @@ class Report:
                "|---|---:|---:|---:|---:|---:|---:|"]
         engines = []
         for (w, eng, n, cold) in self.chain:
-            if eng not in engines:
+            if eng not in engines and eng not in CHAIN_NOT_IN_README:
                 engines.append(eng)
         for eng in engines:
             cells = []
@@ -472,6 +514,7 @@ def main():
                          ("W3", "W3 wide sum (acc = acc + a·b, 4N−1 nodes)")):
             out += ["", f"## {title}", ""] + rep.chain_table(w)
         out += ["", "## Issue #9's targets, against this run", ""] + rep.targets()
+        out += ["", "## Issue #27's targets, against this run", ""] + rep.targets27()
         out += ["", "## W2 memory (peak RSS of a process running only W2, minus the same at "
                     "N = 1)", ""] + rep.mem_table()
         for f in a.stability:
