@@ -527,3 +527,83 @@ fn w3_wide_checksums() {
     assert_eq!(as_.iter().map(Value::grad).sum::<f64>(), 80000.20000005729);
     assert_eq!(bs.iter().map(Value::grad).sum::<f64>(), 45000.0);
 }
+
+/// `Value::dense` records a layer of the user's own `Value`s as rows when its parameters
+/// were made neuron after neuron, and gives the bits of one `Value::affine` per neuron and
+/// its activation, values and gradients, either way; its nodes are freed with its outputs.
+#[test]
+fn value_dense_is_affine_per_neuron_bit_for_bit_and_frees_its_nodes() {
+    use scalargrad::nn::Activation;
+    let before = Value::live_nodes();
+    let (nin, nout) = (5, 7);
+    let w_at = |j: usize, i: usize| ((j * 7 + i * 3) % 11) as f64 * 0.1 - 0.5;
+    for interleaved in [true, false] {
+        for act in [Activation::Relu, Activation::Tanh, Activation::Linear] {
+            let mut weights: Vec<Vec<Value>> = Vec::new();
+            let mut biases = Vec::new();
+            for j in 0..nout {
+                weights.push((0..nin).map(|i| Value::new(w_at(j, i))).collect());
+                if interleaved {
+                    biases.push(Value::new(0.1 * j as f64 - 0.3));
+                }
+            }
+            if !interleaved {
+                biases = (0..nout)
+                    .map(|j| Value::new(0.1 * j as f64 - 0.3))
+                    .collect();
+            }
+            let x: Vec<Value> = (0..nin).map(|i| Value::new(i as f64 * 0.3 - 0.4)).collect();
+            let params: Vec<&Value> = weights.iter().flatten().chain(&biases).chain(&x).collect();
+            scalargrad::fast::reset();
+            let y = Value::dense(&x, &weights, Some(&biases), act.clone());
+            let rows = scalargrad::fast::taken().rows_recorded;
+            if cfg!(debug_assertions) {
+                assert_eq!(rows, if interleaved { nout } else { 0 });
+            }
+            let loss = Value::sum(
+                y.iter()
+                    .enumerate()
+                    .map(|(j, v)| v * (j as f64 + 1.0))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            loss.backward();
+            let got: Vec<u64> = y
+                .iter()
+                .map(Value::data)
+                .chain(params.iter().map(|p| p.grad()))
+                .map(f64::to_bits)
+                .collect();
+            for p in &params {
+                p.set_grad(0.0);
+            }
+            let by_hand: Vec<Value> = (0..nout)
+                .map(|j| {
+                    let pre = Value::affine(&biases[j], &weights[j], &x);
+                    match act {
+                        Activation::Relu => pre.relu(),
+                        Activation::Tanh => pre.tanh(),
+                        _ => pre,
+                    }
+                })
+                .collect();
+            let loss2 = Value::sum(
+                by_hand
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| v * (j as f64 + 1.0))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            loss2.backward();
+            let want: Vec<u64> = by_hand
+                .iter()
+                .map(Value::data)
+                .chain(params.iter().map(|p| p.grad()))
+                .map(f64::to_bits)
+                .collect();
+            assert_eq!(got, want, "{act:?}, interleaved {interleaved}");
+        }
+    }
+    assert_eq!(Value::live_nodes(), before);
+}

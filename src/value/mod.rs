@@ -491,6 +491,54 @@ impl Value {
         }))
     }
 
+    /// A dense layer of your own `Value`s: output `j` is `activation(b_j + Σᵢ w_{j,i}·xᵢ)`,
+    /// with `weights[j]` the weights of neuron `j` and `biases[j]` its bias (or none), as
+    /// [`nn::dense`](crate::nn::dense) on a `Graph`. When the parameters were created neuron
+    /// after neuron (each neuron's weights, then its bias), the layer is recorded as rows
+    /// (computed, and pulled back by `backward`, a layer at a time); otherwise as one
+    /// [`Value::affine`] per neuron and its activation. Values and gradients are the same
+    /// bits either way, and the same as `Value::affine` per neuron followed by the
+    /// activation.
+    ///
+    /// # Panics
+    /// As [`nn::dense`](crate::nn::dense): no inputs or no neurons, a neuron with another
+    /// number of weights than inputs, biases but not one per neuron.
+    ///
+    /// ```
+    /// use scalargrad::{nn::Activation, Value};
+    /// let (mut weights, mut biases) = (Vec::new(), Vec::new());
+    /// for j in 0..3 {
+    ///     weights.push(vec![Value::new(0.1 * j as f64), Value::new(-0.2)]);
+    ///     biases.push(Value::new(0.5));
+    /// }
+    /// let x = [Value::constant(1.0), Value::constant(2.0)];
+    /// let y = Value::dense(&x, &weights, Some(&biases), Activation::Relu);
+    /// let by_hand: Vec<Value> = (0..3)
+    ///     .map(|j| Value::affine(&biases[j], &weights[j], &x).relu())
+    ///     .collect();
+    /// for (a, b) in y.iter().zip(&by_hand) {
+    ///     assert_eq!(a.data(), b.data());
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn dense<W: AsRef<[Value]>>(
+        x: &[Value],
+        weights: &[W],
+        biases: Option<&[Value]>,
+        activation: crate::nn::Activation,
+    ) -> Vec<Value> {
+        with(|o| {
+            let vars = |vs: &[Value]| -> Vec<Var<'_>> { vs.iter().map(|v| o.var(v.pos)).collect() };
+            let xs = vars(x);
+            let ws: Vec<Vec<Var<'_>>> = weights.iter().map(|w| vars(w.as_ref())).collect();
+            let bs = biases.map(vars);
+            let ys = crate::nn::dense(&xs, &ws, bs.as_deref(), activation);
+            let held: Vec<u32> = ys.iter().map(|y| y.pos()).collect();
+            o.adopt_new(&held);
+            held.into_iter().map(Value::from_pos).collect()
+        })
+    }
+
     /// Graphviz DOT text of this value and everything it was computed from (micrograd's
     /// `draw_dot`): the same picture as [`Graph::to_dot`](crate::Graph::to_dot), one box per
     /// node with its op, value and gradient.

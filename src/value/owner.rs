@@ -84,6 +84,13 @@ impl Owner {
         pos
     }
 
+    /// [`Owner::adopt`] of every node recorded since the last count (`refs` is as long as
+    /// the tape was then).
+    pub(super) fn adopt_new(&self, held: &[u32]) {
+        let start = self.counts.borrow().refs.len();
+        self.adopt(start, held);
+    }
+
     /// Counts the nodes recorded since `start` (their inputs once each) and one handle for
     /// each of `held`, then frees the new nodes nothing uses.
     #[inline]
