@@ -555,7 +555,7 @@ fn value_dense_is_affine_per_neuron_bit_for_bit_and_frees_its_nodes() {
             let x: Vec<Value> = (0..nin).map(|i| Value::new(i as f64 * 0.3 - 0.4)).collect();
             let params: Vec<&Value> = weights.iter().flatten().chain(&biases).chain(&x).collect();
             scalargrad::fast::reset();
-            let y = Value::dense(&x, &weights, Some(&biases), act.clone());
+            let y = Value::dense(&x, &weights, Some(&biases), act);
             let rows = scalargrad::fast::taken().rows_recorded;
             if cfg!(debug_assertions) {
                 assert_eq!(rows, if interleaved { nout } else { 0 });
