@@ -607,3 +607,37 @@ fn value_dense_is_affine_per_neuron_bit_for_bit_and_frees_its_nodes() {
     }
     assert_eq!(Value::live_nodes(), before);
 }
+
+/// Generic `Scalar` code runs on `f64`, `Var` and (through `apply_graph_fn`) `Value` with
+/// the same values and derivatives; a handle of another graph returned from it is refused.
+#[test]
+fn generic_scalar_code_runs_on_values_through_apply_graph_fn() {
+    use scalargrad::{Graph, Scalar};
+    fn f<S: Scalar>(a: S, b: S) -> S {
+        (a * b).tanh() + a.powf(3.0) / (b * b + 1.0) - b.exp().log1p()
+    }
+    let (a0, b0) = (0.7, -1.3);
+    let g = Graph::new();
+    let (av, bv) = (g.var(a0), g.var(b0));
+    let yv = f(av, bv);
+    yv.backward();
+    let (a, b) = (Value::new(a0), Value::new(b0));
+    let y = Value::apply_graph_fn_n(&[&a, &b], |v| f(v[0], v[1]));
+    y.backward();
+    assert_eq!(y.data().to_bits(), f(a0, b0).to_bits());
+    assert_eq!(y.data().to_bits(), yv.value().to_bits());
+    assert_eq!(
+        (a.grad().to_bits(), b.grad().to_bits()),
+        (av.grad().to_bits(), bv.grad().to_bits())
+    );
+    // the gradient against central differences of the f64 code
+    let h = 1e-6;
+    let fd = (f(a0 + h, b0) - f(a0 - h, b0)) / (2.0 * h);
+    assert!((a.grad() - fd).abs() < 1e-8, "{} vs {fd}", a.grad());
+    let other: &'static Graph = Box::leak(Box::new(Graph::new()));
+    let foreign = other.var(1.0);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        a.apply_graph_fn(|_| foreign)
+    }));
+    assert!(r.is_err());
+}

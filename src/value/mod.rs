@@ -491,6 +491,59 @@ impl Value {
         }))
     }
 
+    /// Generic [`Scalar`](crate::Scalar) code on a value: `f` runs on this value as a
+    /// [`Var`] of the thread's graph (the one every `Value` lives on) and what it records
+    /// becomes a `Value`, with the same rules, values and gradients as on a `Graph`.
+    ///
+    /// `Value` does not implement `Scalar` itself: `Scalar` is `Copy` (generic code uses a
+    /// scalar as often as it likes, `x * x`), and an owned handle that frees its node when
+    /// dropped cannot be `Copy`. This is the bridge: a `fn f<S: Scalar>(x: S) -> S` runs on
+    /// `f64`, on `Var` and, through here, on `Value`.
+    ///
+    /// ```
+    /// use scalargrad::{Scalar, Value};
+    /// fn smooth<S: Scalar>(x: S) -> S {
+    ///     x * x.sigmoid() + x.powf(2.0) * 0.5
+    /// }
+    /// let x = Value::new(1.5);
+    /// let y = x.apply_graph_fn(|v| smooth(v));
+    /// y.backward();
+    /// assert_eq!(y.data(), smooth(1.5));
+    /// let s = 1.5_f64.sigmoid();
+    /// assert_eq!(x.grad(), s + 1.5 * s * (1.0 - s) + 1.5);
+    /// ```
+    #[track_caller]
+    pub fn apply_graph_fn(&self, f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>) -> Value {
+        Value::apply_graph_fn_n(&[self], |vs| f(vs[0]))
+    }
+
+    /// [`Value::apply_graph_fn`] for code of several values: `f` gets them as `Var`s of the
+    /// thread's graph, in order.
+    ///
+    /// ```
+    /// use scalargrad::{Scalar, Value};
+    /// fn hypot<S: Scalar>(a: S, b: S) -> S {
+    ///     (a * a + b * b).sqrt()
+    /// }
+    /// let (a, b) = (Value::new(3.0), Value::new(4.0));
+    /// let h = Value::apply_graph_fn_n(&[&a, &b], |v| hypot(v[0], v[1]));
+    /// h.backward();
+    /// assert_eq!(h.data(), 5.0);
+    /// assert!((a.grad() - 0.6).abs() < 1e-15 && (b.grad() - 0.8).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn apply_graph_fn_n(xs: &[&Value], f: impl for<'g> FnOnce(&[Var<'g>]) -> Var<'g>) -> Value {
+        Value::from_pos(with(|o| {
+            let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
+            let y = f(&vs);
+            // `f` may return a handle of another graph (a leaked one): refused here
+            o.graph.check_same(y);
+            let pos = y.pos();
+            o.adopt_new(&[pos]);
+            pos
+        }))
+    }
+
     /// A dense layer of your own `Value`s: output `j` is `activation(b_j + Σᵢ w_{j,i}·xᵢ)`,
     /// with `weights[j]` the weights of neuron `j` and `biases[j]` its bias (or none), as
     /// [`nn::dense`](crate::nn::dense) on a `Graph`. When the parameters were created neuron
