@@ -39,6 +39,9 @@ pub struct Taken {
     pub elementwise_pulled: usize,
     /// Unmarked positions the reverse pass stepped over eight at a time.
     pub unmarked_skipped: usize,
+    /// Dot products over two runs (disjoint or the same) pulled back as two `axpy` loops
+    /// rather than pair by pair.
+    pub dot_runs_pulled: usize,
     /// Layer rows reached with gradient 0 whose shares were all ±0 (finite inputs and
     /// weights), so skipped above the first wild node (see `fast::rows`).
     pub rows_zero_skipped: usize,
@@ -70,6 +73,7 @@ pub(crate) enum Path {
     BlockChecked,
     RowsZeroSkipped,
     WordMarked,
+    DotRunsPulled,
 }
 
 #[cfg(debug_assertions)]
@@ -88,6 +92,7 @@ thread_local! {
         block_checked: 0,
         rows_zero_skipped: 0,
         word_marked: 0,
+        dot_runs_pulled: 0,
     }) };
 }
 
@@ -111,6 +116,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::BlockChecked => &mut c.block_checked,
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,
+            Path::DotRunsPulled => &mut c.dot_runs_pulled,
         };
         *field += n;
         t.set(c);

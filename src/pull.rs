@@ -147,6 +147,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> Pull<f64> for NumberPull<'_, ANOM
             let (w, x, len) = (w as usize, x as usize, len as usize);
             let apart = w + len <= x || x + len <= w || w == x;
             if apart && !(SCRATCH && w.min(x) < self.split) {
+                count(Path::DotRunsPulled, 1);
                 if wants.has(Wants::W_ANY) {
                     self.axpy_run(w, x, len, g, wants.has(Wants::W_ALL));
                 }

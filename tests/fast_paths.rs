@@ -379,3 +379,39 @@ fn a_layers_inputs_are_marked_as_a_run_and_zero_rows_above_a_wild_node_are_skipp
     assert_eq!((far.rows_pulled, far.rows_zero_skipped), (2, 1));
     assert_eq!(far.word_marked, 2);
 }
+
+/// A dot product over two runs of positions that are disjoint (either way round) or the
+/// same is pulled back as two `axpy` loops; over runs that overlap otherwise, pair by pair,
+/// in pair order: an input that is `w` in pair 0 and `x` in pair 2 gets its `w` share
+/// first, which three shares that do not add up the same in either order show.
+#[test]
+fn dot_products_over_runs_take_two_axpy_loops_unless_the_runs_overlap() {
+    let g = Graph::new();
+    let v: Vec<Var> = [1.0, 2.0, 3.0, 4.0, -1e16, 5.0]
+        .iter()
+        .map(|&x| g.var(x))
+        .collect();
+    let pulled = |y: Var| -> usize {
+        g.zero_grad();
+        fast::reset();
+        y.backward();
+        take().dot_runs_pulled
+    };
+    // w below x, x below w, the same run
+    let wx = g.dot(&v[0..2], &v[3..5]);
+    assert_eq!(pulled(wx), 1);
+    assert_eq!((v[0].grad(), v[4].grad()), (4.0, 2.0));
+    assert_eq!(pulled(g.dot(&v[3..5], &v[0..2])), 1);
+    assert_eq!((v[0].grad(), v[4].grad()), (4.0, 2.0));
+    assert_eq!(pulled(g.dot(&v[0..3], &v[0..3])), 1);
+    assert_eq!((v[0].grad(), v[2].grad()), (2.0, 6.0));
+    // overlapping runs: w = v0..v3, x = v2..v5; v2 is w in pair 2 and x in pair 0
+    let c = g.constant(1e16);
+    let dot = g.dot(&v[0..4], &v[2..6]);
+    let y = dot + c * v[2];
+    assert_eq!(pulled(y), 0);
+    // v2: 1e16 (from c·v2, above the dot: pulled first), then pair 0's x share g·w0 = 1,
+    // then pair 2's w share g·x2 = g·v4 = −1e16: (1e16 + 1) − 1e16 = 0 (1e16 + 1 rounds to
+    // 1e16); the w share first would give (1e16 − 1e16) + 1 = 1
+    assert_eq!(v[2].grad(), 0.0);
+}
