@@ -415,3 +415,34 @@ fn dot_products_over_runs_take_two_axpy_loops_unless_the_runs_overlap() {
     // 1e16); the w share first would give (1e16 − 1e16) + 1 = 1
     assert_eq!(v[2].grad(), 0.0);
 }
+
+/// In a pass that keeps an earlier pass's gradients (no `zero_grad` between), a dot product
+/// over runs takes the two `axpy` loops only where every input sits at or above the nodes
+/// that earlier pass may have left gradients in; below, pair by pair into this pass's
+/// scratch. Either way each gradient is the sum of both passes' shares.
+#[test]
+fn a_second_pass_takes_the_axpy_loops_only_above_the_earlier_passs_nodes() {
+    let g = Graph::new();
+    let a: Vec<Var> = (0..4).map(|i| g.var(0.5 + i as f64)).collect();
+    let x: Vec<Var> = a.iter().map(|&v| v.tanh()).collect();
+    let w: Vec<Var> = (0..4).map(|i| g.var(1.0 - 0.3 * i as f64)).collect();
+    let y = g.dot(&w, &x) * 2.0;
+    fast::reset();
+    y.backward();
+    assert_eq!(take().dot_runs_pulled, 1);
+    let first: Vec<f64> = a.iter().chain(&w).map(|v| v.grad()).collect();
+    // again without zero_grad: the tanh nodes hold the first pass's gradients
+    y.backward();
+    assert_eq!(take().dot_runs_pulled, 0);
+    let second: Vec<f64> = a.iter().chain(&w).map(|v| v.grad()).collect();
+    for (s, f) in second.iter().zip(&first) {
+        assert_eq!(*s, 2.0 * f);
+    }
+    // nodes made after that pass, and a pass from them: above the earlier nodes
+    let b: Vec<Var> = (0..3).map(|i| g.var(0.2 * i as f64)).collect();
+    let z: Vec<Var> = (0..3).map(|i| g.var(2.0 + i as f64)).collect();
+    let u = g.dot(&b, &z);
+    u.backward();
+    assert_eq!(take().dot_runs_pulled, 1);
+    assert_eq!((b[1].grad(), z[2].grad()), (3.0, 0.4));
+}
