@@ -5,7 +5,8 @@
 //! src/hessian.rs` runs with the other tests that use them.)
 
 use scalargrad::check::{
-    compare_gradients, gradcheck, gradgradcheck, numerical_gradient, Agreement, Tolerance,
+    compare_gradients, gradcheck, gradgradcheck, numerical_gradient, Agreement, InputCheck,
+    Tolerance,
 };
 use scalargrad::hessian::{
     derivatives, gradient_and_hessian, hessian, hessian_vector_product, numerical_hessian,
