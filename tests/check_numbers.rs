@@ -14,6 +14,20 @@ use scalargrad::hessian::{
 };
 use scalargrad::{Graph, Scalar, UnaryFn, Var};
 
+/// `k·x` with a derivative `off` too large.
+struct Scaled(f64, f64);
+impl UnaryFn for Scaled {
+    fn name(&self) -> &str {
+        "scaled"
+    }
+    fn value(&self, x: f64) -> f64 {
+        self.0 * x
+    }
+    fn derivative<S: Scalar>(&self, x: S, _y: S) -> S {
+        x.lift(self.0 + self.1)
+    }
+}
+
 /// `x²` with a wrong derivative, `2x + 1`.
 struct SquareOff;
 impl UnaryFn for SquareOff {
