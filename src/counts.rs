@@ -42,6 +42,8 @@ pub struct Taken {
     /// Dot products over two runs (disjoint or the same) pulled back as two `axpy` loops
     /// rather than pair by pair.
     pub dot_runs_pulled: usize,
+    /// `+` and `*` nodes `Graph::recompute` took by its tag tests, before the jump table.
+    pub elementwise_recomputed: usize,
     /// Layer rows reached with gradient 0 whose shares were all ±0 (finite inputs and
     /// weights), so skipped above the first wild node (see `fast::rows`).
     pub rows_zero_skipped: usize,
@@ -74,6 +76,7 @@ pub(crate) enum Path {
     RowsZeroSkipped,
     WordMarked,
     DotRunsPulled,
+    ElementwiseRecomputed,
 }
 
 #[cfg(debug_assertions)]
@@ -93,6 +96,7 @@ thread_local! {
         rows_zero_skipped: 0,
         word_marked: 0,
         dot_runs_pulled: 0,
+        elementwise_recomputed: 0,
     }) };
 }
 
@@ -117,6 +121,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,
             Path::DotRunsPulled => &mut c.dot_runs_pulled,
+            Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
         };
         *field += n;
         t.set(c);

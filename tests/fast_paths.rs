@@ -446,3 +446,33 @@ fn a_second_pass_takes_the_axpy_loops_only_above_the_earlier_passs_nodes() {
     assert_eq!(take().dot_runs_pulled, 1);
     assert_eq!((b[1].grad(), z[2].grad()), (3.0, 0.4));
 }
+
+/// `recompute` takes `+` and `*` by its tag tests (not in anomaly mode, which checks each
+/// node through the general path), and after it a zero gradient over tame nodes is still
+/// skipped: a finite leaf does not make the graph wild, a leaf set to infinity does.
+#[test]
+fn recompute_takes_add_and_mul_by_tag_and_keeps_zero_gradients_skippable() {
+    let g = Graph::new();
+    let (a, b) = (g.var(2.0), g.var(-3.0));
+    // (a·b + a)·relu(b): relu(b) is off, so the product's other factor gets gradient 0
+    let off = b.relu();
+    let y = (a * b + a) * off + a;
+    g.recompute();
+    assert_eq!(take().elementwise_recomputed, 4);
+    y.backward();
+    let t = take();
+    assert!(t.zero_skipped > 0, "{t:?}");
+    assert_eq!((a.grad(), b.grad()), (1.0, 0.0));
+    g.detect_anomaly(true);
+    g.recompute();
+    assert_eq!(take().elementwise_recomputed, 0);
+    g.detect_anomaly(false);
+    // an infinite leaf: wild from there up, zeros passed on (0·∞ is NaN, as without skipping)
+    a.set_value(f64::INFINITY);
+    g.recompute();
+    g.zero_grad();
+    fast::reset();
+    y.backward();
+    assert_eq!(take().zero_skipped, 0);
+    assert!(b.grad().is_nan());
+}

@@ -3,6 +3,7 @@
 
 use std::panic::Location;
 
+use crate::counts::{count, Path};
 use crate::fast::{rows, runs};
 use crate::op::Op;
 use crate::tape::word::{Tag, Word};
@@ -76,6 +77,7 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             let (va, vb) = (values[a as usize], values[b as usize]);
             let y = if tag == Tag::MUL { va * vb } else { va + vb };
             values[i] = y;
+            count(Path::ElementwiseRecomputed, 1);
             if !y.is_finite() {
                 wild = wild.min(i);
             }
