@@ -93,6 +93,33 @@ fn gradcheck_reports_each_input_with_its_allowance_and_the_worst_one() {
     assert_eq!(r.inputs[0].analytic, 7.0);
     assert!((r.inputs[0].numeric - 6.0).abs() < 1e-6);
     assert!(r.inputs[1].passed() && !r.inputs[0].passed());
+    // the worst input is the wrong one wherever it is
+    let r3 = gradcheck(
+        |g, x| x[0] * 3.0 + g.custom(SquareOff).apply(x[1]) + x[2],
+        &[1.0, 3.0, 2.0],
+        tol,
+    );
+    assert_eq!((r3.worst, r3.passed(), r3.evaluations), (1, false, 6));
+    // worst by error over allowance, not by error: input 0 is off by 0.1 of 1e6 (allowed
+    // 100), input 1 by 1e-3 of 1 (allowed about 1e-4)
+    let r2 = gradcheck(
+        |g, x| g.custom(Scaled(1e6, 0.1)).apply(x[0]) + g.custom(Scaled(1.0, 1e-3)).apply(x[1]),
+        &[1.0, 1.0],
+        tol,
+    );
+    assert_eq!(
+        (r2.worst, r2.inputs[0].passed(), r2.inputs[1].passed()),
+        (1, true, false)
+    );
+    // a NaN passes only against a NaN
+    let nan = |analytic: f64, numeric: f64| InputCheck {
+        analytic,
+        numeric,
+        error: (analytic - numeric).abs(),
+        allowed: 1e-6,
+    };
+    assert!(nan(f64::NAN, f64::NAN).passed());
+    assert!(!nan(f64::NAN, 1.0).passed() && !nan(1.0, f64::NAN).passed());
     let text = r.to_string();
     assert!(
         text.starts_with("gradcheck FAILED: 2 inputs, 4 evaluations"),
