@@ -36,6 +36,29 @@ fn an_mlp_records_recomputes_and_pulls_back_its_layers_as_rows_and_runs() {
     assert_eq!((t.rows_recomputed, t.runs_recomputed), (25, 24));
 }
 
+/// After `recompute` of a layer's rows with finite values, nothing is wild: a row reached
+/// with gradient 0 is skipped outright, as before it (not taken as a row above a wild node).
+#[test]
+fn recomputed_finite_rows_leave_the_graph_tame() {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    let w = [vec![g.var(1.0), g.var(1.0)], vec![g.var(1.0), g.var(-1.0)]];
+    let x = [g.var(1.0), g.var(2.0)];
+    // row 0: 3 (relu on); row 1: −1 (relu off, gradient 0)
+    let y = dense(&x, &w, None, Activation::Relu);
+    let loss = g.sum(&y);
+    for _ in 0..2 {
+        g.zero_grad();
+        fast::reset();
+        loss.backward();
+        let t = take();
+        assert_eq!((t.rows_pulled, t.rows_zero_skipped), (2, 0), "{t:?}");
+        assert_eq!((x[0].grad(), x[1].grad(), w[1][0].grad()), (1.0, 1.0, 0.0));
+        g.recompute();
+        assert_eq!(take().rows_recomputed, 2);
+    }
+}
+
 #[test]
 fn layers_recorded_element_wise_or_with_a_custom_activation_take_no_rows() {
     let g = Graph::new();

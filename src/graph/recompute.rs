@@ -97,6 +97,8 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         if !ANOMALY && tag == Tag::ROW && word.row_parts().1 == 0 {
             let (rows, finite) = rows::recompute(values, words, far, i);
             if rows > 0 {
+                // (counted here, where the rows are stepped over)
+                count(Path::RowsRecomputed, rows);
                 if !finite {
                     wild = wild.min(i);
                 }
