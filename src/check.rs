@@ -110,16 +110,26 @@ impl InputCheck {
         }
     }
 
-    /// Whether the error is within the allowance (NaN on either side fails, unless both are
-    /// NaN).
+    /// Whether the error is within the allowance. NaN on either side fails unless both are
+    /// NaN, and an infinity passes only against the same infinity (its allowance, relative
+    /// to an infinite value, would be infinite and let any number through).
     ///
     /// ```
     /// use scalargrad::check::InputCheck;
     /// let c = InputCheck { analytic: 1.0, numeric: 1.0 + 1e-9, error: 1e-9, allowed: 1e-6 };
     /// assert!(c.passed());
+    /// let inf = InputCheck { analytic: f64::INFINITY, numeric: 5.0, error: f64::INFINITY, allowed: f64::INFINITY };
+    /// assert!(!inf.passed());
     /// ```
     pub fn passed(&self) -> bool {
-        self.error <= self.allowed || (self.analytic.is_nan() && self.numeric.is_nan())
+        let (a, n) = (self.analytic, self.numeric);
+        if a.is_nan() || n.is_nan() {
+            return a.is_nan() && n.is_nan();
+        }
+        if a.is_infinite() || n.is_infinite() {
+            return a == n;
+        }
+        self.error <= self.allowed
     }
 }
 
@@ -366,10 +376,15 @@ impl Agreement {
     /// let tol = scalargrad::check::Agreement::default();
     /// assert!(tol.allows(f64::NAN, f64::NAN));
     /// assert!(!tol.allows(1.0, f64::NAN));
+    /// assert!(tol.allows(f64::INFINITY, f64::INFINITY));
+    /// assert!(!tol.allows(f64::INFINITY, 1.0)); // not within an "infinite allowance"
     /// ```
     pub fn allows(&self, a: f64, b: f64) -> bool {
         if a.is_nan() || b.is_nan() {
             return a.is_nan() && b.is_nan();
+        }
+        if a.is_infinite() || b.is_infinite() {
+            return a == b;
         }
         a == b || (a - b).abs() <= self.allowed(a, b)
     }

@@ -119,6 +119,8 @@ fn gradcheck_reports_each_input_with_its_allowance_and_the_worst_one() {
         allowed: 1e-6,
     };
     assert!(nan(f64::NAN, f64::NAN).passed());
+    assert!(!nan(f64::INFINITY, 5.0).passed() && !nan(5.0, f64::NEG_INFINITY).passed());
+    assert!(nan(f64::INFINITY, f64::INFINITY).passed());
     assert!(!nan(f64::NAN, 1.0).passed() && !nan(1.0, f64::NAN).passed());
     let text = r.to_string();
     assert!(
@@ -148,6 +150,9 @@ fn agreement_allows_an_absolute_plus_a_relative_error_and_nan_only_with_nan() {
     // |10 − 11.6| = 1.6 ≤ 0.5 + 1.16; |10 − 11.9| = 1.9 > 0.5 + 1.19
     assert!(a.allows(10.0, 11.6) && !a.allows(10.0, 11.9));
     assert!(a.allows(f64::INFINITY, f64::INFINITY));
+    // an infinity agrees only with itself (its allowance would be infinite)
+    assert!(!a.allows(f64::INFINITY, 1.0) && !a.allows(-1e300, f64::NEG_INFINITY));
+    assert!(!a.allows(f64::INFINITY, f64::NEG_INFINITY));
     assert!(a.allows(f64::NAN, f64::NAN) && !a.allows(f64::NAN, 1.0) && !a.allows(1.0, f64::NAN));
 }
 
@@ -261,4 +266,72 @@ fn symmetric_eigenvalues_of_small_matrices_are_their_closed_forms_in_order() {
         symmetric_eigenvalues(&[vec![1.0, 2.0], vec![0.0, 1.0]]),
         &[0.0, 2.0],
     );
+}
+
+#[test]
+fn gradgradcheck_counts_two_gradient_recordings_per_input() {
+    let r = gradgradcheck(
+        |_, x| x[0] * x[1] * x[2],
+        &[1.0, 2.0, 3.0],
+        Tolerance::default(),
+    );
+    assert!(r.passed(), "{r}");
+    assert_eq!((r.evaluations, r.inputs.len()), (6, 9));
+}
+
+/// `compare_gradients` picks each parameter's worst point by how far past its allowance
+/// the error went (not by the error alone), infinite errors first, and keeps NaN out of
+/// `max_error` where hand and engine agree on NaN.
+#[test]
+fn compare_gradients_worst_point_is_by_error_over_allowance() {
+    let agreement = Agreement::default(); // 1e-12 + 1e-9·max
+    let run = |hand_at: Vec<Vec<f64>>, engine_at: Vec<f64>| {
+        // the engine's gradient of x[0] · c is c: each point carries its c as x[1]
+        let points: Vec<Vec<f64>> = engine_at.iter().map(|&c| vec![1.0, c]).collect();
+        let hand = move |p: &[f64]| {
+            let k = engine_at.iter().position(|&c| c == p[1]).unwrap();
+            hand_at[k].clone()
+        };
+        compare_gradients(&["a", "c"], &points, hand, |_, x| x[0] * x[1], agreement)
+    };
+    // disagreeing points: 1e6 off by 1 (allowed 1e-3: 1e3 over) and 1 off by 0.5
+    // (allowed ~1.5e-9: 3e8 over): the second is the worst
+    let r = run(vec![vec![1e6 + 1.0, 1.0], vec![1.5, 1.0]], vec![1e6, 1.0]);
+    let a = &r.parameters[0];
+    assert_eq!(
+        (a.disagreeing, a.worst_point, a.hand, a.engine),
+        (2, 1, 1.5, 1.0)
+    );
+    assert_eq!(a.max_error, 1.0);
+    // agreeing points: 1e6 off by 5e-4 (half its allowance) and 1 off by 9e-10 (0.9 of
+    // it): the second is the worst
+    let r = run(
+        vec![vec![1e6 + 5e-4, 1.0], vec![1.0 + 9e-10, 1.0]],
+        vec![1e6, 1.0],
+    );
+    let a = &r.parameters[0];
+    assert_eq!((a.disagreeing, a.worst_point), (0, 1));
+    // an infinite error is worse than any finite one
+    let r = run(
+        vec![vec![1e6 + 1.0, 1.0], vec![f64::INFINITY, 1.0]],
+        vec![1e6, 1.0],
+    );
+    assert_eq!(r.parameters[0].worst_point, 1);
+    assert_eq!(r.parameters[0].max_error, f64::INFINITY);
+    // NaN and NaN agree and leave max_error alone; NaN against a number is an error, and
+    // its error (NaN) is the parameter's max_error
+    let r = run(vec![vec![f64::NAN, 1.0], vec![2.0, 1.0]], vec![1.0, 2.0]);
+    let a = &r.parameters[0];
+    assert_eq!((a.disagreeing, a.worst_point), (1, 0));
+    assert!(a.max_error.is_nan(), "{a:?}");
+    let nan_engine = compare_gradients(
+        &["x"],
+        &[vec![-1.0]],
+        |_: &[f64]| vec![f64::NAN],
+        |_, x| x[0].sqrt(),
+        agreement,
+    );
+    let x = &nan_engine.parameters[0];
+    assert!(nan_engine.agrees(), "{nan_engine}");
+    assert_eq!((x.disagreeing, x.max_error), (0, 0.0));
 }
