@@ -499,3 +499,37 @@ fn recompute_takes_add_and_mul_by_tag_and_keeps_zero_gradients_skippable() {
     assert_eq!(take().zero_skipped, 0);
     assert!(b.grad().is_nan());
 }
+
+/// A layer's inputs are marked in the ring when the whole run is less than 4,096 positions
+/// below the row pulled back, in their words at 4,096 or more; inputs at the very start
+/// of the tape, and a row right above its inputs, are marked in the ring.
+#[test]
+fn a_layers_input_run_is_marked_in_the_ring_up_to_4095_positions_down() {
+    use scalargrad::nn::dense;
+    // inputs first (positions 0 and 1), then `gap` constants, then the weights, then one row
+    let marks = |gap: usize, weights_first: bool| -> usize {
+        let g = Graph::new();
+        let w_first = weights_first.then(|| vec![g.var(0.5), g.var(-0.25)]);
+        let x = [g.var(1.0), g.var(2.0)];
+        for _ in 0..gap {
+            g.constant(0.0);
+        }
+        let w = w_first.unwrap_or_else(|| vec![g.var(0.5), g.var(-0.25)]);
+        let y = dense(&x, &[w.clone()], None, Activation::Linear);
+        // the row: 0.5·1 − 0.25·2 = 0
+        assert_eq!(y[0].value(), 0.0);
+        fast::reset();
+        y[0].backward();
+        let t = take();
+        assert_eq!(t.rows_pulled, 1, "{t:?}");
+        assert_eq!((x[0].grad(), x[1].grad(), w[1].grad()), (0.5, -0.25, 2.0));
+        t.word_marked
+    };
+    // the row right above its inputs (weights made first): the run in the ring
+    assert_eq!(marks(0, true), 0);
+    // inputs at position 0, the row 4 above (2 inputs, 2 weights): ring
+    assert_eq!(marks(0, false), 0);
+    // the row is at 2 + gap + 2: 4,095 above the inputs' start with gap 4,091
+    assert_eq!(marks(4091, false), 0);
+    assert_eq!(marks(4092, false), 2);
+}
