@@ -515,7 +515,7 @@ fn a_layers_input_run_is_marked_in_the_ring_up_to_4095_positions_down() {
             g.constant(0.0);
         }
         let w = w_first.unwrap_or_else(|| vec![g.var(0.5), g.var(-0.25)]);
-        let y = dense(&x, &[w.clone()], None, Activation::Linear);
+        let y = dense(&x, std::slice::from_ref(&w), None, Activation::Linear);
         // the row: 0.5·1 − 0.25·2 = 0
         assert_eq!(y[0].value(), 0.0);
         fast::reset();
