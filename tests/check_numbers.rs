@@ -324,6 +324,12 @@ fn compare_gradients_worst_point_is_by_error_over_allowance() {
     let a = &r.parameters[0];
     assert_eq!((a.disagreeing, a.worst_point), (1, 0));
     assert!(a.max_error.is_nan(), "{a:?}");
+    // a tie keeps the first point as the worst
+    let r = run(vec![vec![1.5, 1.0], vec![1.5, 1.0]], vec![1.0, 1.0]);
+    assert_eq!(
+        (r.parameters[0].disagreeing, r.parameters[0].worst_point),
+        (2, 0)
+    );
     let nan_engine = compare_gradients(
         &["x"],
         &[vec![-1.0]],
