@@ -44,6 +44,9 @@ pub struct Taken {
     pub dot_runs_pulled: usize,
     /// `+` and `*` nodes `Graph::recompute` took by its tag tests, before the jump table.
     pub elementwise_recomputed: usize,
+    /// Jacobi sweeps [`symmetric_eigenvalues`](crate::hessian::symmetric_eigenvalues) ran
+    /// before the off-diagonal part was negligible (it stops there).
+    pub eigen_sweeps: usize,
     /// Layer rows reached with gradient 0 whose shares were all ±0 (finite inputs and
     /// weights), so skipped above the first wild node (see `fast::rows`).
     pub rows_zero_skipped: usize,
@@ -77,6 +80,7 @@ pub(crate) enum Path {
     WordMarked,
     DotRunsPulled,
     ElementwiseRecomputed,
+    EigenSweeps,
 }
 
 #[cfg(debug_assertions)]
@@ -97,6 +101,7 @@ thread_local! {
         word_marked: 0,
         dot_runs_pulled: 0,
         elementwise_recomputed: 0,
+        eigen_sweeps: 0,
     }) };
 }
 
@@ -122,6 +127,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::WordMarked => &mut c.word_marked,
             Path::DotRunsPulled => &mut c.dot_runs_pulled,
             Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
+            Path::EigenSweeps => &mut c.eigen_sweeps,
         };
         *field += n;
         t.set(c);

@@ -259,6 +259,7 @@ pub fn symmetric_eigenvalues(a: &[Vec<f64>]) -> Vec<f64> {
         if off(&m) <= 1e-15 * norm {
             break;
         }
+        crate::counts::count(crate::counts::Path::EigenSweeps, 1);
         for p in 0..n {
             for q in p + 1..n {
                 if m[p][q] == 0.0 {

@@ -251,6 +251,23 @@ fn symmetric_eigenvalues_of_small_matrices_are_their_closed_forms_in_order() {
         (e[0] - (m - r)).abs() < 1e-14 && (e[1] - (m + r)).abs() < 1e-14,
         "{e:?}"
     );
+    // it stops as soon as the off-diagonal part is negligible: one sweep for a 2×2 (one
+    // rotation zeroes it), none for a diagonal matrix, a few for a 3×3 (debug counts)
+    let sweeps = |a: &[Vec<f64>]| {
+        scalargrad::fast::reset();
+        symmetric_eigenvalues(a);
+        scalargrad::fast::taken().eigen_sweeps
+    };
+    if cfg!(debug_assertions) {
+        assert_eq!(sweeps(&[vec![2.0, 1.0], vec![1.0, 2.0]]), 1);
+        assert_eq!(sweeps(&[vec![3.0, 0.0], vec![0.0, -1.0]]), 0);
+        let s = sweeps(&[
+            vec![2.0, -1.0, 0.0],
+            vec![-1.0, 2.0, -1.0],
+            vec![0.0, -1.0, 2.0],
+        ]);
+        assert_eq!(s, 4);
+    }
     // a 3×3 with known eigenvalues 2 − √2, 2, 2 + √2 (the path graph's Laplacian shifted)
     let e = symmetric_eigenvalues(&[
         vec![2.0, -1.0, 0.0],
