@@ -261,6 +261,8 @@ fn symmetric_eigenvalues_of_small_matrices_are_their_closed_forms_in_order() {
     if cfg!(debug_assertions) {
         assert_eq!(sweeps(&[vec![2.0, 1.0], vec![1.0, 2.0]]), 1);
         assert_eq!(sweeps(&[vec![3.0, 0.0], vec![0.0, -1.0]]), 0);
+        // (negative entries: the norm the threshold is relative to is a sum of squares)
+        assert_eq!(sweeps(&[vec![-2.0, -1.0], vec![-1.0, -2.0]]), 1);
         let s = sweeps(&[
             vec![2.0, -1.0, 0.0],
             vec![-1.0, 2.0, -1.0],
