@@ -280,6 +280,15 @@ fn symmetric_eigenvalues_of_small_matrices_are_their_closed_forms_in_order() {
     for (got, want) in e.iter().zip([2.0 - r2, 2.0, 2.0 + r2]) {
         assert!((got - want).abs() < 1e-14, "{e:?}");
     }
+    // off-diagonal entries of both signs that sum to 0: still rotated away (−√2, 0, √2)
+    let e = symmetric_eigenvalues(&[
+        vec![0.0, 1.0, 0.0],
+        vec![1.0, 0.0, -1.0],
+        vec![0.0, -1.0, 0.0],
+    ]);
+    for (got, want) in e.iter().zip([-r2, 0.0, r2]) {
+        assert!((got - want).abs() < 1e-14, "{e:?}");
+    }
     // an asymmetric input is symmetrised: [[1, 2], [0, 1]] is read as [[1, 1], [1, 1]]
     close(
         symmetric_eigenvalues(&[vec![1.0, 2.0], vec![0.0, 1.0]]),
