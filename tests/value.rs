@@ -560,23 +560,25 @@ fn value_dense_is_affine_per_neuron_bit_for_bit_and_frees_its_nodes() {
             if cfg!(debug_assertions) {
                 assert_eq!(rows, if interleaved { nout } else { 0 });
             }
-            let loss = Value::sum(
-                y.iter()
+            // Σ (j + 1)·y_j, its backward, then the outputs' values and every gradient
+            // (zeroed after)
+            let bits = |ys: &[Value]| -> Vec<u64> {
+                let weighted: Vec<Value> = ys
+                    .iter()
                     .enumerate()
                     .map(|(j, v)| v * (j as f64 + 1.0))
-                    .collect::<Vec<_>>()
-                    .iter(),
-            );
-            loss.backward();
-            let got: Vec<u64> = y
-                .iter()
-                .map(Value::data)
-                .chain(params.iter().map(|p| p.grad()))
-                .map(f64::to_bits)
-                .collect();
-            for p in &params {
-                p.set_grad(0.0);
-            }
+                    .collect();
+                Value::sum(&weighted).backward();
+                let out = ys
+                    .iter()
+                    .map(Value::data)
+                    .chain(params.iter().map(|p| p.grad()))
+                    .map(f64::to_bits)
+                    .collect();
+                params.iter().for_each(|p| p.set_grad(0.0));
+                out
+            };
+            let got = bits(&y);
             let by_hand: Vec<Value> = (0..nout)
                 .map(|j| {
                     let pre = Value::affine(&biases[j], &weights[j], &x);
@@ -587,21 +589,7 @@ fn value_dense_is_affine_per_neuron_bit_for_bit_and_frees_its_nodes() {
                     }
                 })
                 .collect();
-            let loss2 = Value::sum(
-                by_hand
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| v * (j as f64 + 1.0))
-                    .collect::<Vec<_>>()
-                    .iter(),
-            );
-            loss2.backward();
-            let want: Vec<u64> = by_hand
-                .iter()
-                .map(Value::data)
-                .chain(params.iter().map(|p| p.grad()))
-                .map(f64::to_bits)
-                .collect();
+            let want = bits(&by_hand);
             assert_eq!(got, want, "{act:?}, interleaved {interleaved}");
         }
     }
