@@ -122,14 +122,7 @@ impl InputCheck {
     /// assert!(!inf.passed());
     /// ```
     pub fn passed(&self) -> bool {
-        let (a, n) = (self.analytic, self.numeric);
-        if a.is_nan() || n.is_nan() {
-            return a.is_nan() && n.is_nan();
-        }
-        if a.is_infinite() || n.is_infinite() {
-            return a == n;
-        }
-        self.error <= self.allowed
+        not_finite_verdict(self.analytic, self.numeric).unwrap_or(self.error <= self.allowed)
     }
 }
 
@@ -191,6 +184,20 @@ impl fmt::Display for GradCheck {
             )?;
         }
         Ok(())
+    }
+}
+
+/// The verdict for two numbers of which one is not finite, shared by [`InputCheck::passed`]
+/// and [`Agreement::allows`]: NaN agrees only with NaN, an infinity only with the same
+/// infinity (an allowance relative to an infinite value would be infinite and let any number
+/// through). `None` when both are finite: the allowance decides.
+fn not_finite_verdict(a: f64, b: f64) -> Option<bool> {
+    if a.is_nan() || b.is_nan() {
+        Some(a.is_nan() && b.is_nan())
+    } else if a.is_infinite() || b.is_infinite() {
+        Some(a == b)
+    } else {
+        None
     }
 }
 
@@ -380,13 +387,7 @@ impl Agreement {
     /// assert!(!tol.allows(f64::INFINITY, 1.0)); // not within an "infinite allowance"
     /// ```
     pub fn allows(&self, a: f64, b: f64) -> bool {
-        if a.is_nan() || b.is_nan() {
-            return a.is_nan() && b.is_nan();
-        }
-        if a.is_infinite() || b.is_infinite() {
-            return a == b;
-        }
-        a == b || (a - b).abs() <= self.allowed(a, b)
+        not_finite_verdict(a, b).unwrap_or(a == b || (a - b).abs() <= self.allowed(a, b))
     }
 }
 

@@ -639,11 +639,10 @@ impl Value {
     #[track_caller]
     pub fn grad_wrt(&self, xs: &[&Value]) -> Vec<Value> {
         with(|o| {
-            let start = o.graph.len();
             let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
             let ds = o.graph.grad(o.var(self.pos), &vs);
             let held: Vec<u32> = ds.iter().map(|d| d.pos()).collect();
-            o.adopt(start, &held);
+            o.adopt_new(&held);
             held.into_iter().map(Value::from_pos).collect()
         })
     }

@@ -78,9 +78,7 @@ impl Owner {
         let y = f(&self.graph);
         // (a handle `f` just made or returned: live)
         let pos = y.id().pos;
-        // the nodes past the counted ones are new (`refs` is as long as the tape was)
-        let start = self.counts.borrow().refs.len();
-        self.adopt(start, &[pos]);
+        self.adopt_new(&[pos]);
         pos
     }
 
@@ -94,7 +92,7 @@ impl Owner {
     /// Counts the nodes recorded since `start` (their inputs once each) and one handle for
     /// each of `held`, then frees the new nodes nothing uses.
     #[inline]
-    pub(super) fn adopt(&self, start: usize, held: &[u32]) {
+    fn adopt(&self, start: usize, held: &[u32]) {
         {
             let t = self.graph.tape();
             let end = t.len();
