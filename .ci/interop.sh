@@ -2,11 +2,12 @@
 # Interop CI (issue #12): weights to and from PyTorch as .safetensors, and data-parallel
 # training over MPI whose losses are bit-identical for any number of ranks.
 # Runs from the repository root as root on a possibly fresh Debian machine: installs
-# OpenMPI, libclang (the mpi crate's bindings) and a Python venv with torch (CPU use; the
-# PyPI wheel brings ~4 GB of CUDA libraries, cached by pip after the first run).
+# OpenMPI, libclang (the mpi crate's bindings) and the shared venv with torch
+# (.ci/torch-venv.sh, target/torch-venv: CPU use; the PyPI wheel brings ~4 GB of CUDA
+# libraries, so it is installed once per run and not cached).
 # Time on this 2-core machine (busy with other builds): 2 min with target/ and the venv warm;
-# 14 min from a fresh clone (builds ~10 min, `pip install` from pip's cache 141 s); the very
-# first `pip install torch` downloads for ~8 min (481 s measured), apt-get ~1-2 min.
+# 14 min from a fresh clone (builds ~10 min, apt-get ~1-2 min); `pip install torch` downloads
+# for ~3-8 min (481 s measured once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
@@ -73,11 +74,8 @@ echo "== --steps with a negative learning rate is refused before MPI starts"
 expect_failure "$out/steps.log" 'use at most 112 steps' --steps 113
 
 echo "== PyTorch: venv with torch, pytest interop/"
-venv=target/interop-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-t1=$SECONDS
-"$venv/bin/pip" install -q --disable-pip-version-check torch safetensors numpy pytest
-echo "pip install took $((SECONDS - t1)) s"
+bash .ci/torch-venv.sh safetensors numpy pytest
+venv=target/torch-venv
 "$venv/bin/python" -m pytest -q interop
 
 echo "interop CI done in $((SECONDS - t0)) s"

@@ -3,8 +3,8 @@
 # install it into a fresh virtual environment with everything the tests need (micrograd from
 # PyPI as the reference, graphviz's Python package for micrograd's draw_dot, nbclient and
 # ipykernel for the notebook), run the pytest suite (including micrograd's own test file,
-# which skips itself unless torch is installed; set SCALARGRAD_CI_TORCH=1 to pip-install
-# torch for it), then install the same wheel into a second venv whose PATH has no cargo or
+# which skips itself unless torch is installed; SCALARGRAD_CI_TORCH=1 uses the run's shared
+# torch venv, target/torch-venv from .ci/torch-venv.sh, instead of a fresh one), then install the same wheel into a second venv whose PATH has no cargo or
 # rustc, without the network, and run a few lines there.
 # Needs python3 >= 3.9 with venv (installed with apt-get when missing), cargo, and PyPI.
 set -euo pipefail
@@ -17,24 +17,29 @@ if ! python3 -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 9)'
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
 fi
 
-VENV="${SCALARGRAD_VENV:-target/python-ci-venv}"
 WHEELS="target/python-wheels"
-echo "== fresh venv at $VENV"
-rm -rf "$VENV"
-python3 -m venv "$VENV"
-PY="$VENV/bin/python"
-"$PY" -m pip install -q --upgrade pip
-"$PY" -m pip install -q "maturin>=1.16,<2" pytest numpy micrograd graphviz nbclient nbformat ipykernel
+NEED=("maturin>=1.16,<2" pytest numpy micrograd graphviz nbclient nbformat ipykernel)
 if [ "${SCALARGRAD_CI_TORCH:-0}" = "1" ]; then
-  "$PY" -m pip install -q torch
+  # the run's one torch venv (.ci/torch-venv.sh), shared with interop.sh: torch is ~5 GB
+  VENV=target/torch-venv
+  echo "== the shared torch venv at $VENV, with what the tests need"
+  bash .ci/torch-venv.sh "${NEED[@]}"
+else
+  VENV="${SCALARGRAD_VENV:-target/python-ci-venv}"
+  echo "== fresh venv at $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q "${NEED[@]}"
 fi
+PY="$VENV/bin/python"
 
 echo "== maturin build --release (abi3 wheel)"
 rm -rf "$WHEELS"
 "$VENV/bin/maturin" build --release --quiet -m python/Cargo.toml -o "$WHEELS"
 WHEEL=$(ls "$WHEELS"/scalargrad-*-abi3-*.whl)
 echo "built $WHEEL"
-"$PY" -m pip install -q "$WHEEL"
+"$PY" -m pip install -q --force-reinstall --no-deps "$WHEEL"
 "$PY" -c 'from scalargrad import Value, draw; from scalargrad.engine import Value as V; from scalargrad.nn import Neuron, Layer, MLP; assert Value is V; print("import ok:", Value(2.0))'
 
 echo "== pytest python/tests"
