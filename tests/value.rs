@@ -629,3 +629,43 @@ fn generic_scalar_code_runs_on_values_through_apply_graph_fn() {
     }));
     assert!(r.is_err());
 }
+
+#[test]
+fn a_dead_node_under_a_live_one_is_not_counted_live() {
+    let (live0, len0) = (Value::live_nodes(), Value::graph_len());
+    let x = Value::new(1.0);
+    let y = Value::new(2.0);
+    drop(x); // dead, but under y: stays on the tape
+    assert_eq!(Value::graph_len(), len0 + 2);
+    assert_eq!(Value::live_nodes(), live0 + 1);
+    drop(y); // the top: both cut
+    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0, live0));
+}
+
+#[test]
+fn nodes_a_graph_fn_records_but_does_not_return_leave_the_tape_at_once() {
+    let (live0, len0) = (Value::live_nodes(), Value::graph_len());
+    let a = Value::new(2.0);
+    // one new node above the result, used by nothing: freed and cut off the top
+    let y = Value::apply_graph_fn_n(&[&a], |v| {
+        let y = v[0] * v[0];
+        let _unused = y.sin();
+        y
+    });
+    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0 + 2, live0 + 2));
+    // `f` returns its input and records one node nothing uses: the handle is a second one
+    // to `a`'s node, and the new node goes
+    let same = a.apply_graph_fn(|v| {
+        let _unused = v.exp();
+        v
+    });
+    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0 + 2, live0 + 2));
+    drop(a);
+    assert_eq!(same.data(), 2.0);
+    assert_eq!(Value::live_nodes(), live0 + 2);
+    y.backward();
+    assert_eq!(same.grad(), 4.0);
+    drop(y);
+    drop(same);
+    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0, live0));
+}
