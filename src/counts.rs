@@ -26,6 +26,9 @@ pub struct Taken {
     pub rows_recomputed: usize,
     /// Layer rows pulled back a layer at a time.
     pub rows_pulled: usize,
+    /// Layer rows computed eight or four side by side, recording or recomputing a layer
+    /// over a run of inputs (the last few rows are computed one at a time).
+    pub rows_batched: usize,
     /// Nodes recorded as part of a unary run.
     pub runs_recorded: usize,
     /// Relu nodes recomputed as part of a run.
@@ -60,6 +63,10 @@ pub struct Taken {
     /// checked as a block: handles compared with each other, one liveness test, the
     /// leaves' flags read in a row.
     pub block_checked: usize,
+    /// Op words a cut of the tape (a rewind, a scope's end, the top `Value`s dropped) read
+    /// to find the side-table entries of the nodes it freed: none when the side table is
+    /// empty, else up to the first freed node that has one.
+    pub cut_words_read: usize,
 }
 
 /// A fast path, for [`count`].
@@ -68,6 +75,7 @@ pub(crate) enum Path {
     RowsRecorded,
     RowsRecomputed,
     RowsPulled,
+    RowsBatched,
     RunRecorded,
     RunRecomputed,
     RunPulled,
@@ -81,6 +89,7 @@ pub(crate) enum Path {
     DotRunsPulled,
     ElementwiseRecomputed,
     EigenSweeps,
+    CutWordsRead,
 }
 
 #[cfg(debug_assertions)]
@@ -89,6 +98,7 @@ thread_local! {
         rows_recorded: 0,
         rows_recomputed: 0,
         rows_pulled: 0,
+        rows_batched: 0,
         runs_recorded: 0,
         runs_recomputed: 0,
         runs_pulled: 0,
@@ -102,6 +112,7 @@ thread_local! {
         dot_runs_pulled: 0,
         elementwise_recomputed: 0,
         eigen_sweeps: 0,
+        cut_words_read: 0,
     }) };
 }
 
@@ -115,6 +126,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RowsRecorded => &mut c.rows_recorded,
             Path::RowsRecomputed => &mut c.rows_recomputed,
             Path::RowsPulled => &mut c.rows_pulled,
+            Path::RowsBatched => &mut c.rows_batched,
             Path::RunRecorded => &mut c.runs_recorded,
             Path::RunRecomputed => &mut c.runs_recomputed,
             Path::RunPulled => &mut c.runs_pulled,
@@ -128,6 +140,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::DotRunsPulled => &mut c.dot_runs_pulled,
             Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
             Path::EigenSweeps => &mut c.eigen_sweeps,
+            Path::CutWordsRead => &mut c.cut_words_read,
         };
         *field += n;
         t.set(c);

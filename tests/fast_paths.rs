@@ -26,6 +26,8 @@ fn an_mlp_records_recomputes_and_pulls_back_its_layers_as_rows_and_runs() {
     let t = take();
     // 16 + 8 + 1 rows; relu runs over the two hidden layers (the output is linear)
     assert_eq!((t.rows_recorded, t.runs_recorded), (25, 24));
+    // the 16 rows as two batches of eight, the 8 as one; the last layer's one row alone
+    assert_eq!(t.rows_batched, 24);
     out.backward();
     let t = take();
     // every row is reached (a relu that is off still hands its row a zero share)
@@ -34,6 +36,106 @@ fn an_mlp_records_recomputes_and_pulls_back_its_layers_as_rows_and_runs() {
     g.recompute();
     let t = take();
     assert_eq!((t.rows_recomputed, t.runs_recomputed), (25, 24));
+    assert_eq!(t.rows_batched, 24);
+}
+
+/// A layer of 13 neurons whose parameters were created neuron after neuron (weights, then
+/// bias), over the inputs `x`; neuron `k`'s first weight is `wk`, every other weight 1.
+fn thirteen_rows<'g>(g: &'g Graph, x: &[Var<'g>], k: usize, wk: f64) -> Vec<Var<'g>> {
+    use scalargrad::nn::dense;
+    let (mut w, mut b) = (Vec::new(), Vec::new());
+    for j in 0..13 {
+        w.push(vec![g.var(if j == k { wk } else { 1.0 }), g.var(1.0)]);
+        b.push(g.var(0.5));
+    }
+    dense(x, &w, Some(&b), Activation::Linear)
+}
+
+#[test]
+fn rows_over_a_run_of_inputs_are_computed_eight_then_four_side_by_side() {
+    let g = Graph::new();
+    let x = [g.var(1.0), g.var(2.0)];
+    fast::reset();
+    let y = thirteen_rows(&g, &x, 0, 1.0);
+    let t = take();
+    // 8 + 4 side by side, the 13th alone
+    assert_eq!((t.rows_recorded, t.rows_batched), (13, 12));
+    assert!(y.iter().all(|y| y.value() == 3.5));
+    g.recompute();
+    let t = take();
+    assert_eq!((t.rows_recomputed, t.rows_batched), (13, 12));
+    // inputs that are not a run: every row alone
+    let x = [x[1], x[0]];
+    thirteen_rows(&g, &x, 0, 1.0);
+    let t = take();
+    assert_eq!((t.rows_recorded, t.rows_batched), (13, 0));
+}
+
+#[test]
+fn a_row_made_infinite_in_any_batch_makes_the_nodes_above_it_wild() {
+    // relu(tanh(row k) − 2) is off, and tanh is tame: while row k is finite the zero is
+    // skipped there; once row k is infinite (found by the batch of eight, the batch of
+    // four, or the row computed alone, on recording and on `recompute`) nothing above it
+    // is tame, and the zero is passed on.
+    for k in [3, 9, 12] {
+        for start in [1.0, 10.0] {
+            let g = Graph::new();
+            let x = [g.var(start), g.var(1.0)];
+            let y = thirteen_rows(&g, &x, k, 1e308);
+            let off = (y[k].tanh() - 2.0).relu();
+            fast::reset();
+            off.backward();
+            let skipped = if start == 1.0 { 1 } else { 0 };
+            assert_eq!(take().zero_skipped, skipped, "row {k}, x = {start}");
+            x[0].set_value(10.0);
+            g.recompute();
+            assert!(y[k].value().is_infinite());
+            g.zero_grad();
+            fast::reset();
+            off.backward();
+            assert_eq!(take().zero_skipped, 0, "row {k}, x = {start}, recomputed");
+        }
+    }
+}
+
+#[test]
+fn rows_whose_inputs_were_made_before_their_parameters_are_pulled_back_as_rows() {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    for i in 0..10 {
+        g.constant(i as f64);
+    }
+    // inputs at 10 and 11, then the parameters from 12: apart, below them
+    let x = [g.var(1.0), g.var(2.0)];
+    let w = [vec![g.var(3.0), g.var(4.0)], vec![g.var(5.0), g.var(6.0)]];
+    let y = dense(&x, &w, None, Activation::Linear);
+    let loss = y[0] + y[1] * 2.0;
+    fast::reset();
+    loss.backward();
+    assert_eq!(take().rows_pulled, 2);
+    assert_eq!(
+        (x[0].grad(), x[1].grad()),
+        (3.0 + 2.0 * 5.0, 4.0 + 2.0 * 6.0)
+    );
+    assert_eq!((w[1][0].grad(), w[1][1].grad()), (2.0, 4.0));
+}
+
+#[test]
+fn a_row_whose_inputs_are_its_own_weights_is_pulled_back_as_a_plain_dot() {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    let w = [vec![g.var(3.0), g.var(4.0)], vec![g.var(5.0), g.var(6.0)]];
+    // the inputs are w[1]: not apart from the parameters
+    let x = w[1].clone();
+    let y = dense(&x, &w, None, Activation::Linear);
+    assert_eq!(take().rows_recorded, 2);
+    let loss = y[0] + y[1];
+    loss.backward();
+    // row 1 reads its own weights: taken as a plain dot; row 0 alone is apart from them
+    assert_eq!(take().rows_pulled, 1);
+    // y0 = 3·w10 + 4·w11, y1 = w10² + w11²
+    assert_eq!((w[0][0].grad(), w[0][1].grad()), (5.0, 6.0));
+    assert_eq!((w[1][0].grad(), w[1][1].grad()), (3.0 + 10.0, 4.0 + 12.0));
 }
 
 /// After `recompute` of a layer's rows with finite values, nothing is wild: a row reached
@@ -532,4 +634,44 @@ fn a_layers_input_run_is_marked_in_the_ring_up_to_4095_positions_down() {
     // the row is at 2 + gap + 2: 4,095 above the inputs' start with gap 4,091
     assert_eq!(marks(4091, false), 0);
     assert_eq!(marks(4092, false), 2);
+}
+
+/// A one-row layer over the inputs `[2·v, 1]` (one tracked, one constant: some inputs want
+/// a gradient, not all) with weights `w`, below a relu; returns the counts of a reverse
+/// pass from the relu, and `v`'s gradient.
+fn mixed_row_below_a_relu(w: [f64; 2]) -> (Taken, f64) {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    let v = g.var(5.0);
+    let x = [v * 2.0, g.constant(1.0)];
+    let w = [vec![g.var(w[0]), g.var(w[1])]];
+    let y = dense(&x, &w, None, Activation::Relu);
+    fast::reset();
+    y[0].backward();
+    (take(), v.grad())
+}
+
+#[test]
+fn a_row_reached_with_zero_below_the_first_wild_node_reaches_nothing_below_it() {
+    // y = −10 − 1: the relu is off, and everything is tame: the row passes nothing on and
+    // its inputs are not reached (2·v is not even looked at)
+    let (t, dv) = mixed_row_below_a_relu([-1.0, -1.0]);
+    assert_eq!(
+        (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
+        (1, 0, 0)
+    );
+    assert_eq!(dv, 0.0);
+}
+
+#[test]
+fn a_row_that_is_the_first_wild_node_and_adds_nothing_still_reaches_its_inputs() {
+    // y = −1e308·10 − 1 = −∞, the first wild node; its inputs and weights are finite, so
+    // its zero shares are skipped, but its inputs are reached: 2·v, tame, then skips its
+    // own zero
+    let (t, dv) = mixed_row_below_a_relu([-1e308, -1.0]);
+    assert_eq!(
+        (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
+        (1, 1, 1)
+    );
+    assert_eq!(dv, 0.0);
 }

@@ -652,14 +652,20 @@ fn nodes_a_graph_fn_records_but_does_not_return_leave_the_tape_at_once() {
         let _unused = y.sin();
         y
     });
-    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0 + 2, live0 + 2));
+    assert_eq!(
+        (Value::graph_len(), Value::live_nodes()),
+        (len0 + 2, live0 + 2)
+    );
     // `f` returns its input and records one node nothing uses: the handle is a second one
     // to `a`'s node, and the new node goes
     let same = a.apply_graph_fn(|v| {
         let _unused = v.exp();
         v
     });
-    assert_eq!((Value::graph_len(), Value::live_nodes()), (len0 + 2, live0 + 2));
+    assert_eq!(
+        (Value::graph_len(), Value::live_nodes()),
+        (len0 + 2, live0 + 2)
+    );
     drop(a);
     assert_eq!(same.data(), 2.0);
     assert_eq!(Value::live_nodes(), live0 + 2);

@@ -82,7 +82,7 @@ pub(crate) fn push_rows(t: &mut Tape, head: Op, nout: u32) -> Option<NodeId> {
     else {
         unreachable!("layer rows need a dot over a run of weights")
     };
-    if nout > crate::tape::word::DELTA_MAX {
+    if !Word::rows_fit(nout) {
         return None;
     }
     let index = t.keep_row_head(head)?;
@@ -169,6 +169,7 @@ fn rows_into(below: &[f64], layout: RowLayout, out: &mut [f64]) -> (u32, bool) {
             finite &= rows_n(below, layout, j, batch);
             j += 4;
         } else {
+            count(Path::RowsBatched, j as usize);
             return (j, finite);
         }
     }

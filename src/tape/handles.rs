@@ -21,14 +21,28 @@ impl Tape {
     /// lists only they use (found among the freed nodes: both tables grow in creation
     /// order). What [`Tape::truncate`] does for a mark, for a length alone.
     pub(crate) fn truncate_to(&mut self, keep: usize) {
+        // the side-table entries of the lowest freed node that has one, and all above it
+        // (entries are made in creation order): found by a walk up from `keep` that stops
+        // there (no walk at all when the side table is empty)
         let len = self.len();
         let mut far = self.far.len();
-        for p in keep..len {
-            let w = self.words[p];
-            if w.tag() == Tag::FAR {
-                far = far.min(w.far_index());
-            } else if w.tag() == Tag::ROW {
-                far = far.min(w.row_parts().0 as usize);
+        if far > 0 {
+            let has_entry = |p: &usize| {
+                let tag = self.words[*p].tag();
+                tag == Tag::FAR || tag == Tag::ROW
+            };
+            let first = (keep..len).find(has_entry);
+            crate::fast::count(
+                crate::fast::Path::CutWordsRead,
+                first.map_or(len - keep, |p| p + 1 - keep),
+            );
+            if let Some(p) = first {
+                let w = self.words[p];
+                far = if w.tag() == Tag::FAR {
+                    w.far_index()
+                } else {
+                    w.row_parts().0 as usize
+                };
             }
         }
         let operands = self.far[far..]

@@ -65,6 +65,13 @@ impl Word {
         Word(Tag::FAR | (index as u64) << FAR_SHIFT)
     }
 
+    /// Whether a layer of `nout` rows can be recorded as rows: row numbers `0 … nout − 1`
+    /// fit in a word (see [`Word::row`]).
+    #[inline(always)]
+    pub(crate) fn rows_fit(nout: u32) -> bool {
+        nout.checked_sub(1).is_some_and(|last| last <= DELTA_MAX)
+    }
+
     /// The word of row `j` of the layer whose row 0 is at `head` in the side table.
     #[inline(always)]
     pub(crate) fn row(head: u32, j: u32) -> Word {
@@ -350,6 +357,13 @@ mod tests {
         assert_eq!(Word::far(9).far_index(), 9);
         assert!(Word::leaf(false).is_leaf() && !Word::leaf(false).is_tracked());
         assert!(Word::leaf(true).is_tracked());
+        // row numbers up to DELTA_MAX fit, and come back out
+        assert!(Word::rows_fit(1) && Word::rows_fit(DELTA_MAX + 1));
+        assert!(!Word::rows_fit(0) && !Word::rows_fit(DELTA_MAX + 2));
+        assert_eq!(
+            Word::row(DELTA_MAX, DELTA_MAX).row_parts(),
+            (DELTA_MAX, DELTA_MAX)
+        );
         // an input more than DELTA_MAX back does not fit
         assert_eq!(Word::pack(&Op::Neg(1), DELTA_MAX + 2), None);
         assert!(Word::pack(&Op::Neg(2), DELTA_MAX + 2).is_some());

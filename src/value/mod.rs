@@ -539,7 +539,7 @@ impl Value {
             // `f` may return a handle of another graph (a leaked one): refused here
             o.graph.check_same(y);
             let pos = y.pos();
-            o.adopt_new(&[pos]);
+            o.adopt_one(pos);
             pos
         }))
     }
@@ -873,6 +873,63 @@ mod tests {
     #[test]
     fn a_value_is_a_position() {
         assert_eq!(std::mem::size_of::<Value>(), 4);
+    }
+
+    #[test]
+    fn a_cut_gives_back_side_table_entries_reading_words_up_to_the_first_freed_one() {
+        let lengths = || with(|o| o.graph.tape().table_lengths());
+        // (each test runs on a thread of its own: this graph's side table starts empty)
+        let x = Value::new(2.0);
+        let y = (&x * 3.0).tanh(); // packed nodes only: a constant, `*`, tanh
+        crate::fast::reset();
+        drop(y);
+        assert_eq!(crate::fast::taken().cut_words_read, 0);
+        assert_eq!(lengths(), (0, 0));
+        let kept = x.pow(2.5); // one entry
+        let mid = lengths();
+        assert_eq!(mid, (1, 0));
+        let y = (&x * 3.0).tanh(); // three packed nodes
+        let z = y.pow(1.5); // an entry
+        let s = Value::sum([&z, &kept, &y]); // an entry and three operands
+        assert_eq!(lengths(), (3, 3));
+        assert_eq!(
+            s.data(),
+            (6f64.tanh()).powf(1.5) + 2f64.powf(2.5) + 6f64.tanh()
+        );
+        crate::fast::reset();
+        // all of them at `s`'s drop, in one cut that reads the three packed nodes' words,
+        // then `z`'s, the first with an entry
+        drop((y, z, s));
+        assert_eq!(
+            crate::fast::taken().cut_words_read,
+            if cfg!(debug_assertions) { 4 } else { 0 }
+        );
+        assert_eq!(lengths(), mid);
+        drop((kept, x));
+        assert_eq!(lengths(), (0, 0));
+    }
+
+    #[test]
+    fn a_cut_gives_back_the_head_of_layer_rows() {
+        use crate::nn::Activation;
+        let lengths = || with(|o| o.graph.tape().table_lengths());
+        let x = [Value::constant(1.0), Value::constant(2.0)];
+        let (mut weights, mut biases) = (Vec::new(), Vec::new());
+        for j in 0..2 {
+            weights.push(vec![Value::new(j as f64), Value::new(0.5)]);
+            biases.push(Value::new(-1.0));
+        }
+        let c = Value::constant(3.0); // a leaf under the rows
+        let y = Value::dense(&x, &weights, Some(&biases), Activation::Linear);
+        assert_eq!(lengths(), (1, 0)); // the rows' head
+        assert_eq!((y[0].data(), y[1].data()), (0.0, 1.0 + 1.0 - 1.0));
+        crate::fast::reset();
+        // `c` waits under the rows, then goes with them: the cut reads `c`'s word, then
+        // row 0's, the first with an entry
+        drop((c, y));
+        let read = if cfg!(debug_assertions) { 2 } else { 0 };
+        assert_eq!(crate::fast::taken().cut_words_read, read);
+        assert_eq!(lengths(), (0, 0));
     }
 
     #[test]

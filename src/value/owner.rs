@@ -73,46 +73,51 @@ impl Owner {
     /// Records with `f` and counts what it recorded: each new node's inputs once, and one
     /// handle for the node `f` returns (its position is returned); new nodes nothing uses
     /// are freed at once.
-    #[inline]
+    #[inline(always)]
     pub(super) fn record<'o>(&'o self, f: impl FnOnce(&'o Graph) -> Var<'o>) -> u32 {
         let y = f(&self.graph);
         // (a handle `f` just made or returned: live)
         let pos = y.id().pos;
-        self.adopt_new(&[pos]);
+        self.adopt_one(pos);
         pos
     }
 
-    /// [`Owner::adopt`] of every node recorded since the last count (`refs` is as long as
-    /// the tape was then).
-    pub(super) fn adopt_new(&self, held: &[u32]) {
-        let start = self.counts.borrow().refs.len();
-        self.adopt(start, held);
-    }
-
-    /// Counts the nodes recorded since `start` (their inputs once each) and one handle for
-    /// each of `held`, then frees the new nodes nothing uses.
-    #[inline]
-    fn adopt(&self, start: usize, held: &[u32]) {
+    /// [`Owner::adopt_new`] with one handle, to the node at `pos`. One new node, held, is
+    /// what every op on `Value`s records: counted here with one look at the tape and the
+    /// counts (nothing to free, and its handle keeps the top of the tape live).
+    #[inline(always)]
+    pub(super) fn adopt_one(&self, pos: u32) {
         {
             let t = self.graph.tape();
-            let end = t.len();
             let mut c = self.counts.borrow_mut();
             let c = &mut *c;
-            if end == start + 1 && held == [start as u32] && c.refs.len() == start {
-                // one new node, held: what every op on `Value`s records (nothing to free,
-                // and its handle keeps the top of the tape live)
+            let start = c.refs.len();
+            if pos as usize == start && t.len() == start + 1 {
                 t.for_each_input_at(start, |q| c.refs[q as usize] += 1);
                 c.refs.push(1);
                 crate::fast::count(crate::fast::Path::ValueOneNode, 1);
                 return;
             }
-            self.adopt_any(&t, c, start, end, held);
+        }
+        self.adopt_new(&[pos]);
+    }
+
+    /// Counts the nodes recorded since the last count (`refs` is as long as the tape was
+    /// then): their inputs once each, and one handle for each of `held`; then frees the new
+    /// nodes nothing uses and cuts the dead nodes off the top of the tape.
+    #[inline(never)]
+    pub(super) fn adopt_new(&self, held: &[u32]) {
+        {
+            let t = self.graph.tape();
+            let mut c = self.counts.borrow_mut();
+            let start = c.refs.len();
+            self.adopt_any(&t, &mut c, start, t.len(), held);
         }
         self.cut_dead_top();
     }
 
-    /// [`Owner::adopt`] in general: any number of new nodes, any of them held.
-    #[inline(never)]
+    /// [`Owner::adopt_new`]'s count of the nodes from `start` to `end`.
+    #[inline(always)]
     fn adopt_any(
         &self,
         t: &crate::tape::Tape,
