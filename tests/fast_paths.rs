@@ -636,42 +636,61 @@ fn a_layers_input_run_is_marked_in_the_ring_up_to_4095_positions_down() {
     assert_eq!(marks(4092, false), 2);
 }
 
-/// A one-row layer over the inputs `[2·v, 1]` (one tracked, one constant: some inputs want
-/// a gradient, not all) with weights `w`, below a relu; returns the counts of a reverse
-/// pass from the relu, and `v`'s gradient.
-fn mixed_row_below_a_relu(w: [f64; 2]) -> (Taken, f64) {
+/// Layer rows over the inputs `[2·v, 1]` (`mixed`: one tracked, one constant, so some
+/// inputs want a gradient, not all) or `[2·v, v + v]` (all do) with `v = 5`, each below a
+/// relu: row 0 with the weights `w`, and (`two`) row 1 with weights 1, 1 (on). Returns the
+/// counts of a reverse pass from the relus' sum, and `v`'s gradient.
+fn rows_below_relus(w: [f64; 2], two: bool, mixed: bool) -> (Taken, f64) {
     use scalargrad::nn::dense;
     let g = Graph::new();
     let v = g.var(5.0);
-    let x = [v * 2.0, g.constant(1.0)];
-    let w = [vec![g.var(w[0]), g.var(w[1])]];
-    let y = dense(&x, &w, None, Activation::Relu);
+    let x = [v * 2.0, if mixed { g.constant(1.0) } else { v + v }];
+    let mut ws = vec![vec![g.var(w[0]), g.var(w[1])]];
+    if two {
+        ws.push(vec![g.var(1.0), g.var(1.0)]);
+    }
+    let y = dense(&x, &ws, None, Activation::Relu);
+    let loss = g.sum(&y);
     fast::reset();
-    y[0].backward();
+    loss.backward();
     (take(), v.grad())
 }
 
 #[test]
-fn a_row_reached_with_zero_below_the_first_wild_node_reaches_nothing_below_it() {
-    // y = −10 − 1: the relu is off, and everything is tame: the row passes nothing on and
-    // its inputs are not reached (2·v is not even looked at)
-    let (t, dv) = mixed_row_below_a_relu([-1.0, -1.0]);
+fn a_row_reached_with_zero_below_the_first_wild_node_passes_nothing_on() {
+    // row 0: y = −10 − 1 (or −10), its relu off, everything tame: skipped, and alone it
+    // reaches nothing below it (2·v is not even looked at)
+    let (t, dv) = rows_below_relus([-1.0, -1.0], false, true);
     assert_eq!(
         (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
-        (1, 0, 0)
+        (1, 0, 1)
     );
     assert_eq!(dv, 0.0);
+    // under row 1 (on): skipped as one of the layer's rows, whichever inputs want a
+    // gradient
+    for (mixed, dv) in [(true, 2.0), (false, 4.0)] {
+        let (t, got) = rows_below_relus([-1.0, -1.0], true, mixed);
+        let counts = (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped);
+        assert_eq!(counts, (2, 0, 1), "mixed: {mixed}");
+        assert_eq!(got, dv);
+    }
 }
 
 #[test]
 fn a_row_that_is_the_first_wild_node_and_adds_nothing_still_reaches_its_inputs() {
-    // y = −1e308·10 − 1 = −∞, the first wild node; its inputs and weights are finite, so
-    // its zero shares are skipped, but its inputs are reached: 2·v, tame, then skips its
-    // own zero
-    let (t, dv) = mixed_row_below_a_relu([-1e308, -1.0]);
+    // row 0: y = −1e308·10 − … = −∞, the first wild node; its inputs and weights are
+    // finite, so its zero shares are skipped, but it passes on: alone, its inputs are
+    // reached (2·v, tame, then skips its own zero)
+    let (t, dv) = rows_below_relus([-1e308, -1.0], false, true);
     assert_eq!(
         (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
         (1, 1, 1)
     );
     assert_eq!(dv, 0.0);
+    for (mixed, dv) in [(true, 2.0), (false, 4.0)] {
+        let (t, got) = rows_below_relus([-1e308, -1.0], true, mixed);
+        let counts = (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped);
+        assert_eq!(counts, (2, 1, 0), "mixed: {mixed}");
+        assert_eq!(got, dv);
+    }
 }

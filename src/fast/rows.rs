@@ -269,6 +269,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             let g = self.grads[r];
             if g == 0.0 && r < self.tame_below {
+                count(Path::ZeroSkipped, 1);
                 continue;
             }
             passes = true;
@@ -349,6 +350,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
             }
             let g = self.grads[r];
             if g == 0.0 && r < self.tame_below {
+                count(Path::ZeroSkipped, 1);
                 continue;
             }
             passes = true;
