@@ -67,6 +67,9 @@ pub struct Taken {
     /// to find the side-table entries of the nodes it freed: none when the side table is
     /// empty, else up to the first freed node that has one.
     pub cut_words_read: usize,
+    /// Slots of a dropped graph's arrays that a new graph on the same thread started with
+    /// (kept for it: no allocation, and no page faulted in again).
+    pub spare_slots_taken: usize,
 }
 
 /// A fast path, for [`count`].
@@ -90,6 +93,7 @@ pub(crate) enum Path {
     ElementwiseRecomputed,
     EigenSweeps,
     CutWordsRead,
+    SpareSlotsTaken,
 }
 
 #[cfg(debug_assertions)]
@@ -113,6 +117,7 @@ thread_local! {
         elementwise_recomputed: 0,
         eigen_sweeps: 0,
         cut_words_read: 0,
+        spare_slots_taken: 0,
     }) };
 }
 
@@ -141,6 +146,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
             Path::EigenSweeps => &mut c.eigen_sweeps,
             Path::CutWordsRead => &mut c.cut_words_read,
+            Path::SpareSlotsTaken => &mut c.spare_slots_taken,
         };
         *field += n;
         t.set(c);

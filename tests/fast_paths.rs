@@ -694,3 +694,33 @@ fn a_row_that_is_the_first_wild_node_and_adds_nothing_still_reaches_its_inputs()
         assert_eq!(got, dv);
     }
 }
+
+#[test]
+fn a_dropped_graphs_arrays_are_taken_by_the_next_graph_on_the_thread() {
+    {
+        let g = Graph::new();
+        let x = g.var(1.0);
+        let y = (0..3000).fold(x, |acc, _| acc * 1.0);
+        y.backward();
+    }
+    fast::reset();
+    let g = Graph::new();
+    // 1 + 2 · 3000 nodes were recorded there; the arrays kept have at least those slots
+    assert!(take().spare_slots_taken >= 6001);
+    // and start as new ones: no node, every gradient 0
+    assert_eq!(g.len(), 0);
+    let x = g.var(2.0);
+    assert_eq!((x.value(), x.grad()), (2.0, 0.0));
+    let y = (0..3000).fold(x, |acc, _| acc + 1.0);
+    assert_eq!(y.grad(), 0.0);
+    y.backward();
+    assert_eq!((y.value(), x.grad()), (3002.0, 1.0));
+    drop(g);
+    // nothing is taken when no graph was dropped before on this thread
+    let t = std::thread::spawn(|| {
+        fast::reset();
+        let _g = Graph::new();
+        fast::taken().spare_slots_taken
+    });
+    assert_eq!(t.join().unwrap(), 0);
+}

@@ -132,11 +132,11 @@ pub(crate) fn release_spare() {
 
 /// The arrays this thread keeps for its next graph, or new empty ones.
 pub(super) fn take_spare() -> Buffers {
-    SPARE
-        .try_with(|s| s.take())
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    let spare = SPARE.try_with(|s| s.take()).ok().flatten();
+    if let Some(b) = &spare {
+        crate::fast::count(crate::fast::Path::SpareSlotsTaken, b.values.high_water());
+    }
+    spare.unwrap_or_default()
 }
 
 /// Keeps a dropped graph's arrays (`len` nodes were live) for the next graph on this
