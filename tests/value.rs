@@ -675,3 +675,23 @@ fn nodes_a_graph_fn_records_but_does_not_return_leave_the_tape_at_once() {
     drop(same);
     assert_eq!((Value::graph_len(), Value::live_nodes()), (len0, live0));
 }
+
+#[test]
+fn a_gradient_set_on_an_op_node_is_kept_and_added_to_not_passed_on() {
+    // `y.grad = 5` on an intermediate, then `z.backward()`: the pass computes its own
+    // gradients (y: 4, x: 3 · 4) and adds them, so y holds 5 + 4 and x gets 12; micrograd
+    // would pass y's 9 on (x: 27). The rule is the module's: two calls give exactly twice
+    // one call.
+    let x = Value::new(2.0);
+    let y = &x * 3.0;
+    let z = &y * 4.0;
+    y.set_grad(5.0);
+    z.backward();
+    assert_eq!((z.grad(), y.grad(), x.grad()), (1.0, 9.0, 12.0));
+    // a leaf's gradient set likewise is added to
+    let a = Value::new(1.0);
+    let b = &a * 2.0;
+    a.set_grad(0.5);
+    b.backward();
+    assert_eq!(a.grad(), 2.5);
+}

@@ -241,7 +241,7 @@ impl Tape {
     pub(crate) fn push_operands(&mut self, positions: impl IntoIterator<Item = u32>) -> u32 {
         let start = self.operands.len();
         self.operands.extend(positions);
-        if self.operands.len() > u32::MAX as usize {
+        if !operands_fit(self.operands.len()) {
             self.operands.truncate(start);
             too_many_operands();
         }
@@ -372,7 +372,7 @@ impl Tape {
     /// checks each node as it is recorded: the caller records the rows one by one).
     #[inline]
     pub(crate) fn keep_row_head(&mut self, head: Op) -> Option<u32> {
-        if self.anomaly || self.far.len() > DELTA_MAX as usize {
+        if self.anomaly || !Word::row_head_fits(self.far.len()) {
             return None;
         }
         self.far.push(head);
@@ -788,10 +788,25 @@ fn store_op(
     !op.is_tame() || !value.is_finite()
 }
 
+/// Whether an operand table of `len` entries can be indexed by `u32`s.
+#[inline(always)]
+fn operands_fit(len: usize) -> bool {
+    len <= u32::MAX as usize
+}
+
 #[cold]
 fn too_many_operands() -> ! {
     panic!(
         "scalargrad: a graph holds at most 4,294,967,295 operands of n-ary ops; rewind \
          between steps"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn operand_tables_fit_up_to_u32_max_entries() {
+        assert!(super::operands_fit(0) && super::operands_fit(u32::MAX as usize));
+        assert!(!super::operands_fit(u32::MAX as usize + 1));
+    }
 }

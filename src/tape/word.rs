@@ -72,6 +72,12 @@ impl Word {
         nout.checked_sub(1).is_some_and(|last| last <= DELTA_MAX)
     }
 
+    /// Whether a row word can name a layer's head at `index` in the side table.
+    #[inline(always)]
+    pub(crate) fn row_head_fits(index: usize) -> bool {
+        index <= DELTA_MAX as usize
+    }
+
     /// The word of row `j` of the layer whose row 0 is at `head` in the side table.
     #[inline(always)]
     pub(crate) fn row(head: u32, j: u32) -> Word {
@@ -360,6 +366,8 @@ mod tests {
         // row numbers up to DELTA_MAX fit, and come back out
         assert!(Word::rows_fit(1) && Word::rows_fit(DELTA_MAX + 1));
         assert!(!Word::rows_fit(0) && !Word::rows_fit(DELTA_MAX + 2));
+        assert!(Word::row_head_fits(0) && Word::row_head_fits(DELTA_MAX as usize));
+        assert!(!Word::row_head_fits(DELTA_MAX as usize + 1));
         assert_eq!(
             Word::row(DELTA_MAX, DELTA_MAX).row_parts(),
             (DELTA_MAX, DELTA_MAX)
