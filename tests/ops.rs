@@ -407,3 +407,19 @@ fn a_million_deep_chain_goes_forward_and_backward() {
     y.backward();
     assert_eq!((y.value(), x.grad()), (1_000_001.0, 1_000_001.0));
 }
+
+#[test]
+fn constants_in_a_dot_or_an_affine_get_no_gradient() {
+    let g = Graph::new();
+    let w = [g.var(2.0), g.var(3.0)];
+    let c = [g.constant(5.0), g.constant(7.0)];
+    let b = g.var(1.0);
+    // constants on either side; then inputs of which some want a gradient, not all
+    let mixed = [g.var(11.0), g.constant(13.0)];
+    let y = g.affine(b, &w, &c) + g.dot(&c, &w) + g.dot(&w, &mixed);
+    y.backward();
+    assert_eq!(y.value(), 1.0 + 2.0 * (10.0 + 21.0) + 22.0 + 39.0);
+    assert_eq!((w[0].grad(), w[1].grad(), b.grad()), (21.0, 27.0, 1.0));
+    assert_eq!((c[0].grad(), c[1].grad()), (0.0, 0.0));
+    assert_eq!((mixed[0].grad(), mixed[1].grad()), (2.0, 0.0));
+}
