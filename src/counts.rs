@@ -70,6 +70,11 @@ pub struct Taken {
     /// Slots of a dropped graph's arrays that a new graph on the same thread started with
     /// (kept for it: no allocation, and no page faulted in again).
     pub spare_slots_taken: usize,
+    /// Ops of one or two inputs recorded the careful way (each handle checked on its own)
+    /// because the quick test did not pass: a handle above the first cut made before the
+    /// last one, arrays to grow, anomaly mode, or a tape past 2²⁸ nodes. Every other such
+    /// op is recorded after two comparisons.
+    pub ops_checked: usize,
 }
 
 /// A fast path, for [`count`].
@@ -94,6 +99,7 @@ pub(crate) enum Path {
     EigenSweeps,
     CutWordsRead,
     SpareSlotsTaken,
+    OpsChecked,
 }
 
 #[cfg(debug_assertions)]
@@ -118,6 +124,7 @@ thread_local! {
         eigen_sweeps: 0,
         cut_words_read: 0,
         spare_slots_taken: 0,
+        ops_checked: 0,
     }) };
 }
 
@@ -147,6 +154,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::EigenSweeps => &mut c.eigen_sweeps,
             Path::CutWordsRead => &mut c.cut_words_read,
             Path::SpareSlotsTaken => &mut c.spare_slots_taken,
+            Path::OpsChecked => &mut c.ops_checked,
         };
         *field += n;
         t.set(c);

@@ -724,3 +724,26 @@ fn a_dropped_graphs_arrays_are_taken_by_the_next_graph_on_the_thread() {
     });
     assert_eq!(t.join().unwrap(), 0);
 }
+
+#[test]
+fn ops_on_live_handles_are_recorded_after_two_comparisons_even_after_a_rewind() {
+    let g = Graph::with_capacity(64);
+    let a = g.var(2.0);
+    let mark = g.mark();
+    let b = g.var(3.0);
+    let _ = (0..8).fold(a * b, |acc, _| acc.exp()); // slots to record into again
+    g.rewind(mark); // a cut at 1: `b` is freed
+    let (b, c) = (g.var(5.0), g.var(7.0)); // position 1 again, made since the cut
+    fast::reset();
+    // both below the cut, or both made since: the quick test passes
+    let y = (b * c).sin() + a * a;
+    assert_eq!(take().ops_checked, 0);
+    assert_eq!(y.value(), 35f64.sin() + 4.0);
+    // one of each: the quick test (their epochs AND-ed) is not sure, the careful way is
+    assert_eq!((a * b).value(), 10.0);
+    assert_eq!(take().ops_checked, 1);
+    // anomaly mode takes the careful way
+    g.detect_anomaly(true);
+    let _ = (a * b).cos();
+    assert_eq!(take().ops_checked, 2);
+}

@@ -629,6 +629,7 @@ impl Tape {
         b: NodeId,
         op: F,
     ) -> NodeId {
+        crate::fast::count(crate::fast::Path::OpsChecked, 1);
         let (a, b) = (self.pos(a), self.pos(b));
         self.push_op(op(a, b))
     }
@@ -677,6 +678,7 @@ impl Tape {
     #[inline(never)]
     #[track_caller]
     fn push_unary_checked<F: Fn(u32) -> Op>(&mut self, a: NodeId, op: F) -> NodeId {
+        crate::fast::count(crate::fast::Path::OpsChecked, 1);
         let a = self.pos(a);
         self.push_op(op(a))
     }
