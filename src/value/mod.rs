@@ -916,6 +916,26 @@ mod tests {
         assert_eq!((lengths(), one.data()), ((1, 2), 1.0 + 2.0 + 2.0));
         drop(one);
         assert_eq!(lengths(), (0, 0));
+        // a custom op of several inputs: its operand list goes too
+        struct Hypot;
+        impl crate::custom::NaryFn for Hypot {
+            fn name(&self) -> &str {
+                "hypot"
+            }
+            fn arity(&self) -> usize {
+                2
+            }
+            fn value(&self, x: &[f64]) -> f64 {
+                x[0].hypot(x[1])
+            }
+            fn partial<S: crate::Scalar>(&self, i: usize, x: &[S], y: S) -> S {
+                x[i] / y
+            }
+        }
+        let h = Value::apply_graph_fn_n(&[&a, &b], |v| v[0].graph().custom_nary(Hypot).apply(v));
+        assert_eq!((lengths(), h.data()), ((1, 3), 5f64.sqrt()));
+        drop(h);
+        assert_eq!(lengths(), (0, 0));
     }
 
     #[test]
