@@ -619,7 +619,7 @@ fn anomaly_off_propagates_and_on_changes_no_number() {
 #[test]
 fn check_finite_names_the_oldest_bad_node() {
     let g = Graph::new();
-    let x = g.var(-1.0);
+    let x = g.var(-2.5);
     let y = x * 2.0;
     (y * y).backward();
     assert_eq!(g.check_finite(), Ok(()));
@@ -628,13 +628,13 @@ fn check_finite_names_the_oldest_bad_node() {
     let err = g.check_finite().unwrap_err();
     assert_eq!(
         (err.position, err.op.as_str(), err.inputs.clone()),
-        (4, "ln", vec![-1.0])
+        (4, "ln", vec![-2.5])
     );
     assert!(err.value.is_nan());
     assert_eq!(err.grad, 0.0);
     assert_eq!(
         err.to_string(),
-        "node 4 (`ln` of [-1.0]) has value NaN and gradient 0"
+        "node 4 (`ln` of [-2.5]) has value NaN and gradient 0"
     );
 }
 
