@@ -45,6 +45,9 @@ pub struct Taken {
     /// Dot products over two runs (disjoint or the same) pulled back as two `axpy` loops
     /// rather than pair by pair.
     pub dot_runs_pulled: usize,
+    /// Dot products over two runs computed from two slices (no position looked up per
+    /// term), recording or recomputing.
+    pub dot_runs_computed: usize,
     /// `+` and `*` nodes `Graph::recompute` took by its tag tests, before the jump table.
     pub elementwise_recomputed: usize,
     /// Jacobi sweeps [`symmetric_eigenvalues`](crate::hessian::symmetric_eigenvalues) ran
@@ -95,6 +98,7 @@ pub(crate) enum Path {
     RowsZeroSkipped,
     WordMarked,
     DotRunsPulled,
+    DotRunsComputed,
     ElementwiseRecomputed,
     EigenSweeps,
     CutWordsRead,
@@ -120,6 +124,7 @@ thread_local! {
         rows_zero_skipped: 0,
         word_marked: 0,
         dot_runs_pulled: 0,
+        dot_runs_computed: 0,
         elementwise_recomputed: 0,
         eigen_sweeps: 0,
         cut_words_read: 0,
@@ -150,6 +155,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,
             Path::DotRunsPulled => &mut c.dot_runs_pulled,
+            Path::DotRunsComputed => &mut c.dot_runs_computed,
             Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
             Path::EigenSweeps => &mut c.eigen_sweeps,
             Path::CutWordsRead => &mut c.cut_words_read,

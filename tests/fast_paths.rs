@@ -747,3 +747,21 @@ fn ops_on_live_handles_are_recorded_after_two_comparisons_even_after_a_rewind() 
     let _ = (a * b).cos();
     assert_eq!(take().ops_checked, 2);
 }
+
+#[test]
+fn a_dot_over_two_runs_is_computed_from_two_slices_and_a_list_term_by_term() {
+    let g = Graph::new();
+    let w: Vec<Var> = (0..3).map(|i| g.var(1.0 + i as f64)).collect();
+    let x: Vec<Var> = (0..3).map(|i| g.var(0.5 * i as f64)).collect();
+    fast::reset();
+    let runs = g.dot(&w, &x);
+    assert_eq!(take().dot_runs_computed, 1);
+    let reversed: Vec<Var> = x.iter().rev().copied().collect();
+    let list = g.dot(&w, &reversed);
+    assert_eq!(take().dot_runs_computed, 0);
+    assert_eq!((runs.value(), list.value()), (0.5 * 2.0 + 3.0, 1.0 + 1.0));
+    w[0].set_value(2.0);
+    g.recompute();
+    assert_eq!(take().dot_runs_computed, 1);
+    assert_eq!((runs.value(), list.value()), (4.0, 2.0 + 1.0));
+}
