@@ -765,3 +765,29 @@ fn a_dot_over_two_runs_is_computed_from_two_slices_and_a_list_term_by_term() {
     assert_eq!(take().dot_runs_computed, 1);
     assert_eq!((runs.value(), list.value()), (4.0, 2.0 + 1.0));
 }
+
+#[test]
+fn a_gradient_set_on_a_leaf_leaves_the_reverse_pass_on_its_fast_way() {
+    use scalargrad::Value;
+    let x = [Value::constant(1.0), Value::constant(2.0)];
+    let (mut w, mut b) = (Vec::new(), Vec::new());
+    for j in 0..2 {
+        w.push(vec![Value::new(1.0 + j as f64), Value::new(0.5)]);
+        b.push(Value::new(0.0));
+    }
+    let y = Value::dense(&x, &w, Some(&b), Activation::Linear);
+    // a leaf above the rows, its gradient set: the pass still adds in place, rows and all
+    let c = Value::new(3.0);
+    let loss = &(&y[0] + &y[1]) * &c;
+    c.set_grad(0.5);
+    fast::reset();
+    loss.backward();
+    assert_eq!(take().rows_pulled, 2);
+    assert_eq!((c.grad(), w[1][1].grad()), (0.5 + 2.0 + 3.0, 3.0 * 2.0));
+    // a second pass (no zero_grad): the op nodes add through scratch, so the rows are
+    // taken one dot at a time
+    loss.backward();
+    let t = take();
+    assert_eq!(t.rows_pulled, 0);
+    assert_eq!(w[1][1].grad(), 2.0 * 3.0 * 2.0);
+}
