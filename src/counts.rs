@@ -78,6 +78,9 @@ pub struct Taken {
     /// last one, arrays to grow, anomaly mode, or a tape past 2²⁸ nodes. Every other such
     /// op is recorded after two comparisons.
     pub ops_checked: usize,
+    /// Words whose `REACHED` flag a reverse pass cleared first because the pass before it
+    /// was interrupted by a panic (otherwise a pass leaves every flag clear).
+    pub flags_cleared: usize,
 }
 
 /// A fast path, for [`count`].
@@ -104,6 +107,7 @@ pub(crate) enum Path {
     CutWordsRead,
     SpareSlotsTaken,
     OpsChecked,
+    FlagsCleared,
 }
 
 #[cfg(debug_assertions)]
@@ -130,6 +134,7 @@ thread_local! {
         cut_words_read: 0,
         spare_slots_taken: 0,
         ops_checked: 0,
+        flags_cleared: 0,
     }) };
 }
 
@@ -161,6 +166,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::CutWordsRead => &mut c.cut_words_read,
             Path::SpareSlotsTaken => &mut c.spare_slots_taken,
             Path::OpsChecked => &mut c.ops_checked,
+            Path::FlagsCleared => &mut c.flags_cleared,
         };
         *field += n;
         t.set(c);

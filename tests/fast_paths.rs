@@ -791,3 +791,28 @@ fn a_gradient_set_on_a_leaf_leaves_the_reverse_pass_on_its_fast_way() {
     assert_eq!(t.rows_pulled, 0);
     assert_eq!(w[1][1].grad(), 2.0 * 3.0 * 2.0);
 }
+
+#[test]
+fn flags_are_cleared_first_only_after_an_interrupted_pass() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let g = Graph::new();
+    let x = g.var(4.0);
+    let y = x.sqrt() * 2.0;
+    y.backward();
+    fast::reset();
+    y.backward();
+    assert_eq!(take().flags_cleared, 0);
+    // anomaly mode stops a pass that meets the infinite derivative of √ at 0
+    let z = g.var(0.0);
+    let bad = z.sqrt();
+    g.detect_anomaly(true);
+    assert!(catch_unwind(AssertUnwindSafe(|| bad.backward())).is_err());
+    g.detect_anomaly(false);
+    fast::reset();
+    g.zero_grad();
+    y.backward();
+    assert_eq!(take().flags_cleared, g.len());
+    assert_eq!(x.grad(), 0.5);
+    y.backward();
+    assert_eq!(take().flags_cleared, 0);
+}

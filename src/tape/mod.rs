@@ -419,6 +419,7 @@ impl Tape {
             for w in self.words.live_mut(len) {
                 *w = w.unreached();
             }
+            crate::fast::count(crate::fast::Path::FlagsCleared, len);
         }
         self.prepare_reverse(root + 1);
         self.interrupted = true;
