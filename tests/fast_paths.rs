@@ -816,3 +816,21 @@ fn flags_are_cleared_first_only_after_an_interrupted_pass() {
     y.backward();
     assert_eq!(take().flags_cleared, 0);
 }
+
+#[test]
+fn every_training_step_pulls_its_layers_back_a_layer_at_a_time() {
+    // parameters and inputs are leaves below the step's nodes: after a step's rewind no op
+    // node is left where the next pass could find an old gradient, so each pass adds in
+    // place and takes the rows (no scratch)
+    use scalargrad::nn::{optim::Sgd, train_step};
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[4, 1], MlpConfig::new(3));
+    let params = mlp.parameters();
+    let x = [g.constant(0.5), g.constant(-1.0)];
+    let mut opt = Sgd::new(0.1);
+    for step in 0..3 {
+        fast::reset();
+        train_step(&g, &params, &mut opt, || mlp.forward(&x)[0]);
+        assert_eq!(take().rows_pulled, 5, "step {step}");
+    }
+}
