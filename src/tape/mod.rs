@@ -807,6 +807,35 @@ fn too_many_operands() -> ! {
 
 #[cfg(test)]
 mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    #[test]
+    fn an_anomaly_in_recording_leaves_the_tape_and_its_tables_as_they_were() {
+        let g = crate::Graph::new();
+        let x = g.var(0.0);
+        let kept = x.pow(2.0); // an op kept whole in the side table
+        let before = (g.tape().table_lengths(), g.len());
+        assert_eq!(before, ((1, 0), 2));
+        g.detect_anomaly(true);
+        // 0⁻¹ = ∞ (kept whole), ln 0 = −∞ (packed): both from finite inputs
+        assert!(catch_unwind(AssertUnwindSafe(|| x.pow(-1.0))).is_err());
+        assert_eq!((g.tape().table_lengths(), g.len()), before);
+        assert!(catch_unwind(AssertUnwindSafe(|| x.ln())).is_err());
+        assert_eq!((g.tape().table_lengths(), g.len()), before);
+        assert_eq!(kept.value(), 0.0);
+    }
+
+    #[test]
+    fn anomaly_mode_lets_a_non_finite_input_give_a_non_finite_value() {
+        let g = crate::Graph::new();
+        let (inf, one) = (g.var(f64::INFINITY), g.var(1.0));
+        g.detect_anomaly(true);
+        // not an anomaly: the infinity came in
+        assert_eq!((inf * 2.0).value(), f64::INFINITY);
+        assert_eq!((one + inf).value(), f64::INFINITY);
+        assert!((inf - inf).value().is_nan());
+    }
+
     #[test]
     fn operand_tables_fit_up_to_u32_max_entries() {
         assert!(super::operands_fit(0) && super::operands_fit(u32::MAX as usize));
