@@ -169,3 +169,23 @@ fn wide_ten_million_nodes() {
             .sum()
     }
 }
+
+/// Past position 2²⁸ a word cannot say how far back an input is when it is more than 2²⁸
+/// back: such ops are kept whole in the side table, by `push_binary`'s and `push_unary`'s
+/// careful way. 2²⁸ + 4 nodes, about 6.5 GB.
+#[test]
+#[ignore = "2^28 nodes (6.5 GB): run with --release -- --ignored"]
+fn ops_past_position_2_pow_28_read_inputs_further_back_than_a_word_can_say() {
+    let t = Instant::now();
+    let g = Graph::new();
+    let x = g.var(3.0);
+    for _ in 0..1 << 28 {
+        g.constant(1.0);
+    }
+    let y = x * x + x.sin();
+    assert_eq!(g.len(), (1 << 28) + 4);
+    y.backward();
+    eprintln!("2²⁸ + 4 nodes: {:.2?}", t.elapsed());
+    assert_eq!(y.value(), 9.0 + 3f64.sin());
+    assert_eq!(x.grad(), 6.0 + 3f64.cos());
+}
