@@ -35,6 +35,8 @@ pub struct Taken {
     pub runs_recomputed: usize,
     /// Relu nodes pulled back as part of a run.
     pub runs_pulled: usize,
+    /// Runs of relus the reverse pass took (each from its top node down, in one go).
+    pub relu_runs_taken: usize,
     /// Nodes the reverse pass skipped for a zero gradient over tame nodes.
     pub zero_skipped: usize,
     /// `+`, `*` and lone relu nodes the reverse pass took by its tag tests, before the jump
@@ -93,6 +95,7 @@ pub(crate) enum Path {
     RunRecorded,
     RunRecomputed,
     RunPulled,
+    ReluRunsTaken,
     ZeroSkipped,
     ElementwisePulled,
     UnmarkedSkipped,
@@ -120,6 +123,7 @@ thread_local! {
         runs_recorded: 0,
         runs_recomputed: 0,
         runs_pulled: 0,
+        relu_runs_taken: 0,
         zero_skipped: 0,
         elementwise_pulled: 0,
         unmarked_skipped: 0,
@@ -152,6 +156,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RunRecorded => &mut c.runs_recorded,
             Path::RunRecomputed => &mut c.runs_recomputed,
             Path::RunPulled => &mut c.runs_pulled,
+            Path::ReluRunsTaken => &mut c.relu_runs_taken,
             Path::ZeroSkipped => &mut c.zero_skipped,
             Path::ElementwisePulled => &mut c.elementwise_pulled,
             Path::UnmarkedSkipped => &mut c.unmarked_skipped,

@@ -834,3 +834,23 @@ fn every_training_step_pulls_its_layers_back_a_layer_at_a_time() {
         assert_eq!(take().rows_pulled, 5, "step {step}");
     }
 }
+
+#[test]
+fn a_layers_relus_are_pulled_back_as_one_run() {
+    use scalargrad::nn::dense;
+    let g = Graph::new();
+    let w: Vec<Vec<Var>> = (0..4)
+        .map(|j| vec![g.var(1.0 + j as f64), g.var(0.5)])
+        .collect();
+    let x = [g.var(1.0), g.var(2.0)];
+    let y = dense(&x, &w, None, Activation::Relu); // all on: 2, 3, 4, 5
+    let loss = g.sum(&y);
+    fast::reset();
+    loss.backward();
+    let t = take();
+    assert_eq!((t.runs_pulled, t.relu_runs_taken), (4, 1));
+    assert_eq!(
+        (x[0].grad(), x[1].grad()),
+        (1.0 + 2.0 + 3.0 + 4.0, 4.0 * 0.5)
+    );
+}

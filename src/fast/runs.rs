@@ -92,5 +92,6 @@ pub(crate) fn pullback_relus<const ANOMALY: bool, const SCRATCH: bool>(
         k -= 1;
     }
     count(Path::RunPulled, taken);
+    count(Path::ReluRunsTaken, 1);
     k
 }
