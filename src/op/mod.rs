@@ -668,7 +668,7 @@ pub(crate) fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> 
     };
     match (w, x) {
         (Seq::Run(w, len), Seq::Run(x, _)) => {
-            crate::fast::count(crate::fast::Path::DotRunsComputed, 1);
+            crate::counts::count(crate::counts::Path::DotRunsComputed, 1);
             let w = &values[w as usize..][..len as usize];
             let x = &values[x as usize..][..len as usize];
             for (w, x) in w[from..].iter().zip(&x[from..]) {

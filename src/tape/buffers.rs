@@ -134,7 +134,7 @@ pub(crate) fn release_spare() {
 pub(super) fn take_spare() -> Buffers {
     let spare = SPARE.try_with(|s| s.take()).ok().flatten();
     if let Some(b) = &spare {
-        crate::fast::count(crate::fast::Path::SpareSlotsTaken, b.values.high_water());
+        crate::counts::count(crate::counts::Path::SpareSlotsTaken, b.values.high_water());
     }
     spare.unwrap_or_default()
 }

@@ -32,8 +32,8 @@ impl Tape {
                 tag == Tag::FAR || tag == Tag::ROW
             };
             let first = (keep..len).find(has_entry);
-            crate::fast::count(
-                crate::fast::Path::CutWordsRead,
+            crate::counts::count(
+                crate::counts::Path::CutWordsRead,
                 first.map_or(len - keep, |p| p + 1 - keep),
             );
             if let Some(p) = first {

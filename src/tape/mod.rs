@@ -419,7 +419,7 @@ impl Tape {
             for w in self.words.live_mut(len) {
                 *w = w.unreached();
             }
-            crate::fast::count(crate::fast::Path::FlagsCleared, len);
+            crate::counts::count(crate::counts::Path::FlagsCleared, len);
         }
         self.prepare_reverse(root + 1);
         self.interrupted = true;
@@ -630,7 +630,7 @@ impl Tape {
         b: NodeId,
         op: F,
     ) -> NodeId {
-        crate::fast::count(crate::fast::Path::OpsChecked, 1);
+        crate::counts::count(crate::counts::Path::OpsChecked, 1);
         let (a, b) = (self.pos(a), self.pos(b));
         self.push_op(op(a, b))
     }
@@ -679,7 +679,7 @@ impl Tape {
     #[inline(never)]
     #[track_caller]
     fn push_unary_checked<F: Fn(u32) -> Op>(&mut self, a: NodeId, op: F) -> NodeId {
-        crate::fast::count(crate::fast::Path::OpsChecked, 1);
+        crate::counts::count(crate::counts::Path::OpsChecked, 1);
         let a = self.pos(a);
         self.push_op(op(a))
     }
