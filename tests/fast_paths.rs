@@ -638,9 +638,10 @@ fn a_layers_input_run_is_marked_in_the_ring_up_to_4095_positions_down() {
 
 /// Layer rows over the inputs `[2·v, 1]` (`mixed`: one tracked, one constant, so some
 /// inputs want a gradient, not all) or `[2·v, v + v]` (all do) with `v = 5`, each below a
-/// relu: row 0 with the weights `w`, and (`two`) row 1 with weights 1, 1 (on). Returns the
-/// counts of a reverse pass from the relus' sum, and `v`'s gradient.
-fn rows_below_relus(w: [f64; 2], two: bool, mixed: bool) -> (Taken, f64) {
+/// relu: row 0 with the weights `w`, and (`two`) row 1 with weights 1, 1 (on). Returns what
+/// a reverse pass from the relus' sum counted (rows pulled, rows zero-skipped, nodes
+/// zero-skipped), and `v`'s gradient.
+fn rows_below_relus(w: [f64; 2], two: bool, mixed: bool) -> ((usize, usize, usize), f64) {
     use scalargrad::nn::dense;
     let g = Graph::new();
     let v = g.var(5.0);
@@ -653,24 +654,22 @@ fn rows_below_relus(w: [f64; 2], two: bool, mixed: bool) -> (Taken, f64) {
     let loss = g.sum(&y);
     fast::reset();
     loss.backward();
-    (take(), v.grad())
+    let t = take();
+    let counts = (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped);
+    (counts, v.grad())
 }
 
 #[test]
 fn a_row_reached_with_zero_below_the_first_wild_node_passes_nothing_on() {
     // row 0: y = −10 − 1 (or −10), its relu off, everything tame: skipped, and alone it
     // reaches nothing below it (2·v is not even looked at)
-    let (t, dv) = rows_below_relus([-1.0, -1.0], false, true);
-    assert_eq!(
-        (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
-        (1, 0, 1)
-    );
+    let (counts, dv) = rows_below_relus([-1.0, -1.0], false, true);
+    assert_eq!(counts, (1, 0, 1));
     assert_eq!(dv, 0.0);
     // under row 1 (on): skipped as one of the layer's rows, whichever inputs want a
     // gradient
     for (mixed, dv) in [(true, 2.0), (false, 4.0)] {
-        let (t, got) = rows_below_relus([-1.0, -1.0], true, mixed);
-        let counts = (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped);
+        let (counts, got) = rows_below_relus([-1.0, -1.0], true, mixed);
         assert_eq!(counts, (2, 0, 1), "mixed: {mixed}");
         assert_eq!(got, dv);
     }
@@ -681,15 +680,11 @@ fn a_row_that_is_the_first_wild_node_and_adds_nothing_still_reaches_its_inputs()
     // row 0: y = −1e308·10 − … = −∞, the first wild node; its inputs and weights are
     // finite, so its zero shares are skipped, but it passes on: alone, its inputs are
     // reached (2·v, tame, then skips its own zero)
-    let (t, dv) = rows_below_relus([-1e308, -1.0], false, true);
-    assert_eq!(
-        (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped),
-        (1, 1, 1)
-    );
+    let (counts, dv) = rows_below_relus([-1e308, -1.0], false, true);
+    assert_eq!(counts, (1, 1, 1));
     assert_eq!(dv, 0.0);
     for (mixed, dv) in [(true, 2.0), (false, 4.0)] {
-        let (t, got) = rows_below_relus([-1e308, -1.0], true, mixed);
-        let counts = (t.rows_pulled, t.rows_zero_skipped, t.zero_skipped);
+        let (counts, got) = rows_below_relus([-1e308, -1.0], true, mixed);
         assert_eq!(counts, (2, 1, 0), "mixed: {mixed}");
         assert_eq!(got, dv);
     }

@@ -107,26 +107,10 @@ impl Owner {
     /// nodes nothing uses and cuts the dead nodes off the top of the tape.
     #[inline(never)]
     pub(super) fn adopt_new(&self, held: &[u32]) {
+        let mut c = self.counts.borrow_mut();
         {
             let t = self.graph.tape();
-            let mut c = self.counts.borrow_mut();
-            let start = c.refs.len();
-            self.adopt_any(&t, &mut c, start, t.len(), held);
-        }
-        self.cut_dead_top();
-    }
-
-    /// [`Owner::adopt_new`]'s count of the nodes from `start` to `end`.
-    #[inline(always)]
-    fn adopt_any(
-        &self,
-        t: &crate::tape::Tape,
-        c: &mut Counts,
-        start: usize,
-        end: usize,
-        held: &[u32],
-    ) {
-        {
+            let (start, end) = (c.refs.len(), t.len());
             c.refs.resize(end, 0);
             for p in start..end {
                 t.for_each_input_at(p, |q| c.refs[q as usize] += 1);
@@ -139,10 +123,11 @@ impl Owner {
             for p in (start..end).rev() {
                 if c.refs[p] == 0 {
                     c.work.push(p as u32);
-                    free(t, c);
+                    free(&t, &mut c);
                 }
             }
         }
+        self.cut_dead_top(c);
     }
 
     /// One more handle to the live node at `pos`.
@@ -181,15 +166,11 @@ impl Owner {
                 free(&t, &mut c);
             }
         }
-        if let Some(keep) = dead_top(&mut c) {
-            drop(c);
-            self.graph.tape_mut().truncate_to(keep);
-        }
+        self.cut_dead_top(c);
     }
 
-    /// Cuts the dead nodes off the top of the tape.
-    fn cut_dead_top(&self) {
-        let mut c = self.counts.borrow_mut();
+    /// Cuts the dead nodes off the top of the tape (with the counts already borrowed).
+    fn cut_dead_top(&self, mut c: std::cell::RefMut<'_, Counts>) {
         if let Some(keep) = dead_top(&mut c) {
             drop(c);
             self.graph.tape_mut().truncate_to(keep);
