@@ -369,3 +369,18 @@ fn compare_gradients_worst_point_is_by_error_over_allowance() {
     assert!(nan_engine.agrees(), "{nan_engine}");
     assert_eq!((x.disagreeing, x.max_error), (0, 0.0));
 }
+
+#[test]
+fn gradgradcheck_steps_in_proportion_to_a_large_input() {
+    // f = x⁴ at x = 1000: f'' = 12x² = 1.2e7. The central difference of the recorded
+    // f' = 4x³ with h = 1e-5 · 1000 is 12x² + 4h² (4e-4 off), plus rounding of about
+    // ε·|f'|/h ≈ 1e-4; a step of 1e-5 / 1000 would round off by about 90.
+    let report = scalargrad::check::gradgradcheck(
+        |_, x| x[0].powi(4),
+        &[1000.0],
+        scalargrad::check::Tolerance::default(),
+    );
+    let c = &report.inputs[0];
+    assert_eq!(c.analytic, 1.2e7);
+    assert!((c.numeric - 1.2e7).abs() < 1e-2, "{}", c.numeric);
+}
