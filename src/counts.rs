@@ -61,9 +61,16 @@ pub struct Taken {
     /// Marks of nodes reached that the reverse pass kept in the nodes' words rather than
     /// in its ring (nodes more than 4,096 positions below the node pulled back).
     pub word_marked: usize,
-    /// Nodes a [`Value`](crate::Value) op recorded and counted by its one-node path (no
-    /// op decoded twice, nothing to free, no look at the top of the tape).
+    /// Nodes a [`Value`](crate::Value) op recorded through the graph's general path (a
+    /// [`Var`](crate::Var) op: a constant exponent or bounds, anomaly mode, arrays to grow)
+    /// and counted as the one node it made (one push of its count).
     pub value_one_node: usize,
+    /// Nodes a [`Value`](crate::Value) op or leaf recorded and counted in one borrow of the
+    /// tape and the counts (no `Var` made, no liveness test: a `Value`'s node is live).
+    pub value_direct: usize,
+    /// Nodes cut off the top of a [`Value`](crate::Value)'s graph when the last handle to
+    /// its top node was dropped (every node above the highest one still held).
+    pub value_cut: usize,
     /// Handles to parameter blocks ([`nn::dense`](crate::nn::dense), `nn`'s layers)
     /// checked as a block: handles compared with each other, one liveness test, the
     /// leaves' flags read in a row.
@@ -100,6 +107,8 @@ pub(crate) enum Path {
     ElementwisePulled,
     UnmarkedSkipped,
     ValueOneNode,
+    ValueDirect,
+    ValueCut,
     BlockChecked,
     RowsZeroSkipped,
     WordMarked,
@@ -128,6 +137,8 @@ thread_local! {
         elementwise_pulled: 0,
         unmarked_skipped: 0,
         value_one_node: 0,
+        value_direct: 0,
+        value_cut: 0,
         block_checked: 0,
         rows_zero_skipped: 0,
         word_marked: 0,
@@ -161,6 +172,8 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ElementwisePulled => &mut c.elementwise_pulled,
             Path::UnmarkedSkipped => &mut c.unmarked_skipped,
             Path::ValueOneNode => &mut c.value_one_node,
+            Path::ValueDirect => &mut c.value_direct,
+            Path::ValueCut => &mut c.value_cut,
             Path::BlockChecked => &mut c.block_checked,
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,

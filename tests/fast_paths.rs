@@ -307,21 +307,40 @@ fn a_parameter_block_with_a_handle_from_before_a_rewind_is_not_a_block() {
 }
 
 #[test]
-fn each_op_on_values_is_counted_by_the_one_node_path() {
+fn each_op_on_values_is_recorded_and_counted_in_one_borrow() {
     use scalargrad::Value;
-    let before = Value::live_nodes();
+    let before = (Value::live_nodes(), Value::graph_len());
+    fast::reset();
     let a = Value::new(2.0);
     let b = Value::new(-3.0);
-    fast::reset();
     let y = (&a * &b).tanh();
     let z = &y + &a;
-    assert_eq!(take().value_one_node, 3);
-    // a, b, a·b (kept by tanh), y, z
-    assert_eq!(Value::live_nodes(), before + 5);
+    let w = &z * 0.5; // a constant leaf, then `*`
+                      // 2 leaves, 3 ops, then the constant and its op: each by the direct path
+    let t = take();
+    assert_eq!((t.value_direct, t.value_one_node), (7, 0));
+    // an op the direct path does not take (a constant exponent is kept in the side
+    // table) goes through the graph's general path and is counted there
+    let p = a.pow(3.0);
+    let t = take();
+    assert_eq!((t.value_direct, t.value_one_node), (0, 1));
+    assert_eq!(p.data(), 8.0);
+    // a, b, a·b (kept by tanh), y, z, 0.5, w, p
+    assert_eq!(Value::live_nodes(), before.0 + 8);
     z.backward();
     assert_eq!(a.grad(), 1.0 + b.data() * (1.0 - y.data() * y.data()));
+    // p is the top: dropping it cuts it; w and 0.5 then are, with z and y under them
+    drop(p);
+    assert_eq!((Value::graph_len(), take().value_cut), (before.1 + 7, 1));
+    assert_eq!(Value::live_nodes(), before.0 + 7);
     drop((z, y));
-    assert_eq!(Value::live_nodes(), before + 2);
+    // w uses z, z uses y and a, y uses a·b: all still live
+    assert_eq!(Value::live_nodes(), before.0 + 7);
+    assert_eq!(Value::graph_len(), before.1 + 7);
+    drop(w);
+    // w was the top: it, the constant, z, y and a·b go in one cut; a and b stay
+    assert_eq!(Value::live_nodes(), before.0 + 2);
+    assert_eq!((Value::graph_len(), take().value_cut), (before.1 + 2, 5));
 }
 
 #[test]

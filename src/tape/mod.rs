@@ -590,34 +590,16 @@ impl Tape {
         b: NodeId,
         op: F,
     ) -> NodeId {
-        let pos = self.len;
-        let (pa, pb) = (a.pos as usize, b.pos as usize);
-        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
-        // Early exits, so that every check below is known to hold on the path that follows.
         // Liveness as `is_live_fast`, for both at once: below the first cut (everywhere on a
         // tape never cut) a node is live; above it, a handle made since the last cut is, and
         // its epoch is then the current one (for both: their epochs AND-ed are that epoch).
-        if pa >= pos
-            || pb >= pos
-            || pos >= values.len()
-            || pos >= words.len()
-            || pos > DELTA_MAX as usize
-            || self.anomaly
-            || (a.pos | b.pos) >= self.min_cut && a.epoch & b.epoch < self.last_cut
-        {
+        if (a.pos | b.pos) >= self.min_cut && a.epoch & b.epoch < self.last_cut {
             return self.push_binary_checked(a, b, op);
         }
-        let tracked = Word::either_tracked(words[pa], words[pb]);
-        let wild = store_op(
-            values,
-            words,
-            pos,
-            op(a.pos, b.pos),
-            tracked,
-            &self.operands,
-            &self.customs,
-        );
-        self.stored(pos, wild)
+        match self.try_push_binary_live(a.pos, b.pos, &op) {
+            Some(pos) => self.id_at(pos as usize),
+            None => self.push_binary_checked(a, b, op),
+        }
     }
 
     /// [`Tape::push_binary`] in general: each handle checked on its own (and the panic for
@@ -639,40 +621,89 @@ impl Tape {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push_unary<F: Fn(u32) -> Op>(&mut self, a: NodeId, op: F) -> NodeId {
+        if a.pos >= self.min_cut && a.epoch < self.last_cut {
+            return self.push_unary_checked(a, op);
+        }
+        match self.try_push_unary_live(a.pos, &op) {
+            Some(pos) => self.id_at(pos as usize),
+            None => self.push_unary_checked(a, op),
+        }
+    }
+
+    /// [`Tape::push_binary`] on the positions of two nodes the caller knows are live (the
+    /// nodes of [`Value`](crate::Value)s, which their counts keep on the tape): no epoch to
+    /// compare. Returns the new node's position, or `None` (nothing recorded) when the op
+    /// needs the general path (arrays to grow, a distance past a word, anomaly mode).
+    /// Written as early exits, so that every check is known to hold on the path that
+    /// follows: no read or write of the arrays past them needs a further bounds check.
+    #[inline(always)]
+    pub(crate) fn try_push_binary_live<F: Fn(u32, u32) -> Op>(
+        &mut self,
+        a: u32,
+        b: u32,
+        op: F,
+    ) -> Option<u32> {
         let pos = self.len;
-        let pa = a.pos as usize;
+        let (pa, pb) = (a as usize, b as usize);
+        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
+        if pa >= pos
+            || pb >= pos
+            || pos >= values.len()
+            || pos >= words.len()
+            || pos > DELTA_MAX as usize
+            || self.anomaly
+        {
+            return None;
+        }
+        let tracked = Word::either_tracked(words[pa], words[pb]);
+        let wild = store_op(
+            values,
+            words,
+            pos,
+            op(a, b),
+            tracked,
+            &self.operands,
+            &self.customs,
+        );
+        Some(self.stored(pos, wild))
+    }
+
+    /// [`Tape::try_push_binary_live`] for an op of one input.
+    #[inline(always)]
+    pub(crate) fn try_push_unary_live<F: Fn(u32) -> Op>(&mut self, a: u32, op: F) -> Option<u32> {
+        let pos = self.len;
+        let pa = a as usize;
         let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
         if pa >= pos
             || pos >= values.len()
             || pos >= words.len()
             || pos > DELTA_MAX as usize
             || self.anomaly
-            || a.pos >= self.min_cut && a.epoch < self.last_cut
         {
-            return self.push_unary_checked(a, op);
+            return None;
         }
         let tracked = Word::either_tracked(words[pa], words[pa]);
         let wild = store_op(
             values,
             words,
             pos,
-            op(a.pos),
+            op(a),
             tracked,
             &self.operands,
             &self.customs,
         );
-        self.stored(pos, wild)
+        Some(self.stored(pos, wild))
     }
 
-    /// The end of [`Tape::push_binary`] and [`Tape::push_unary`]: the node stored at `pos`
-    /// (wild or not) becomes live.
+    /// The end of [`Tape::try_push_binary_live`] and [`Tape::try_push_unary_live`]: the node
+    /// stored at `pos` (wild or not) becomes live; returns its position.
     #[inline(always)]
-    fn stored(&mut self, pos: usize, wild: bool) -> NodeId {
+    fn stored(&mut self, pos: usize, wild: bool) -> u32 {
         if wild {
             self.note_wild(pos);
         }
         self.len = pos + 1;
-        self.id_at(pos)
+        pos as u32
     }
 
     /// [`Tape::push_unary`] in general.

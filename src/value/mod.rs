@@ -21,11 +21,14 @@
 //!   fn needs_send<T: Send>(_: T) {}
 //!   needs_send(scalargrad::Value::new(1.0)); // error: `*const ()` cannot be sent between threads
 //!   ```
-//! - **Reference counts.** A node's count is the number of handles to it plus the number of
-//!   live nodes that use it. Dropping the last handle frees the node and then, from an
-//!   explicit worklist (no recursion), every input that only it kept alive: dropping the end
-//!   of a 1,000,000-deep chain frees the chain in a loop. Freed nodes at the top of the tape
-//!   are cut off, so a loop whose steps' values all die reuses the same positions.
+//! - **Handle counts.** A node counts the handles to it. Nodes leave the tape from its top,
+//!   and the topmost live node always has a handle (a node kept alive by a consumer has
+//!   that consumer above it), so dropping the last handle to the top node cuts the tape
+//!   down to the highest node still held: dropping the end of a 1,000,000-deep chain frees
+//!   the chain in one cut, and a loop whose steps' values all die reuses the same
+//!   positions. Dropping any other handle is one decrement; a node nothing holds waits
+//!   under a held one. [`Value::live_nodes`] works out which nodes are still live (held, or
+//!   used by a live node) when asked.
 //! - **micrograd's `.data`.** [`Value::set_data`] changes a node and nothing computed from
 //!   it (as micrograd): there is no `recompute` and no stale-value check here.
 //!
@@ -62,6 +65,7 @@ use std::iter::Sum;
 use std::marker::PhantomData;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+use crate::op::Op;
 use crate::{Svg, Var};
 use owner::{release, with};
 
@@ -106,13 +110,37 @@ impl Value {
         Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos)))))
     }
 
-    /// Records `f` of this value's node and `rhs`'s.
+    /// Records `op` of this value's node: in one borrow of the graph when it can
+    /// ([`Owner::try_unary`](owner::Owner::try_unary)), else as `f` (the same op on the
+    /// node's [`Var`]) by the graph's general path.
     #[inline(always)]
     #[track_caller]
-    fn binary(&self, rhs: &Value, f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>) -> Value {
-        Value::from_pos(with(|o| {
-            let (a, b) = o.vars2(self.pos, rhs.pos);
-            o.record(|_| f(a, b))
+    fn unary_op(
+        &self,
+        op: impl Fn(u32) -> Op,
+        f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>,
+    ) -> Value {
+        Value::from_pos(with(|o| match o.try_unary(self.pos, op) {
+            Some(pos) => pos,
+            None => o.record(|_| f(o.var(self.pos))),
+        }))
+    }
+
+    /// Records `op` of this value's node and `rhs`'s, as [`Value::unary_op`].
+    #[inline(always)]
+    #[track_caller]
+    fn binary(
+        &self,
+        rhs: &Value,
+        op: impl Fn(u32, u32) -> Op,
+        f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>,
+    ) -> Value {
+        Value::from_pos(with(|o| match o.try_binary(self.pos, rhs.pos, op) {
+            Some(pos) => pos,
+            None => {
+                let (a, b) = o.vars2(self.pos, rhs.pos);
+                o.record(|_| f(a, b))
+            }
         }))
     }
 
@@ -124,7 +152,7 @@ impl Value {
     /// ```
     #[inline]
     pub fn new(data: f64) -> Value {
-        Value::from_pos(with(|o| o.record(|g| g.var(data))))
+        Value::from_pos(with(|o| o.leaf(data, true)))
     }
 
     /// A leaf that gets no gradient: `backward` skips it and everything computed only from
@@ -139,7 +167,7 @@ impl Value {
     /// ```
     #[inline]
     pub fn constant(data: f64) -> Value {
-        Value::from_pos(with(|o| o.record(|g| g.constant(data))))
+        Value::from_pos(with(|o| o.leaf(data, false)))
     }
 
     /// The value (micrograd's `.data`).
@@ -390,7 +418,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn pow_value(&self, exponent: &Value) -> Value {
-        self.binary(exponent, |a, b| a.pow_var(b))
+        self.binary(exponent, Op::PowVar, |a, b| a.pow_var(b))
     }
 
     /// The larger of two values (NaN if either is NaN). Derivative 1 for the larger, 0 for
@@ -405,7 +433,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn max(&self, other: &Value) -> Value {
-        self.binary(other, |a, b| a.max(b))
+        self.binary(other, Op::Max, |a, b| a.max(b))
     }
 
     /// The smaller of two values (NaN if either is NaN). Derivative 1 for the smaller, 0 for
@@ -420,7 +448,7 @@ impl Value {
     /// ```
     #[track_caller]
     pub fn min(&self, other: &Value) -> Value {
-        self.binary(other, |a, b| a.min(b))
+        self.binary(other, Op::Min, |a, b| a.min(b))
     }
 
     /// `x₀ + x₁ + …` as one node, summed left to right (the value is bit-for-bit the chain
@@ -670,7 +698,7 @@ macro_rules! value_unary_ops {
                 #[doc = "```"]
                 #[track_caller]
                 pub fn $name(&self) -> Value {
-                    self.unary(|a| a.$name())
+                    self.unary_op(Op::$V, |a| a.$name())
                 }
             )*
         }
@@ -750,13 +778,13 @@ impl<'a> Sum<&'a Value> for Value {
 
 /// `+ - * /` for every mix of `Value`, `&Value` and `f64`, and the `∘=` forms.
 macro_rules! binary_ops {
-    ($($Trait:ident $method:ident $Assign:ident $assign:ident;)*) => {$(
+    ($($Trait:ident $method:ident $Assign:ident $assign:ident => $op:ident;)*) => {$(
         impl $Trait<&Value> for &Value {
             type Output = Value;
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, |a, b| $Trait::$method(a, b))
+                self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<Value> for &Value {
@@ -764,7 +792,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, |a, b| $Trait::$method(a, b))
+                self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<&Value> for Value {
@@ -772,7 +800,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, |a, b| $Trait::$method(a, b))
+                self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<Value> for Value {
@@ -780,7 +808,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, |a, b| $Trait::$method(a, b))
+                self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<f64> for &Value {
@@ -788,7 +816,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: f64) -> Value {
-                self.unary(|a| $Trait::$method(a, rhs))
+                self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<f64> for Value {
@@ -796,7 +824,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: f64) -> Value {
-                self.unary(|a| $Trait::$method(a, rhs))
+                self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<&Value> for f64 {
@@ -804,7 +832,7 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: &Value) -> Value {
-                rhs.unary(|a| $Trait::$method(self, a))
+                Value::constant(self).binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Trait<Value> for f64 {
@@ -812,38 +840,38 @@ macro_rules! binary_ops {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Value) -> Value {
-                rhs.unary(|a| $Trait::$method(self, a))
+                Value::constant(self).binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
             }
         }
         impl $Assign<&Value> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: &Value) {
-                *self = self.binary(rhs, |a, b| $Trait::$method(a, b));
+                *self = self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b));
             }
         }
         impl $Assign<Value> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: Value) {
-                *self = self.binary(&rhs, |a, b| $Trait::$method(a, b));
+                *self = self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b));
             }
         }
         impl $Assign<f64> for Value {
             #[inline]
             #[track_caller]
             fn $assign(&mut self, rhs: f64) {
-                *self = self.unary(|a| $Trait::$method(a, rhs));
+                *self = self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b));
             }
         }
     )*};
 }
 
 binary_ops! {
-    Add add AddAssign add_assign;
-    Sub sub SubAssign sub_assign;
-    Mul mul MulAssign mul_assign;
-    Div div DivAssign div_assign;
+    Add add AddAssign add_assign => Add;
+    Sub sub SubAssign sub_assign => Sub;
+    Mul mul MulAssign mul_assign => Mul;
+    Div div DivAssign div_assign => Div;
 }
 
 impl Neg for &Value {
@@ -852,7 +880,7 @@ impl Neg for &Value {
     #[inline]
     #[track_caller]
     fn neg(self) -> Value {
-        self.unary(|a| -a)
+        self.unary_op(Op::Neg, |a| -a)
     }
 }
 
@@ -862,7 +890,7 @@ impl Neg for Value {
     #[inline]
     #[track_caller]
     fn neg(self) -> Value {
-        self.unary(|a| -a)
+        self.unary_op(Op::Neg, |a| -a)
     }
 }
 

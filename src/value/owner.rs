@@ -1,18 +1,24 @@
-//! The thread's graph that every [`Value`](super::Value) lives on, and the counts that free
-//! its nodes in any order.
+//! The thread's graph that every [`Value`](super::Value) lives on, and the handle counts
+//! that free its nodes in any order.
 //!
-//! A node's count is the number of handles to it plus the number of live nodes that use it
-//! as an input. When it reaches 0 the node is dead, and so, from an explicit worklist (no
-//! recursion), is every input that only it kept alive. Dead nodes at the top of the tape are
-//! then cut off (one [`Tape::truncate_to`](crate::tape)), so a training loop whose step's
-//! values all die reuses the same positions every step: memory stays flat. A dead node under
-//! a live one waits until everything above it has died.
+//! A node's count is the number of handles to it. Nodes leave the tape only from its top,
+//! and the topmost live node always has a handle (a node kept alive only by a consumer has
+//! that consumer above it). So when the count of the top node reaches 0, every node above
+//! the highest one still held is dead, and the tape is cut there (one
+//! [`Tape::truncate_to`](crate::tape)): a training loop whose step's values all die reuses
+//! the same positions every step, and memory stays flat. A dead node under a held one waits
+//! until everything above it has died. Recording a node counts one handle and nothing else:
+//! no input's count is touched, and dropping a handle that is not the top's is one
+//! decrement. Which nodes are live (held, or an input of a live node) is worked out only
+//! when asked ([`Owner::live`]: one walk down the tape).
 //!
-//! Invariant: `counts.refs[p] > 0` for every live node `p`, and `refs.len()` is the tape's
-//! length; a handle's node is live, so a `Value` never reads a freed position.
+//! Invariant: `counts.refs.len()` is the tape's length, and the top node's count is not 0
+//! (after every op and every drop); a handle's node is on the tape, so a `Value` never reads
+//! a freed position.
 
 use std::cell::RefCell;
 
+use crate::op::Op;
 use crate::{Graph, Var};
 
 /// This thread's graph and the counts of its nodes.
@@ -23,13 +29,8 @@ pub(super) struct Owner {
 
 #[derive(Default)]
 struct Counts {
-    /// Handles plus live consumers, by position.
+    /// Handles, by position.
     refs: Vec<u32>,
-    /// Dead nodes still on the tape (under a live one): the live ones are the rest.
-    dead: usize,
-    /// Dead nodes whose inputs are still to be released (a worklist kept to avoid an
-    /// allocation per free).
-    work: Vec<u32>,
 }
 
 thread_local! {
@@ -70,6 +71,53 @@ impl Owner {
         (Var::new(&self.graph, a), Var::new(&self.graph, b))
     }
 
+    /// Records `op` of the live nodes at `a` and `b` and counts it, in one borrow of the tape
+    /// and one of the counts (no [`Var`] made, no liveness to test: a `Value`'s node is
+    /// live): its count starts at 1, for the handle the caller makes. `None` (nothing recorded) when the op needs the tape's general path: the
+    /// caller then records it through [`Owner::record`].
+    #[inline(always)]
+    pub(super) fn try_binary(&self, a: u32, b: u32, op: impl Fn(u32, u32) -> Op) -> Option<u32> {
+        let mut t = self.graph.tape_mut();
+        let mut c = self.counts.borrow_mut();
+        if c.refs.len() != t.len() {
+            return None;
+        }
+        let pos = t.try_push_binary_live(a, b, op)?;
+        c.refs.push(1);
+        crate::counts::count(crate::counts::Path::ValueDirect, 1);
+        Some(pos)
+    }
+
+    /// [`Owner::try_binary`] for an op of one input.
+    #[inline(always)]
+    pub(super) fn try_unary(&self, a: u32, op: impl Fn(u32) -> Op) -> Option<u32> {
+        let mut t = self.graph.tape_mut();
+        let mut c = self.counts.borrow_mut();
+        if c.refs.len() != t.len() {
+            return None;
+        }
+        let pos = t.try_push_unary_live(a, op)?;
+        c.refs.push(1);
+        crate::counts::count(crate::counts::Path::ValueDirect, 1);
+        Some(pos)
+    }
+
+    /// A new leaf (tracked or a constant) with one handle, counted in the same borrow.
+    #[inline(always)]
+    pub(super) fn leaf(&self, value: f64, tracked: bool) -> u32 {
+        let mut t = self.graph.tape_mut();
+        let mut c = self.counts.borrow_mut();
+        let pos = t.push_leaf(value, tracked).pos;
+        if c.refs.len() != pos as usize {
+            drop((t, c));
+            self.adopt_new(&[pos]);
+            return pos;
+        }
+        c.refs.push(1);
+        crate::counts::count(crate::counts::Path::ValueDirect, 1);
+        pos
+    }
+
     /// Records with `f` and counts what it recorded: each new node's inputs once, and one
     /// handle for the node `f` returns (its position is returned); new nodes nothing uses
     /// are freed at once.
@@ -82,18 +130,15 @@ impl Owner {
         pos
     }
 
-    /// [`Owner::adopt_new`] with one handle, to the node at `pos`. One new node, held, is
-    /// what every op on `Value`s records: counted here with one look at the tape and the
-    /// counts (nothing to free, and its handle keeps the top of the tape live).
+    /// [`Owner::adopt_new`] with one handle, to the node at `pos`: when that is the one node
+    /// recorded, one push.
     #[inline(always)]
     pub(super) fn adopt_one(&self, pos: u32) {
         {
             let t = self.graph.tape();
             let mut c = self.counts.borrow_mut();
-            let c = &mut *c;
             let start = c.refs.len();
             if pos as usize == start && t.len() == start + 1 {
-                t.for_each_input_at(start, |q| c.refs[q as usize] += 1);
                 c.refs.push(1);
                 crate::fast::count(crate::fast::Path::ValueOneNode, 1);
                 return;
@@ -103,29 +148,17 @@ impl Owner {
     }
 
     /// Counts the nodes recorded since the last count (`refs` is as long as the tape was
-    /// then): their inputs once each, and one handle for each of `held`; then frees the new
-    /// nodes nothing uses and cuts the dead nodes off the top of the tape.
+    /// then): one handle for each of `held`; then cuts the dead nodes off the top of the
+    /// tape (the new nodes above the highest held one).
     #[inline(never)]
     pub(super) fn adopt_new(&self, held: &[u32]) {
         let mut c = self.counts.borrow_mut();
-        {
-            let t = self.graph.tape();
-            let (start, end) = (c.refs.len(), t.len());
-            c.refs.resize(end, 0);
-            for p in start..end {
-                t.for_each_input_at(p, |q| c.refs[q as usize] += 1);
-            }
-            for &p in held {
-                c.refs[p as usize] = c.refs[p as usize]
-                    .checked_add(1)
-                    .unwrap_or_else(|| too_many_refs());
-            }
-            for p in (start..end).rev() {
-                if c.refs[p] == 0 {
-                    c.work.push(p as u32);
-                    free(&t, &mut c);
-                }
-            }
+        let end = self.graph.tape().len();
+        c.refs.resize(end, 0);
+        for &p in held {
+            c.refs[p as usize] = c.refs[p as usize]
+                .checked_add(1)
+                .unwrap_or_else(|| too_many_refs());
         }
         self.cut_dead_top(c);
     }
@@ -138,8 +171,8 @@ impl Owner {
         *r = r.checked_add(1).unwrap_or_else(|| too_many_refs());
     }
 
-    /// One handle fewer to the node at `pos`; frees it (and what only it kept alive) when
-    /// that was the last.
+    /// One handle fewer to the node at `pos`; when that was the last handle to the top
+    /// node, the tape is cut below it.
     #[inline]
     fn release(&self, pos: u32) {
         let Ok(mut c) = self.counts.try_borrow_mut() else {
@@ -147,71 +180,41 @@ impl Owner {
         };
         let r = &mut c.refs[pos as usize];
         *r -= 1;
-        if *r == 0 {
-            self.free_from(c, pos);
+        if *r == 0 && pos as usize + 1 == c.refs.len() {
+            self.cut_dead_top(c);
         }
     }
 
-    /// Frees the dead node at `pos` and what only it kept alive, then cuts the dead nodes
-    /// off the top of the tape.
+    /// Cuts the dead nodes off the top of the tape (with the counts already borrowed): every
+    /// node above the highest one with a handle. The top is held after every op and every
+    /// drop (this cut keeps it so), so there is nothing to cut unless its count is 0.
     #[inline(never)]
-    fn free_from(&self, mut c: std::cell::RefMut<'_, Counts>, pos: u32) {
-        {
-            let t = self.graph.tape();
-            if t.is_leaf(pos as usize) {
-                // (a parameter or input: nothing below it to release)
-                c.dead += 1;
-            } else {
-                c.work.push(pos);
-                free(&t, &mut c);
-            }
-        }
-        self.cut_dead_top(c);
-    }
-
-    /// Cuts the dead nodes off the top of the tape (with the counts already borrowed).
     fn cut_dead_top(&self, mut c: std::cell::RefMut<'_, Counts>) {
-        if let Some(keep) = dead_top(&mut c) {
-            drop(c);
-            self.graph.tape_mut().truncate_to(keep);
+        let len = c.refs.len();
+        if c.refs.last() != Some(&0) {
+            return;
         }
+        let keep = c.refs.iter().rposition(|&r| r != 0).map_or(0, |p| p + 1);
+        c.refs.truncate(keep);
+        drop(c);
+        crate::fast::count(crate::fast::Path::ValueCut, len - keep);
+        self.graph.tape_mut().truncate_to(keep);
     }
 
-    /// The number of live nodes.
+    /// The number of live nodes: held by a handle, or an input of a live node. One walk down
+    /// the tape, marking the inputs of each live node (inputs sit below their consumers).
     pub(super) fn live(&self) -> usize {
         let c = self.counts.borrow();
-        c.refs.len() - c.dead
-    }
-}
-
-/// Forgets the dead nodes at the top of the tape, and returns the length to cut the tape
-/// to (`None`: the top node is live).
-fn dead_top(c: &mut Counts) -> Option<usize> {
-    let len = c.refs.len();
-    let mut keep = len;
-    while keep > 0 && c.refs[keep - 1] == 0 {
-        keep -= 1;
-    }
-    if keep == len {
-        return None;
-    }
-    c.refs.truncate(keep);
-    c.dead -= len - keep;
-    Some(keep)
-}
-
-/// Frees the dead nodes on the worklist, and every input whose count that brings to 0.
-fn free(t: &crate::tape::Tape, c: &mut Counts) {
-    while let Some(p) = c.work.pop() {
-        c.dead += 1;
-        let Counts { refs, work, .. } = c;
-        t.for_each_input_at(p as usize, |q| {
-            let r = &mut refs[q as usize];
-            *r -= 1;
-            if *r == 0 {
-                work.push(q);
+        let t = self.graph.tape();
+        let mut live: Vec<bool> = c.refs.iter().map(|&r| r > 0).collect();
+        let mut n = 0;
+        for p in (0..live.len()).rev() {
+            if live[p] {
+                n += 1;
+                t.for_each_input_at(p, |q| live[q as usize] = true);
             }
-        });
+        }
+        n
     }
 }
 
