@@ -71,6 +71,13 @@ pub struct Taken {
     /// Nodes cut off the top of a [`Value`](crate::Value)'s graph when the last handle to
     /// its top node was dropped (every node above the highest one still held).
     pub value_cut: usize,
+    /// Inputs of a dot product (not a run) found to be the same handles as the last list
+    /// checked, and listed again without checking each (a layer's neurons over the same
+    /// inputs: `Graph::affine` per neuron).
+    pub lists_reused: usize,
+    /// Handles of a run of weights (or inputs) checked as a block: compared with each
+    /// other, one liveness test, their flags read in a row (`Graph::affine`, `Graph::dot`).
+    pub runs_checked: usize,
     /// Handles to parameter blocks ([`nn::dense`](crate::nn::dense), `nn`'s layers)
     /// checked as a block: handles compared with each other, one liveness test, the
     /// leaves' flags read in a row.
@@ -109,6 +116,8 @@ pub(crate) enum Path {
     ValueOneNode,
     ValueDirect,
     ValueCut,
+    ListsReused,
+    RunsChecked,
     BlockChecked,
     RowsZeroSkipped,
     WordMarked,
@@ -139,6 +148,8 @@ thread_local! {
         value_one_node: 0,
         value_direct: 0,
         value_cut: 0,
+        lists_reused: 0,
+        runs_checked: 0,
         block_checked: 0,
         rows_zero_skipped: 0,
         word_marked: 0,
@@ -174,6 +185,8 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ValueOneNode => &mut c.value_one_node,
             Path::ValueDirect => &mut c.value_direct,
             Path::ValueCut => &mut c.value_cut,
+            Path::ListsReused => &mut c.lists_reused,
+            Path::RunsChecked => &mut c.runs_checked,
             Path::BlockChecked => &mut c.block_checked,
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,

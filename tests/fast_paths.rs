@@ -868,3 +868,126 @@ fn a_layers_relus_are_pulled_back_as_one_run() {
         (1.0 + 2.0 + 3.0 + 4.0, 4.0 * 0.5)
     );
 }
+
+#[test]
+fn neurons_over_the_same_listed_inputs_check_them_once() {
+    // a layer's outputs with an activation after each neuron: not a run, so each
+    // neuron's dot lists its inputs; the second and later neurons list them unchecked
+    let g = Graph::new();
+    let xs: Vec<Var> = (0..3).map(|i| g.var(0.5 + i as f64)).collect();
+    let hidden: Vec<Var> = xs.iter().map(|&x| (x * 2.0).relu()).collect(); // x·2 at gaps
+    let w: Vec<Vec<Var>> = (0..4)
+        .map(|j| {
+            (0..3)
+                .map(|i| g.var(0.1 * (j * 3 + i) as f64 - 0.3))
+                .collect()
+        })
+        .collect();
+    fast::reset();
+    let ys: Vec<Var> = w.iter().map(|wj| g.dot(wj, &hidden)).collect();
+    let t = take();
+    // 3 inputs listed again by neurons 1, 2 and 3; each neuron's weights a run of 3
+    assert_eq!((t.lists_reused, t.runs_checked), (9, 12));
+    // the same values and gradients as the dots written out by hand
+    let by_hand: Vec<Var> = w
+        .iter()
+        .map(|wj| wj[0] * hidden[0] + wj[1] * hidden[1] + wj[2] * hidden[2])
+        .collect();
+    for (y, h) in ys.iter().zip(&by_hand) {
+        assert_eq!(y.value(), h.value());
+    }
+    let total = g.sum(&ys);
+    total.backward();
+    let grads: Vec<f64> = xs.iter().map(|x| x.grad()).collect();
+    g.zero_grad();
+    g.sum(&by_hand).backward();
+    assert_eq!(grads, xs.iter().map(|x| x.grad()).collect::<Vec<_>>());
+    // other handles (one input swapped) are checked and listed anew
+    let mut other = hidden.clone();
+    other.swap(0, 1);
+    fast::reset();
+    let z = g.dot(&w[0], &other);
+    assert_eq!(take().lists_reused, 0);
+    assert_eq!(
+        z.value(),
+        w[0][0].value() * hidden[1].value()
+            + w[0][1].value() * hidden[0].value()
+            + w[0][2].value() * hidden[2].value()
+    );
+}
+
+#[test]
+fn a_rewind_makes_listed_inputs_checked_again() {
+    let g = Graph::new();
+    let w: Vec<Var> = (0..2).map(|i| g.var(1.0 + i as f64)).collect();
+    let mark = g.mark();
+    let x0 = g.var(3.0);
+    let hidden = [x0.relu(), (x0 * 2.0).relu()]; // not a run
+    g.dot(&w, &hidden);
+    g.rewind(mark);
+    // the same handles, freed by the rewind: the panic names them, not a stale list
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &hidden)));
+    let msg = r.unwrap_err();
+    let msg = msg
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| msg.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    assert!(msg.contains("freed"), "{msg}");
+    // new inputs at the same positions are checked, listed, then listed again
+    let x0 = g.var(3.0);
+    let fresh = [x0.relu(), (x0 * 2.0).relu()];
+    fast::reset();
+    let a = g.dot(&w, &fresh);
+    let b = g.dot(&w, &fresh);
+    assert_eq!(take().lists_reused, 2);
+    assert_eq!((a.value(), b.value()), (3.0 + 2.0 * 6.0, 3.0 + 2.0 * 6.0));
+}
+
+#[test]
+fn a_run_made_across_a_rewind_is_checked_handle_by_handle() {
+    let g = Graph::new();
+    let x = [g.constant(1.0), g.constant(2.0)];
+    let mark = g.mark();
+    let tmp = g.var(9.0);
+    g.rewind(mark);
+    let w0 = g.var(3.0); // at tmp's old position, a newer epoch
+    let w1 = g.var(4.0);
+    fast::reset();
+    let y = g.dot(&[w0, w1], &x);
+    // both runs (weights, inputs) are of one epoch each: checked as blocks
+    assert_eq!(take().runs_checked, 4);
+    assert_eq!(y.value(), 3.0 + 8.0);
+    // a run whose first handle is the freed one: positions consecutive, epochs not
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&[tmp, w1], &x)));
+    assert!(r.is_err());
+    assert_eq!(take().runs_checked, 0); // the weights, checked first, panicked
+}
+
+#[test]
+fn dropping_the_top_value_cuts_to_the_highest_held_node_wherever_it_is() {
+    use scalargrad::Value;
+    // the held node below the dead top at every offset across two 16-count chunks
+    for k in 0..40 {
+        let base = Value::graph_len();
+        let x = Value::new(1.0);
+        let mut chain = vec![];
+        let mut y = &x * 1.0; // a constant and a node: positions base + 1, base + 2
+        for _ in 0..40 {
+            y = &y + 1.0;
+            chain.push(y.clone());
+        }
+        // keep only chain[k] (and x), drop everything else
+        let kept = chain.swap_remove(k);
+        drop(chain);
+        drop(y);
+        fast::reset();
+        // the top was held by `y` or by chain[39]: now dead, cut to `kept`
+        assert_eq!(Value::graph_len(), base + 3 + 2 * (k + 1), "k = {k}");
+        assert_eq!(kept.data(), 2.0 + k as f64);
+        drop(kept);
+        assert_eq!(Value::graph_len(), base + 1, "k = {k}");
+        drop(x);
+        assert_eq!(Value::graph_len(), base, "k = {k}");
+    }
+}

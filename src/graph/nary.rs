@@ -175,11 +175,40 @@ impl Graph {
 /// The positions of `vs` as a [`Span`] (a run if they are consecutive, else a list
 /// appended to the operand table), and whether all and whether any of them is tracked.
 ///
+/// Three ways, the quickest that applies: a run of handles made in one epoch (a neuron's
+/// weights, a layer's outputs) is checked as a block (each handle compared with the first,
+/// one liveness test, the flags read in a row); the same handles as the last list checked
+/// (the next neuron over the same inputs) are listed again unchecked
+/// ([`Tape::listed_again`]); anything else is checked handle by handle.
+///
 /// # Panics
 /// If a handle is from another graph or freed (the operand table left as it was).
 #[inline(always)]
 #[track_caller]
 fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, bool) {
+    let first = vs[0].id();
+    // A run made in one epoch: the last handle live vouches for all (a rewind that freed
+    // any of them freed the last).
+    let run = vs.iter().enumerate().fold(true, |ok, (i, v)| {
+        ok & std::ptr::eq(graph, v.graph())
+            & (v.id().pos == first.pos.wrapping_add(i as u32))
+            & (v.id().epoch == first.epoch)
+    });
+    let last = vs[vs.len() - 1].id();
+    if run && last.pos >= first.pos && t.is_live_fast(last) {
+        let (all, any) = t.tracked_run(first.pos as usize, vs.len());
+        crate::counts::count(crate::counts::Path::RunsChecked, vs.len());
+        return (Span::Run(first.pos), all, any);
+    }
+    let same = |ids: &[crate::tape::NodeId]| {
+        ids.len() == vs.len()
+            && vs.iter().zip(ids).fold(true, |ok, (v, id)| {
+                ok & std::ptr::eq(graph, v.graph()) & (v.id() == *id)
+            })
+    };
+    if let Some((start, all, any)) = t.listed_again(same) {
+        return (Span::List(start), all, any);
+    }
     // Checks first (a tight loop that only branches out on trouble), then one branch-free
     // pass: the AND and OR of the words give "all tracked" and "any tracked".
     if !vs
@@ -188,18 +217,18 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     {
         check_each(graph, t, vs);
     }
-    let first = vs[0].id().pos;
     let (mut all, mut any, mut run) = (true, false, true);
     for (i, v) in vs.iter().enumerate() {
         let tracked = t.tracked(v.id().pos as usize);
         all &= tracked;
         any |= tracked;
-        run &= v.id().pos == first.wrapping_add(i as u32);
+        run &= v.id().pos == first.pos.wrapping_add(i as u32);
     }
     if run {
-        return (Span::Run(first), all, any);
+        return (Span::Run(first.pos), all, any);
     }
-    let start = t.push_operands(vs.iter().map(|v| v.id().pos));
+    let ids: smallvec::SmallVec<[crate::tape::NodeId; 32]> = vs.iter().map(|v| v.id()).collect();
+    let start = t.push_checked_list(&ids, all, any);
     (Span::List(start), all, any)
 }
 

@@ -122,6 +122,8 @@ impl Tape {
         }
         self.far.truncate(far);
         self.operands.truncate(operands);
+        // (a cut may free them: they are checked again)
+        self.last_list.0.clear();
         self.dirty = self.dirty.min(keep);
         self.leaf_prefix = self.leaf_prefix.min(keep);
         if self.first_wild >= keep {

@@ -58,6 +58,10 @@ pub(crate) struct Tape {
     far: Vec<Op>,
     /// Input positions of n-ary ops listed rather than run ([`crate::op::Span::List`]).
     operands: Vec<u32>,
+    /// The handles of the last list of inputs checked and listed, and whether all and
+    /// whether any of them is tracked (see [`Tape::listed_again`]); emptied by every
+    /// rewind.
+    last_list: (Vec<NodeId>, bool, bool),
     customs: CustomTable,
     /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
     names: BTreeMap<u32, String>,
@@ -110,6 +114,7 @@ impl Default for Tape {
             prepared,
             far: Vec::new(),
             operands: Vec::new(),
+            last_list: (Vec::new(), false, false),
             customs: CustomTable::default(),
             names: BTreeMap::new(),
             anomaly: false,
@@ -246,6 +251,45 @@ impl Tape {
             too_many_operands();
         }
         start as u32
+    }
+
+    /// Lists the positions of handles checked live (the inputs of a dot product that are
+    /// not a run), remembering the handles and whether all and whether any is tracked for
+    /// [`Tape::listed_again`]. Returns where the list starts in the operand table.
+    pub(crate) fn push_checked_list(&mut self, ids: &[NodeId], all: bool, any: bool) -> u32 {
+        let start = self.push_operands(ids.iter().map(|id| id.pos));
+        let last = &mut self.last_list;
+        last.0.clear();
+        last.0.extend_from_slice(ids);
+        (last.1, last.2) = (all, any);
+        start
+    }
+
+    /// When `same(handles)` says the inputs at hand are the handles of the last list
+    /// [`Tape::push_checked_list`] made (and no rewind came since, so they are still live,
+    /// and their words and flags are as they were), lists their positions again without a
+    /// check: returns where the new list starts and whether all and whether any of them is
+    /// tracked. A layer's neurons, each a dot product over the same outputs of the layer
+    /// below, check those once.
+    #[inline]
+    pub(crate) fn listed_again(
+        &mut self,
+        same: impl FnOnce(&[NodeId]) -> bool,
+    ) -> Option<(u32, bool, bool)> {
+        let (ids, all, any) = &self.last_list;
+        if ids.is_empty() || !same(ids) {
+            return None;
+        }
+        let (all, any) = (*all, *any);
+        let start = self.operands.len();
+        let ids = &self.last_list.0;
+        self.operands.extend(ids.iter().map(|id| id.pos));
+        if !operands_fit(self.operands.len()) {
+            self.operands.truncate(start);
+            too_many_operands();
+        }
+        crate::counts::count(crate::counts::Path::ListsReused, ids.len());
+        Some((start as u32, all, any))
     }
 
     /// How many ops are kept whole, and how many operands listed (for marks).
@@ -490,6 +534,16 @@ impl Tape {
     #[inline(always)]
     pub(crate) fn is_leaf(&self, pos: usize) -> bool {
         self.words[pos].is_leaf()
+    }
+
+    /// Whether all, and whether any, of the `n` live nodes from `from` is tracked.
+    #[inline]
+    pub(crate) fn tracked_run(&self, from: usize, n: usize) -> (bool, bool) {
+        self.words.live(self.len)[from..from + n]
+            .iter()
+            .fold((true, false), |(all, any), w| {
+                (all & w.is_tracked(), any | w.is_tracked())
+            })
     }
 
     /// Whether the `n` nodes from `from` are all live tracked leaves.
