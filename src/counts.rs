@@ -78,6 +78,9 @@ pub struct Taken {
     /// Handles of a run of weights (or inputs) checked as a block: compared with each
     /// other, one liveness test, their flags read in a row (`Graph::affine`, `Graph::dot`).
     pub runs_checked: usize,
+    /// Dot products over a run of weights and a list of inputs computed with the weights
+    /// as a slice (no position looked up per weight), recording or recomputing.
+    pub dot_run_list_computed: usize,
     /// Handles to parameter blocks ([`nn::dense`](crate::nn::dense), `nn`'s layers)
     /// checked as a block: handles compared with each other, one liveness test, the
     /// leaves' flags read in a row.
@@ -118,6 +121,7 @@ pub(crate) enum Path {
     ValueCut,
     ListsReused,
     RunsChecked,
+    DotRunListComputed,
     BlockChecked,
     RowsZeroSkipped,
     WordMarked,
@@ -150,6 +154,7 @@ thread_local! {
         value_cut: 0,
         lists_reused: 0,
         runs_checked: 0,
+        dot_run_list_computed: 0,
         block_checked: 0,
         rows_zero_skipped: 0,
         word_marked: 0,
@@ -187,6 +192,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ValueCut => &mut c.value_cut,
             Path::ListsReused => &mut c.lists_reused,
             Path::RunsChecked => &mut c.runs_checked,
+            Path::DotRunListComputed => &mut c.dot_run_list_computed,
             Path::BlockChecked => &mut c.block_checked,
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,

@@ -769,15 +769,34 @@ fn a_dot_over_two_runs_is_computed_from_two_slices_and_a_list_term_by_term() {
     let x: Vec<Var> = (0..3).map(|i| g.var(0.5 * i as f64)).collect();
     fast::reset();
     let runs = g.dot(&w, &x);
-    assert_eq!(take().dot_runs_computed, 1);
+    let t = take();
+    assert_eq!((t.dot_runs_computed, t.dot_run_list_computed), (1, 0));
+    // weights in a run, inputs listed: the weights as a slice
     let reversed: Vec<Var> = x.iter().rev().copied().collect();
     let list = g.dot(&w, &reversed);
-    assert_eq!(take().dot_runs_computed, 0);
-    assert_eq!((runs.value(), list.value()), (0.5 * 2.0 + 3.0, 1.0 + 1.0));
+    let t = take();
+    assert_eq!((t.dot_runs_computed, t.dot_run_list_computed), (0, 1));
+    // both listed: term by term
+    let both = g.dot(&[w[2], w[0]], &[x[1], x[2]]);
+    let t = take();
+    assert_eq!((t.dot_runs_computed, t.dot_run_list_computed), (0, 0));
+    assert_eq!(
+        (runs.value(), list.value(), both.value()),
+        (0.5 * 2.0 + 3.0, 1.0 + 1.0, 3.0 * 0.5 + 1.0)
+    );
     w[0].set_value(2.0);
     g.recompute();
-    assert_eq!(take().dot_runs_computed, 1);
-    assert_eq!((runs.value(), list.value()), (4.0, 2.0 + 1.0));
+    let t = take();
+    assert_eq!((t.dot_runs_computed, t.dot_run_list_computed), (1, 1));
+    assert_eq!(
+        (runs.value(), list.value(), both.value()),
+        (4.0, 2.0 + 1.0, 3.0 * 0.5 + 2.0)
+    );
+    // with a bias: the bias, then every term
+    let b = g.var(0.25);
+    let affine = g.affine(b, &w, &reversed);
+    assert_eq!(take().dot_run_list_computed, 1);
+    assert_eq!(affine.value(), 0.25 + 3.0);
 }
 
 #[test]

@@ -189,11 +189,14 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     let first = vs[0].id();
     // A run made in one epoch: the last handle live vouches for all (a rewind that freed
     // any of them freed the last).
-    let run = vs.iter().enumerate().fold(true, |ok, (i, v)| {
-        ok & std::ptr::eq(graph, v.graph())
-            & (v.id().pos == first.pos.wrapping_add(i as u32))
-            & (v.id().epoch == first.epoch)
-    });
+    // (the differences OR-ed together, no branch per handle)
+    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
+    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
+    let g = std::ptr::from_ref(graph) as usize as u64;
+    let run = vs.iter().enumerate().fold(0, |diff, (i, v)| {
+        let want = id(first.pos.wrapping_add(i as u32), first.epoch);
+        diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
+    }) == 0;
     let last = vs[vs.len() - 1].id();
     if run && last.pos >= first.pos && t.is_live_fast(last) {
         let (all, any) = t.tracked_run(first.pos as usize, vs.len());
@@ -202,9 +205,10 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     }
     let same = |ids: &[crate::tape::NodeId]| {
         ids.len() == vs.len()
-            && vs.iter().zip(ids).fold(true, |ok, (v, id)| {
-                ok & std::ptr::eq(graph, v.graph()) & (v.id() == *id)
-            })
+            && vs.iter().zip(ids).fold(0, |diff, (v, b)| {
+                let a = v.id();
+                diff | (at(v) ^ g) | (id(a.pos, a.epoch) ^ id(b.pos, b.epoch))
+            }) == 0
     };
     if let Some((start, all, any)) = t.listed_again(same) {
         return (Span::List(start), all, any);

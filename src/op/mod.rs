@@ -675,6 +675,15 @@ pub(crate) fn dot(values: &[f64], bias: Option<u32>, w: Seq<'_>, x: Seq<'_>) -> 
                 acc += w * x;
             }
         }
+        // weights in a run, inputs listed (a neuron over the outputs of a layer with an
+        // activation after each neuron): the weights as a slice
+        (Seq::Run(w, len), Seq::List(xs)) => {
+            crate::counts::count(crate::counts::Path::DotRunListComputed, 1);
+            let w = &values[w as usize..][..len as usize];
+            for (w, &x) in w[from..].iter().zip(&xs[from..]) {
+                acc += w * values[x as usize];
+            }
+        }
         _ => {
             for i in from..w.len() {
                 acc += values[w.at(i) as usize] * values[x.at(i) as usize];
