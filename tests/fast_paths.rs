@@ -753,8 +753,21 @@ fn ops_on_live_handles_are_recorded_after_two_comparisons_even_after_a_rewind() 
     let y = (b * c).sin() + a * a;
     assert_eq!(take().ops_checked, 0);
     assert_eq!(y.value(), 35f64.sin() + 4.0);
-    // one of each: the quick test (their epochs AND-ed) is not sure, the careful way is
+    // one of each (a parameter made before the mark, a node of this step): each live by
+    // the quick test
     assert_eq!((a * b).value(), 10.0);
+    assert_eq!((b * a).value(), 10.0);
+    assert_eq!(take().ops_checked, 0);
+    // a handle above the first cut made before the last one: not sure, the careful way
+    // (which finds it live: made after the cut at 1 that was before it)
+    let mark2 = g.mark();
+    let d = g.var(1.0);
+    let _ = d * d;
+    g.rewind(mark2); // a second cut, newer than c
+    let f = g.var(9.0);
+    assert_eq!((c * f).value(), 63.0);
+    assert_eq!(take().ops_checked, 1);
+    assert_eq!((f * c).value(), 63.0);
     assert_eq!(take().ops_checked, 1);
     // anomaly mode takes the careful way
     g.detect_anomaly(true);
@@ -921,7 +934,9 @@ fn neurons_over_the_same_listed_inputs_check_them_once() {
     g.zero_grad();
     g.sum(&by_hand).backward();
     assert_eq!(grads, xs.iter().map(|x| x.grad()).collect::<Vec<_>>());
-    // other handles (one input swapped) are checked and listed anew
+    // other handles (one input swapped) are checked and listed anew, right after a list
+    // of the same length (the same handles in another order)
+    let _ = g.dot(&w[1], &hidden);
     let mut other = hidden.clone();
     other.swap(0, 1);
     fast::reset();
@@ -1009,4 +1024,129 @@ fn dropping_the_top_value_cuts_to_the_highest_held_node_wherever_it_is() {
         drop(x);
         assert_eq!(Value::graph_len(), base, "k = {k}");
     }
+}
+
+#[test]
+fn a_run_with_a_constant_in_it_gives_the_constant_no_gradient() {
+    // inputs checked as a block: "all tracked" is false (the constant), "any" true, so
+    // the `axpy` loop over them tests each input's flag
+    let g = Graph::new();
+    let w: Vec<Var> = (0..3).map(|i| g.var(1.0 + i as f64)).collect();
+    let x = [g.var(0.5), g.constant(2.0), g.var(-1.0)];
+    fast::reset();
+    let y = g.dot(&w, &x);
+    assert_eq!(take().runs_checked, 6);
+    y.backward();
+    assert_eq!(take().dot_runs_pulled, 1);
+    assert_eq!(
+        (x[0].grad(), x[1].grad(), x[2].grad()),
+        (1.0, 0.0, 3.0),
+        "the constant gets no gradient"
+    );
+    assert_eq!((w[0].grad(), w[1].grad(), w[2].grad()), (0.5, 2.0, -1.0));
+    // all tracked but the last, and only the first
+    for x in [
+        [g.var(0.5), g.var(2.0), g.constant(-1.0)],
+        [g.var(0.5), g.constant(2.0), g.constant(-1.0)],
+    ] {
+        g.zero_grad();
+        g.dot(&w, &x).backward();
+        assert_eq!(x[0].grad(), 1.0);
+        assert_eq!(x[2].grad(), if x[2].is_tracked() { 3.0 } else { 0.0 });
+        assert_eq!(x[1].grad(), if x[1].is_tracked() { 2.0 } else { 0.0 });
+    }
+}
+
+#[test]
+fn a_run_is_what_its_handles_say_it_is() {
+    let g = Graph::new();
+    let w: Vec<Var> = (0..3).map(|i| g.var(1.0 + i as f64)).collect();
+    let x: Vec<Var> = (0..3).map(|i| g.var(10.0 * (i + 1) as f64)).collect();
+    // the handles of a run in another order are not the run
+    let permuted = [x[0], x[2], x[1]];
+    fast::reset();
+    let y = g.dot(&w, &permuted);
+    assert_eq!(take().runs_checked, 3); // the weights only
+    assert_eq!(y.value(), 10.0 + 2.0 * 30.0 + 3.0 * 20.0);
+    // handles of another graph at the same positions are not this graph's run
+    let other = Graph::new();
+    let foreign = [other.var(1.0), other.var(2.0), other.var(3.0)];
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &foreign)));
+    let msg = r.unwrap_err();
+    let msg = msg
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| msg.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    assert!(msg.contains("graph"), "{msg}");
+}
+
+#[test]
+fn a_run_made_across_a_rewind_is_checked_one_by_one_and_still_a_run() {
+    // consecutive positions, two epochs: not a block (each handle checked on its own), but
+    // a run all the same; with a constant in it, "all tracked" is false
+    let g = Graph::new();
+    let w: Vec<Var> = (0..2).map(|i| g.var(1.0 + i as f64)).collect();
+    let a = g.var(3.0);
+    let mark = g.mark();
+    let _ = g.var(0.0);
+    g.rewind(mark);
+    let c = g.constant(5.0); // right after `a`, in a newer epoch
+    fast::reset();
+    let y = g.dot(&w, &[a, c]);
+    let t = take();
+    assert_eq!((t.runs_checked, t.dot_runs_computed), (2, 1)); // the weights as a block
+    assert_eq!(y.value(), 3.0 + 2.0 * 5.0);
+    y.backward();
+    assert_eq!(take().dot_runs_pulled, 1);
+    assert_eq!(
+        (a.grad(), c.grad()),
+        (1.0, 0.0),
+        "the constant gets no gradient"
+    );
+    assert_eq!((w[0].grad(), w[1].grad()), (3.0, 5.0));
+}
+
+#[test]
+fn value_ops_that_need_the_general_path_give_the_same_numbers() {
+    // a fresh thread: its graph's arrays grow as the chain is recorded, and an op at the
+    // end of the slots goes through the `Var` op (counted as `value_one_node`)
+    let (direct, general, neg, sum, prod) = std::thread::spawn(|| {
+        use scalargrad::Value;
+        let x = Value::new(1.5);
+        fast::reset();
+        let mut y = x.clone();
+        let mut flips_right = true;
+        for k in 0..4001 {
+            let before = y.data();
+            y = if k % 3 == 0 { -&y } else { -y };
+            flips_right &= y.data() == -before;
+        }
+        assert!(flips_right, "every negation negates");
+        let mut s = Value::new(0.0);
+        let mut p = Value::new(1.0);
+        for k in 0..500 {
+            s = &s + &x;
+            s = &s - 0.5;
+            p = &p * &x;
+            p = &p / &x;
+            if k % 2 == 0 {
+                p = p.exp().ln();
+            }
+        }
+        let t = fast::taken();
+        (
+            t.value_direct,
+            t.value_one_node,
+            y.data(),
+            s.data(),
+            p.data(),
+        )
+    })
+    .join()
+    .unwrap();
+    assert!(general > 0 && direct > 10 * general, "{direct} {general}");
+    assert_eq!(neg, -1.5);
+    assert_eq!(sum, 500.0);
+    assert!((prod - 1.0).abs() < 1e-9, "{prod}");
 }

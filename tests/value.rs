@@ -695,3 +695,23 @@ fn a_gradient_set_on_an_op_node_is_kept_and_added_to_not_passed_on() {
     b.backward();
     assert_eq!(a.grad(), 2.5);
 }
+
+#[test]
+fn labels_and_tracking_of_values() {
+    let a = Value::new(2.0);
+    assert_eq!(a.name(), None);
+    a.set_name("a");
+    assert_eq!(a.name().as_deref(), Some("a"));
+    let b = Value::constant(3.0).named("b");
+    assert_eq!(b.name().as_deref(), Some("b"));
+    let y = &a * &b;
+    assert_eq!(y.name(), None);
+    assert!(y.to_dot().contains("\"a") || y.to_dot().contains("a"));
+    // tracked: a leaf made by `new`, and what is computed from one; not a constant
+    assert!(a.is_tracked() && y.is_tracked());
+    assert!(!b.is_tracked() && !(&b * 2.0).is_tracked());
+    // a freed position taken again by another node does not keep the old label
+    drop(y);
+    let z = Value::new(1.0);
+    assert_eq!(z.name(), None);
+}

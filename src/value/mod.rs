@@ -273,7 +273,8 @@ impl Value {
     }
 
     /// The number of nodes alive in this thread's arena (every `Value` and every node a live
-    /// one was computed from): what stays flat in a training loop.
+    /// one was computed from): what stays flat in a training loop. Worked out when asked,
+    /// with one walk down the thread's graph (its time grows with [`Value::graph_len`]).
     ///
     /// ```
     /// use scalargrad::Value;
