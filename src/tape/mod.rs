@@ -644,12 +644,16 @@ impl Tape {
         b: NodeId,
         op: F,
     ) -> NodeId {
-        // Liveness as `is_live_fast`, for each (branch-free): below the first cut
-        // (everywhere on a tape never cut) a node is live; above it, a handle made since the
-        // last cut is. A parameter made before the first mark and a node of this step are
-        // both live by the quick test.
+        // Liveness as `is_live_fast`: below the first cut (everywhere on a tape never cut) a
+        // node is live; above it, a handle made since the last cut is, and its epoch is then
+        // the current one. For both at once first (their positions OR-ed, their epochs
+        // AND-ed: two comparisons), then, when that is not sure, for each: a parameter made
+        // before the first mark and a node of this step are both live.
         let live = |id: NodeId| (id.pos < self.min_cut) | (id.epoch >= self.last_cut);
-        if !(live(a) & live(b)) {
+        if (a.pos | b.pos) >= self.min_cut
+            && a.epoch & b.epoch < self.last_cut
+            && !(live(a) & live(b))
+        {
             return self.push_binary_checked(a, b, op);
         }
         match self.try_push_binary_live(a.pos, b.pos, &op) {
