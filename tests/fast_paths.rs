@@ -1068,17 +1068,31 @@ fn a_run_is_what_its_handles_say_it_is() {
     let y = g.dot(&w, &permuted);
     assert_eq!(take().runs_checked, 3); // the weights only
     assert_eq!(y.value(), 10.0 + 2.0 * 30.0 + 3.0 * 20.0);
-    // handles of another graph at the same positions are not this graph's run
+    // handles of another graph at the same positions are not this graph's run, nor the
+    // last list (two and three of them: a difference that cancels out in pairs is found)
     let other = Graph::new();
     let foreign = [other.var(1.0), other.var(2.0), other.var(3.0)];
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &foreign)));
-    let msg = r.unwrap_err();
-    let msg = msg
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| msg.downcast_ref::<&str>().copied())
-        .unwrap_or("");
-    assert!(msg.contains("graph"), "{msg}");
+    let listed = [x[1], x[0]];
+    let _ = g.dot(&w[..2], &listed);
+    let foreign_listed = [other.var(4.0), other.var(5.0)];
+    let w2 = [w[0], w[1]];
+    for r in [
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &foreign))),
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w2, &foreign[..2]))),
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&foreign[1..], &w2))),
+        // at the positions of the last list, [x1, x0]
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            g.dot(&w2, &[foreign_listed[1], foreign_listed[0]])
+        })),
+    ] {
+        let msg = r.unwrap_err();
+        let msg = msg
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| msg.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        assert!(msg.contains("graph"), "{msg}");
+    }
 }
 
 #[test]

@@ -241,3 +241,39 @@ fn a_handle_of_another_graph_is_refused() {
     let (g, h) = (Graph::new(), Graph::new());
     let _ = g.var(1.0) * h.var(2.0);
 }
+
+/// A freed handle used twice in one op (`s * s`), its position taken again: the two
+/// positions OR-ed are its own, and the op must still find it freed.
+#[test]
+fn a_freed_handle_used_on_both_sides_is_refused() {
+    quiet_freed_panics();
+    let g = Graph::new();
+    let _a = g.var(1.0);
+    let mark = g.mark();
+    let _b = g.var(2.0);
+    let s = g.var(3.0);
+    g.rewind(mark);
+    let _c = g.var(4.0);
+    let _d = g.var(5.0); // at s's position
+    let r = panics_freed(|| (s * s).value());
+    assert!(r.unwrap_err().contains(FREED));
+}
+
+/// A freed handle at the very position the first cut kept (the first one it freed), with
+/// a live handle made since: each handle's own test must find it freed.
+#[test]
+fn a_freed_handle_at_the_first_cut_with_a_fresh_one_is_refused() {
+    quiet_freed_panics();
+    let g = Graph::new();
+    let a = g.var(1.0);
+    let mark = g.mark();
+    let s = g.var(2.0); // position 1: the first cut keeps 1 node
+    g.rewind(mark);
+    let fresh = g.var(3.0); // position 1 again
+    let r = panics_freed(|| (s * fresh).value());
+    assert!(r.unwrap_err().contains(FREED));
+    let r = panics_freed(|| (fresh * s).value());
+    assert!(r.unwrap_err().contains(FREED));
+    // a parameter below the cut with the fresh one: live
+    assert_eq!((a * fresh).value(), 3.0);
+}
