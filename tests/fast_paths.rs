@@ -1164,3 +1164,25 @@ fn value_ops_that_need_the_general_path_give_the_same_numbers() {
     assert_eq!(sum, 500.0);
     assert!((prod - 1.0).abs() < 1e-9, "{prod}");
 }
+
+#[test]
+fn a_handle_made_after_a_cut_to_a_node_below_it_is_live_by_the_quick_test() {
+    // `Value::apply_graph_fn` hands `f` handles of the current epoch to old nodes: after a
+    // cut, a parameter's handle is both below the first cut and newer than the last
+    std::thread::spawn(|| {
+        use scalargrad::Value;
+        let p = Value::new(3.0);
+        let q = Value::new(4.0);
+        {
+            let _tmp = (&p * &q).tanh(); // dropped: cut off the top
+        }
+        let _tmp = (&p + &q).exp();
+        drop(_tmp); // a second cut
+        fast::reset();
+        let y = Value::apply_graph_fn_n(&[&p, &q], |v| v[0] * v[1] + v[0]);
+        assert_eq!(fast::taken().ops_checked, 0);
+        assert_eq!(y.data(), 15.0);
+    })
+    .join()
+    .unwrap();
+}
