@@ -16,6 +16,17 @@ fn take() -> Taken {
     t
 }
 
+/// The message of the panic `f` raises (it must raise one).
+fn panic_message<R>(f: impl FnOnce() -> R) -> String {
+    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .err()
+        .expect("a panic");
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
 #[test]
 fn an_mlp_records_recomputes_and_pulls_back_its_layers_as_rows_and_runs() {
     let g = Graph::new();
@@ -293,15 +304,7 @@ fn a_parameter_block_with_a_handle_from_before_a_rewind_is_not_a_block() {
     assert_eq!(y[0].value(), 2.0 * 1.0 + 2.0 * 2.0 + 2.0);
     assert_eq!(take().block_checked, 3);
     let mixed = [vec![new[0], new[1]]];
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dense(&x, &mixed, Some(&[old[2]]), Activation::Linear)
-    }));
-    let msg = r.unwrap_err();
-    let msg = msg
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| msg.downcast_ref::<&str>().copied())
-        .unwrap_or("");
+    let msg = panic_message(|| dense(&x, &mixed, Some(&[old[2]]), Activation::Linear));
     assert!(msg.contains("freed"), "{msg}");
     assert_eq!(take().block_checked, 0);
 }
@@ -960,13 +963,7 @@ fn a_rewind_makes_listed_inputs_checked_again() {
     g.dot(&w, &hidden);
     g.rewind(mark);
     // the same handles, freed by the rewind: the panic names them, not a stale list
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &hidden)));
-    let msg = r.unwrap_err();
-    let msg = msg
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| msg.downcast_ref::<&str>().copied())
-        .unwrap_or("");
+    let msg = panic_message(|| g.dot(&w, &hidden));
     assert!(msg.contains("freed"), "{msg}");
     // new inputs at the same positions are checked, listed, then listed again
     let x0 = g.var(3.0);
@@ -1076,21 +1073,14 @@ fn a_run_is_what_its_handles_say_it_is() {
     let _ = g.dot(&w[..2], &listed);
     let foreign_listed = [other.var(4.0), other.var(5.0)];
     let w2 = [w[0], w[1]];
-    for r in [
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w, &foreign))),
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&w2, &foreign[..2]))),
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.dot(&foreign[1..], &w2))),
+    let msgs = [
+        panic_message(|| g.dot(&w, &foreign)),
+        panic_message(|| g.dot(&w2, &foreign[..2])),
+        panic_message(|| g.dot(&foreign[1..], &w2)),
         // at the positions of the last list, [x1, x0]
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            g.dot(&w2, &[foreign_listed[1], foreign_listed[0]])
-        })),
-    ] {
-        let msg = r.unwrap_err();
-        let msg = msg
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| msg.downcast_ref::<&str>().copied())
-            .unwrap_or("");
+        panic_message(|| g.dot(&w2, &[foreign_listed[1], foreign_listed[0]])),
+    ];
+    for msg in msgs {
         assert!(msg.contains("graph"), "{msg}");
     }
 }

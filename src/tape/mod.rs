@@ -728,35 +728,14 @@ impl Tape {
         Some(self.stored(pos, wild))
     }
 
-    /// [`Tape::try_push_binary_live`] for an op of one input.
+    /// [`Tape::try_push_binary_live`] for an op of one input (its one input on both sides).
     #[inline(always)]
     pub(crate) fn try_push_unary_live<F: Fn(u32) -> Op>(&mut self, a: u32, op: F) -> Option<u32> {
-        let pos = self.len;
-        let pa = a as usize;
-        let (values, words) = (self.values.slots_mut(), self.words.slots_mut());
-        if pa >= pos
-            || pos >= values.len()
-            || pos >= words.len()
-            || pos > DELTA_MAX as usize
-            || self.anomaly
-        {
-            return None;
-        }
-        let tracked = Word::either_tracked(words[pa], words[pa]);
-        let wild = store_op(
-            values,
-            words,
-            pos,
-            op(a),
-            tracked,
-            &self.operands,
-            &self.customs,
-        );
-        Some(self.stored(pos, wild))
+        self.try_push_binary_live(a, a, |a, _| op(a))
     }
 
-    /// The end of [`Tape::try_push_binary_live`] and [`Tape::try_push_unary_live`]: the node
-    /// stored at `pos` (wild or not) becomes live; returns its position.
+    /// The end of [`Tape::try_push_binary_live`]: the node stored at `pos` (wild or not)
+    /// becomes live; returns its position.
     #[inline(always)]
     fn stored(&mut self, pos: usize, wild: bool) -> u32 {
         if wild {
