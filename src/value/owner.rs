@@ -73,8 +73,9 @@ impl Owner {
 
     /// Records `op` of the live nodes at `a` and `b` and counts it, in one borrow of the tape
     /// and one of the counts (no [`Var`] made, no liveness to test: a `Value`'s node is
-    /// live): its count starts at 1, for the handle the caller makes. `None` (nothing recorded) when the op needs the tape's general path: the
-    /// caller then records it through [`Owner::record`].
+    /// live): its count starts at 1, for the handle the caller makes. `None` (nothing
+    /// recorded) when the op needs the tape's general path: the caller then records it
+    /// through [`Owner::record`].
     #[inline(always)]
     pub(super) fn try_binary(&self, a: u32, b: u32, op: impl Fn(u32, u32) -> Op) -> Option<u32> {
         let mut t = self.graph.tape_mut();
@@ -86,16 +87,10 @@ impl Owner {
         Some(pos)
     }
 
-    /// [`Owner::try_binary`] for an op of one input.
+    /// [`Owner::try_binary`] for an op of one input (its one input on both sides).
     #[inline(always)]
     pub(super) fn try_unary(&self, a: u32, op: impl Fn(u32) -> Op) -> Option<u32> {
-        let mut t = self.graph.tape_mut();
-        let mut c = self.counts.borrow_mut();
-        debug_assert_eq!(c.refs.len(), t.len(), "every node recorded is counted");
-        let pos = t.try_push_unary_live(a, op)?;
-        c.refs.push(1);
-        crate::counts::count(crate::counts::Path::ValueDirect, 1);
-        Some(pos)
+        self.try_binary(a, a, |a, _| op(a))
     }
 
     /// A new leaf (tracked or a constant) with one handle, counted in the same borrow.
@@ -103,20 +98,15 @@ impl Owner {
     pub(super) fn leaf(&self, value: f64, tracked: bool) -> u32 {
         let mut t = self.graph.tape_mut();
         let mut c = self.counts.borrow_mut();
+        debug_assert_eq!(c.refs.len(), t.len(), "every node recorded is counted");
         let pos = t.push_leaf(value, tracked).pos;
-        if c.refs.len() != pos as usize {
-            drop((t, c));
-            self.adopt_new(&[pos]);
-            return pos;
-        }
         c.refs.push(1);
         crate::counts::count(crate::counts::Path::ValueDirect, 1);
         pos
     }
 
-    /// Records with `f` and counts what it recorded: each new node's inputs once, and one
-    /// handle for the node `f` returns (its position is returned); new nodes nothing uses
-    /// are freed at once.
+    /// Records with `f` and counts what it recorded: one handle for the node `f` returns
+    /// (its position is returned); new nodes above it (nothing holds them) are cut at once.
     #[inline(always)]
     pub(super) fn record<'o>(&'o self, f: impl FnOnce(&'o Graph) -> Var<'o>) -> u32 {
         let y = f(&self.graph);
