@@ -123,7 +123,7 @@ impl Tape {
         self.far.truncate(far);
         self.operands.truncate(operands);
         // (a cut may free them: they are checked again)
-        self.last_list.0.clear();
+        self.last_list.ids.clear();
         self.dirty = self.dirty.min(keep);
         self.leaf_prefix = self.leaf_prefix.min(keep);
         if self.first_wild >= keep {

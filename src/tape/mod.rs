@@ -40,6 +40,15 @@ use buffers::{Buffers, Grads, Values, Words};
 pub use memory::{huge_pages, set_huge_pages};
 use word::{Tag, Word, DELTA_MAX};
 
+/// The handles of the last list of inputs checked and listed ([`Tape::push_checked_list`]),
+/// and whether all and whether any of them is tracked.
+#[derive(Default)]
+struct LastList {
+    ids: Vec<NodeId>,
+    all: bool,
+    any: bool,
+}
+
 /// The arena's storage.
 pub(crate) struct Tape {
     /// The number of live nodes: positions `< len` (the arrays may hold more slots).
@@ -58,10 +67,9 @@ pub(crate) struct Tape {
     far: Vec<Op>,
     /// Input positions of n-ary ops listed rather than run ([`crate::op::Span::List`]).
     operands: Vec<u32>,
-    /// The handles of the last list of inputs checked and listed, and whether all and
-    /// whether any of them is tracked (see [`Tape::listed_again`]); emptied by every
-    /// rewind.
-    last_list: (Vec<NodeId>, bool, bool),
+    /// The last list of inputs checked and listed (see [`Tape::listed_again`]); emptied by
+    /// every rewind.
+    last_list: LastList,
     customs: CustomTable,
     /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
     names: BTreeMap<u32, String>,
@@ -114,7 +122,7 @@ impl Default for Tape {
             prepared,
             far: Vec::new(),
             operands: Vec::new(),
-            last_list: (Vec::new(), false, false),
+            last_list: LastList::default(),
             customs: CustomTable::default(),
             names: BTreeMap::new(),
             anomaly: false,
@@ -259,9 +267,9 @@ impl Tape {
     pub(crate) fn push_checked_list(&mut self, ids: &[NodeId], all: bool, any: bool) -> u32 {
         let start = self.push_operands(ids.iter().map(|id| id.pos));
         let last = &mut self.last_list;
-        last.0.clear();
-        last.0.extend_from_slice(ids);
-        (last.1, last.2) = (all, any);
+        last.ids.clear();
+        last.ids.extend_from_slice(ids);
+        (last.all, last.any) = (all, any);
         start
     }
 
@@ -276,13 +284,13 @@ impl Tape {
         &mut self,
         same: impl FnOnce(&[NodeId]) -> bool,
     ) -> Option<(u32, bool, bool)> {
-        let (ids, all, any) = &self.last_list;
+        let LastList { ids, all, any } = &self.last_list;
         if ids.is_empty() || !same(ids) {
             return None;
         }
         let (all, any) = (*all, *any);
         let start = self.operands.len();
-        let ids = &self.last_list.0;
+        let ids = &self.last_list.ids;
         self.operands.extend(ids.iter().map(|id| id.pos));
         if !operands_fit(self.operands.len()) {
             self.operands.truncate(start);
