@@ -1,19 +1,28 @@
 //! [`Value`]: a scalar that owns its node, micrograd-style — no graph object, no lifetime.
 //!
 //! # When to pick `Value`, when [`Graph`](crate::Graph)
-//! | | [`Value`] | [`Graph`](crate::Graph) + [`Var`] |
+//! | | [`Value`] | [`Graph`](crate::Graph) + [`Var`](crate::Var) |
 //! |---|---|---|
 //! | handle | `Clone`, owns a reference count | `Copy`, borrows the graph |
 //! | lives | until the last handle (and every node using it) is dropped | until the graph is dropped or rewound |
 //! | fits | learning, long-lived models kept in structs, language bindings (the Python package) | speed, bulk training (`mark`/`rewind`, `recompute`, fused layers), custom ops |
 //!
-//! Speed: `Graph` records and differentiates 10–20× faster per node (`docs/design.md`,
-//! "`Value`", with the measurements and the command).
+//! Speed: on the same code, `Graph` records, differentiates and frees 1.4–1.9× faster
+//! (`docs/performance.md`, with the measurements and the command).
+//!
+//! # Where things are
+//! - this file: the type, its handle (value, gradient, labels, `backward`, pictures) and
+//!   the counts it keeps (`Clone`, `Drop`);
+//! - `ops.rs`: one node per op (the op list, `pow`, `max`, …, the operators, `Sum`), and how
+//!   an op is recorded;
+//! - `nary.rs`: ops of many values (`sum`, `affine`, `dense`), generic code on values
+//!   (`apply_graph_fn`), gradients as values (`grad_wrt`);
+//! - `owner.rs`: the thread's graph and the handle counts that free its nodes.
 //!
 //! # Design
 //! - **On a tape.** Every `Value` is a node of one [`Graph`](crate::Graph) per thread
 //!   (`owner.rs`), recorded, differentiated and pictured by the same code as a
-//!   [`Var`]: the same rules, the same reverse pass, the same fast paths. A
+//!   [`Var`](crate::Var): the same rules, the same reverse pass, the same fast paths. A
 //!   `Value` holds its node's position. Because the graph is per thread, `Value` is
 //!   neither `Send` nor `Sync`:
 //!
@@ -58,15 +67,14 @@
 //! assert!((tax.grad() - 200.0).abs() < 1e-9);
 //! ```
 
+mod nary;
+mod ops;
 mod owner;
 
 use std::fmt;
-use std::iter::Sum;
 use std::marker::PhantomData;
-use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use crate::op::Op;
-use crate::{Svg, Var};
+use crate::Svg;
 use owner::{release, with};
 
 /// A scalar that owns its node in this thread's arena: micrograd's `Value`, in Rust.
@@ -101,47 +109,6 @@ impl Value {
             pos,
             _local: PhantomData,
         }
-    }
-
-    /// Records `f` of this value's node.
-    #[inline(always)]
-    #[track_caller]
-    fn unary(&self, f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>) -> Value {
-        Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos)))))
-    }
-
-    /// Records `op` of this value's node: in one borrow of the graph when it can
-    /// ([`Owner::try_unary`](owner::Owner::try_unary)), else as `f` (the same op on the
-    /// node's [`Var`]) by the graph's general path.
-    #[inline(always)]
-    #[track_caller]
-    fn unary_op(
-        &self,
-        op: impl Fn(u32) -> Op,
-        f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>,
-    ) -> Value {
-        Value::from_pos(with(|o| match o.try_unary(self.pos, op) {
-            Some(pos) => pos,
-            None => o.record(|_| f(o.var(self.pos))),
-        }))
-    }
-
-    /// Records `op` of this value's node and `rhs`'s, as [`Value::unary_op`].
-    #[inline(always)]
-    #[track_caller]
-    fn binary(
-        &self,
-        rhs: &Value,
-        op: impl Fn(u32, u32) -> Op,
-        f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>,
-    ) -> Value {
-        Value::from_pos(with(|o| match o.try_binary(self.pos, rhs.pos, op) {
-            Some(pos) => pos,
-            None => {
-                let (a, b) = o.vars2(self.pos, rhs.pos);
-                o.record(|_| f(a, b))
-            }
-        }))
     }
 
     /// A leaf whose gradient is tracked (micrograd's `Value(data)`).
@@ -227,7 +194,7 @@ impl Value {
     }
 
     /// Gives the node a label that [`Value::to_dot`] and [`Value::to_svg`] show (the
-    /// lecture's `label`), as [`Var::named`] does; returns the same handle.
+    /// lecture's `label`), as [`Var::named`](crate::Var::named) does; returns the same handle.
     ///
     /// ```
     /// let a = scalargrad::Value::new(2.0).named("a");
@@ -328,75 +295,6 @@ impl Value {
         with(|o| crate::backward::reverse_pass(&mut o.graph.tape_mut(), self.pos as usize))
     }
 
-    /// `selfᵏ` for a constant `k`. Derivative `k·selfᵏ⁻¹` (0 when `k = 0`).
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(2.0);
-    /// let y = x.pow(3.0);
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (8.0, 12.0));
-    /// ```
-    #[track_caller]
-    pub fn pow(&self, k: impl Into<f64>) -> Value {
-        let k: f64 = k.into();
-        self.unary(|a| a.pow(k))
-    }
-
-    /// The same node as [`Value::pow_value`], under the name [`Var::pow_var`](crate::Var::pow_var) has.
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let (a, b) = (Value::new(2.0), Value::new(3.0));
-    /// assert_eq!(a.pow_var(&b).data(), 8.0);
-    /// ```
-    #[track_caller]
-    pub fn pow_var(&self, exponent: &Value) -> Value {
-        self.pow_value(exponent)
-    }
-
-    /// Natural logarithm: the same node as [`Value::ln`], under the name Python uses.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(4.0);
-    /// x.log().backward();
-    /// assert_eq!(x.grad(), 0.25);
-    /// ```
-    #[track_caller]
-    pub fn log(&self) -> Value {
-        self.ln()
-    }
-
-    /// `x` clamped to `[lo, hi]`: the rule of [`Var::clamp`](crate::Var::clamp).
-    ///
-    /// # Panics
-    /// If `lo > hi`, or a bound is NaN.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(3.0);
-    /// let y = x.clamp(-1.0, 1.0);
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (1.0, 0.0));
-    /// ```
-    #[track_caller]
-    pub fn clamp(&self, lo: f64, hi: f64) -> Value {
-        crate::var::check_bounds(lo, hi);
-        self.unary(|a| a.clamp(lo, hi))
-    }
-
-    /// A constant with the same value: no gradient flows back through it (PyTorch's
-    /// `detach`).
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(3.0);
-    /// let y = &x * &x.detach(); // d/dx = 3, not 6
-    /// y.backward();
-    /// assert_eq!((y.data(), x.grad()), (9.0, 3.0));
-    /// ```
-    #[track_caller]
-    pub fn detach(&self) -> Value {
-        self.unary(|a| a.detach())
-    }
-
     /// The number this value holds: the same as [`Value::data`], under the name
     /// [`Var::value`](crate::Var::value) has.
     ///
@@ -405,220 +303,6 @@ impl Value {
     /// ```
     pub fn value(&self) -> f64 {
         self.data()
-    }
-
-    /// `selfᵉ` with a value as exponent. Derivatives `e·selfᵉ⁻¹` and `selfᵉ·ln self`.
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let (a, b) = (Value::new(2.0), Value::new(3.0));
-    /// let y = a.pow_value(&b);
-    /// y.backward();
-    /// assert_eq!((y.data(), a.grad()), (8.0, 12.0));
-    /// assert!((b.grad() - 8.0 * 2f64.ln()).abs() < 1e-12);
-    /// ```
-    #[track_caller]
-    pub fn pow_value(&self, exponent: &Value) -> Value {
-        self.binary(exponent, Op::PowVar, |a, b| a.pow_var(b))
-    }
-
-    /// The larger of two values (NaN if either is NaN). Derivative 1 for the larger, 0 for
-    /// the other; ½ each on a tie (as PyTorch's `maximum`).
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let (a, b) = (Value::new(1.0), Value::new(3.0));
-    /// let y = a.max(&b);
-    /// y.backward();
-    /// assert_eq!((y.data(), a.grad(), b.grad()), (3.0, 0.0, 1.0));
-    /// ```
-    #[track_caller]
-    pub fn max(&self, other: &Value) -> Value {
-        self.binary(other, Op::Max, |a, b| a.max(b))
-    }
-
-    /// The smaller of two values (NaN if either is NaN). Derivative 1 for the smaller, 0 for
-    /// the other; ½ each on a tie.
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let (a, b) = (Value::new(1.0), Value::new(3.0));
-    /// let y = a.min(&b);
-    /// y.backward();
-    /// assert_eq!((y.data(), a.grad(), b.grad()), (1.0, 1.0, 0.0));
-    /// ```
-    #[track_caller]
-    pub fn min(&self, other: &Value) -> Value {
-        self.binary(other, Op::Min, |a, b| a.min(b))
-    }
-
-    /// `x₀ + x₁ + …` as one node, summed left to right (the value is bit-for-bit the chain
-    /// of binary `+`; the gradients too when no `Value` appears twice). Derivative 1 for
-    /// each. An empty sum is a constant 0; one term is that term.
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let xs: Vec<Value> = (1..=4).map(|i| Value::new(i as f64)).collect();
-    /// let s = Value::sum(&xs);
-    /// s.backward();
-    /// assert_eq!(s.data(), 10.0);
-    /// assert!(xs.iter().all(|x| x.grad() == 1.0));
-    /// ```
-    #[track_caller]
-    pub fn sum<'a>(xs: impl IntoIterator<Item = &'a Value>) -> Value {
-        let xs: Vec<&Value> = xs.into_iter().collect();
-        match xs.len() {
-            0 => Value::constant(0.0),
-            1 => xs[0].clone(),
-            _ => Value::from_pos(with(|o| {
-                o.record(|g| {
-                    let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
-                    g.sum(&vs)
-                })
-            })),
-        }
-    }
-
-    /// A neuron's pre-activation `b + w₀x₀ + w₁x₁ + …` as one node, accumulated left to
-    /// right from `b` (micrograd's order: the value is bit-for-bit the element-by-element
-    /// graph's, and the gradients too when no `Value` appears twice).
-    /// Derivatives: 1 for `b`, `xᵢ` for `wᵢ`, `wᵢ` for `xᵢ`.
-    ///
-    /// # Panics
-    /// If `w` and `x` have different lengths.
-    ///
-    /// `w` and `x` are anything that iterates over `&Value` (slices, `Vec`s, iterators).
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let (b, w, x) = (Value::new(0.5), [Value::new(2.0)], [Value::constant(3.0)]);
-    /// let y = Value::affine(&b, &w, &x);
-    /// y.backward();
-    /// assert_eq!((y.data(), b.grad(), w[0].grad()), (6.5, 1.0, 3.0));
-    /// ```
-    #[track_caller]
-    pub fn affine<'a>(
-        b: &Value,
-        w: impl IntoIterator<Item = &'a Value>,
-        x: impl IntoIterator<Item = &'a Value>,
-    ) -> Value {
-        let w: Vec<&Value> = w.into_iter().collect();
-        let x: Vec<&Value> = x.into_iter().collect();
-        let (nw, nx) = (w.len(), x.len());
-        if nw != nx {
-            panic!("scalargrad: Value::affine of {nw} weights with {nx} inputs")
-        }
-        if nw == 0 {
-            return b.clone();
-        }
-        Value::from_pos(with(|o| {
-            o.record(|g| {
-                let ws: Vec<Var<'_>> = w.iter().map(|v| o.var(v.pos)).collect();
-                let xs: Vec<Var<'_>> = x.iter().map(|v| o.var(v.pos)).collect();
-                g.affine(o.var(b.pos), &ws, &xs)
-            })
-        }))
-    }
-
-    /// Generic [`Scalar`](crate::Scalar) code on a value: `f` runs on this value as a
-    /// [`Var`] of the thread's graph (the one every `Value` lives on) and what it records
-    /// becomes a `Value`, with the same rules, values and gradients as on a `Graph`.
-    ///
-    /// `Value` does not implement `Scalar` itself: `Scalar` is `Copy` (generic code uses a
-    /// scalar as often as it likes, `x * x`), and an owned handle that frees its node when
-    /// dropped cannot be `Copy`. This is the bridge: a `fn f<S: Scalar>(x: S) -> S` runs on
-    /// `f64`, on `Var` and, through here, on `Value`.
-    ///
-    /// ```
-    /// use scalargrad::{Scalar, Value};
-    /// fn smooth<S: Scalar>(x: S) -> S {
-    ///     x * x.sigmoid() + x.powf(2.0) * 0.5
-    /// }
-    /// let x = Value::new(1.5);
-    /// let y = x.apply_graph_fn(|v| smooth(v));
-    /// y.backward();
-    /// assert_eq!(y.data(), smooth(1.5));
-    /// let s = 1.5_f64.sigmoid();
-    /// assert_eq!(x.grad(), s + 1.5 * s * (1.0 - s) + 1.5);
-    /// ```
-    #[track_caller]
-    pub fn apply_graph_fn(&self, f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>) -> Value {
-        Value::apply_graph_fn_n(&[self], |vs| f(vs[0]))
-    }
-
-    /// [`Value::apply_graph_fn`] for code of several values: `f` gets them as `Var`s of the
-    /// thread's graph, in order.
-    ///
-    /// ```
-    /// use scalargrad::{Scalar, Value};
-    /// fn hypot<S: Scalar>(a: S, b: S) -> S {
-    ///     (a * a + b * b).sqrt()
-    /// }
-    /// let (a, b) = (Value::new(3.0), Value::new(4.0));
-    /// let h = Value::apply_graph_fn_n(&[&a, &b], |v| hypot(v[0], v[1]));
-    /// h.backward();
-    /// assert_eq!(h.data(), 5.0);
-    /// assert!((a.grad() - 0.6).abs() < 1e-15 && (b.grad() - 0.8).abs() < 1e-15);
-    /// ```
-    #[track_caller]
-    pub fn apply_graph_fn_n(xs: &[&Value], f: impl for<'g> FnOnce(&[Var<'g>]) -> Var<'g>) -> Value {
-        Value::from_pos(with(|o| {
-            let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
-            let y = f(&vs);
-            // `f` may return a handle of another graph (a leaked one): refused here
-            o.graph.check_same(y);
-            let pos = y.pos();
-            o.adopt_one(pos);
-            pos
-        }))
-    }
-
-    /// A dense layer of your own `Value`s: output `j` is `activation(b_j + Σᵢ w_{j,i}·xᵢ)`,
-    /// with `weights[j]` the weights of neuron `j` and `biases[j]` its bias (or none), as
-    /// [`nn::dense`](crate::nn::dense) on a `Graph`. When the parameters were created neuron
-    /// after neuron (each neuron's weights, then its bias), the layer is recorded as rows
-    /// (computed, and pulled back by `backward`, a layer at a time); otherwise as one
-    /// [`Value::affine`] per neuron and its activation. Values and gradients are the same
-    /// bits either way, and the same as `Value::affine` per neuron followed by the
-    /// activation.
-    ///
-    /// # Panics
-    /// As [`nn::dense`](crate::nn::dense): no inputs or no neurons, a neuron with another
-    /// number of weights than inputs, biases but not one per neuron.
-    ///
-    /// ```
-    /// use scalargrad::{nn::Activation, Value};
-    /// let (mut weights, mut biases) = (Vec::new(), Vec::new());
-    /// for j in 0..3 {
-    ///     weights.push(vec![Value::new(0.1 * j as f64), Value::new(-0.2)]);
-    ///     biases.push(Value::new(0.5));
-    /// }
-    /// let x = [Value::constant(1.0), Value::constant(2.0)];
-    /// let y = Value::dense(&x, &weights, Some(&biases), Activation::Relu);
-    /// let by_hand: Vec<Value> = (0..3)
-    ///     .map(|j| Value::affine(&biases[j], &weights[j], &x).relu())
-    ///     .collect();
-    /// for (a, b) in y.iter().zip(&by_hand) {
-    ///     assert_eq!(a.data(), b.data());
-    /// }
-    /// ```
-    #[track_caller]
-    pub fn dense<W: AsRef<[Value]>>(
-        x: &[Value],
-        weights: &[W],
-        biases: Option<&[Value]>,
-        activation: crate::nn::Activation,
-    ) -> Vec<Value> {
-        with(|o| {
-            let vars = |vs: &[Value]| -> Vec<Var<'_>> { vs.iter().map(|v| o.var(v.pos)).collect() };
-            let xs = vars(x);
-            let ws: Vec<Vec<Var<'_>>> = weights.iter().map(|w| vars(w.as_ref())).collect();
-            let bs = biases.map(vars);
-            let ys = crate::nn::dense(&xs, &ws, bs.as_deref(), activation);
-            let held: Vec<u32> = ys.iter().map(|y| y.pos()).collect();
-            o.adopt_new(&held);
-            held.into_iter().map(Value::from_pos).collect()
-        })
     }
 
     /// Graphviz DOT text of this value and everything it was computed from (micrograd's
@@ -649,64 +333,7 @@ impl Value {
     pub fn to_svg(&self) -> Svg {
         with(|o| o.graph.to_svg(o.var(self.pos)))
     }
-
-    /// The gradient of this value with respect to each of `xs`, *as new values*: the reverse
-    /// pass recorded with the same rules ([`Graph::grad`](crate::Graph::grad)), so a result
-    /// can be differentiated again. No [`Value::grad`] is touched; an `x` this value does not
-    /// depend on gets a constant 0. Recorded nodes that the results do not use are freed
-    /// when it returns.
-    ///
-    /// ```
-    /// let x = scalargrad::Value::new(2.0);
-    /// let y = x.pow(5.0);
-    /// let d1 = y.grad_wrt(&[&x]).remove(0); // 5x⁴
-    /// let d2 = d1.grad_wrt(&[&x]).remove(0); // 20x³
-    /// let d3 = d2.grad_wrt(&[&x]).remove(0); // 60x²
-    /// assert_eq!((d1.data(), d2.data(), d3.data()), (80.0, 160.0, 240.0));
-    /// assert_eq!(x.grad(), 0.0); // untouched
-    /// ```
-    #[track_caller]
-    pub fn grad_wrt(&self, xs: &[&Value]) -> Vec<Value> {
-        with(|o| {
-            let vs: Vec<Var<'_>> = xs.iter().map(|x| o.var(x.pos)).collect();
-            let ds = o.graph.grad(o.var(self.pos), &vs);
-            let held: Vec<u32> = ds.iter().map(|d| d.pos()).collect();
-            o.adopt_new(&held);
-            held.into_iter().map(Value::from_pos).collect()
-        })
-    }
 }
-
-/// The elementwise ops of the op list ([`unary_ops!`](crate::unary_ops)) on a `Value`, each
-/// recording one node with the same rule as on a [`Var`].
-macro_rules! value_unary_ops {
-    ($($(#[$doc:meta])* $name:ident $V:ident = $tag:literal [$($dom:tt)*] |$x:ident| $f64:expr;)*) => {
-        impl Value {
-            $(
-                #[doc = concat!("The `", stringify!($name), "` op: the rule of [`Var::",
-                    stringify!($name), "`](crate::Var::", stringify!($name),
-                    "), on an owned handle.")]
-                #[doc = ""]
-                #[doc = "```"]
-                #[doc = "use scalargrad::{Graph, Value};"]
-                #[doc = "let (g, x) = (Graph::new(), Value::new(0.5));"]
-                #[doc = "let v = g.var(0.5);"]
-                #[doc = concat!("let (y, w) = (x.", stringify!($name), "(), v.",
-                    stringify!($name), "());")]
-                #[doc = "y.backward();"]
-                #[doc = "w.backward();"]
-                #[doc = "assert_eq!((y.data(), x.grad()), (w.value(), v.grad()));"]
-                #[doc = "```"]
-                #[track_caller]
-                pub fn $name(&self) -> Value {
-                    self.unary_op(Op::$V, |a| a.$name())
-                }
-            )*
-        }
-    };
-}
-
-crate::unary_ops!(value_unary_ops);
 
 impl Clone for Value {
     /// A new handle to the same node.
@@ -746,152 +373,6 @@ impl fmt::Debug for Value {
         };
         let (d, g) = with(read);
         write!(f, "Value(data={d}, grad={g})")
-    }
-}
-
-impl Sum for Value {
-    /// Sums as one node, like [`Value::sum`].
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let s: Value = (1..=3).map(|i| Value::new(i as f64)).sum();
-    /// assert_eq!(s.data(), 6.0);
-    /// ```
-    fn sum<I: Iterator<Item = Value>>(iter: I) -> Value {
-        let xs: Vec<Value> = iter.collect();
-        Value::sum(&xs)
-    }
-}
-
-impl<'a> Sum<&'a Value> for Value {
-    /// Sums as one node, like [`Value::sum`].
-    ///
-    /// ```
-    /// use scalargrad::Value;
-    /// let xs = [Value::new(1.0), Value::new(2.0)];
-    /// let s: Value = xs.iter().sum();
-    /// assert_eq!(s.data(), 3.0);
-    /// ```
-    fn sum<I: Iterator<Item = &'a Value>>(iter: I) -> Value {
-        Value::sum(iter)
-    }
-}
-
-/// `+ - * /` for every mix of `Value`, `&Value` and `f64`, and the `∘=` forms.
-macro_rules! binary_ops {
-    ($($Trait:ident $method:ident $Assign:ident $assign:ident => $op:ident;)*) => {$(
-        impl $Trait<&Value> for &Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<Value> for &Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<&Value> for Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: &Value) -> Value {
-                self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<Value> for Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: Value) -> Value {
-                self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<f64> for &Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: f64) -> Value {
-                self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<f64> for Value {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: f64) -> Value {
-                self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<&Value> for f64 {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: &Value) -> Value {
-                Value::constant(self).binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Trait<Value> for f64 {
-            type Output = Value;
-            #[inline]
-            #[track_caller]
-            fn $method(self, rhs: Value) -> Value {
-                Value::constant(self).binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b))
-            }
-        }
-        impl $Assign<&Value> for Value {
-            #[inline]
-            #[track_caller]
-            fn $assign(&mut self, rhs: &Value) {
-                *self = self.binary(rhs, Op::$op, |a, b| $Trait::$method(a, b));
-            }
-        }
-        impl $Assign<Value> for Value {
-            #[inline]
-            #[track_caller]
-            fn $assign(&mut self, rhs: Value) {
-                *self = self.binary(&rhs, Op::$op, |a, b| $Trait::$method(a, b));
-            }
-        }
-        impl $Assign<f64> for Value {
-            #[inline]
-            #[track_caller]
-            fn $assign(&mut self, rhs: f64) {
-                *self = self.binary(&Value::constant(rhs), Op::$op, |a, b| $Trait::$method(a, b));
-            }
-        }
-    )*};
-}
-
-binary_ops! {
-    Add add AddAssign add_assign => Add;
-    Sub sub SubAssign sub_assign => Sub;
-    Mul mul MulAssign mul_assign => Mul;
-    Div div DivAssign div_assign => Div;
-}
-
-impl Neg for &Value {
-    type Output = Value;
-    /// `−x` (one exact node). Derivative −1.
-    #[inline]
-    #[track_caller]
-    fn neg(self) -> Value {
-        self.unary_op(Op::Neg, |a| -a)
-    }
-}
-
-impl Neg for Value {
-    type Output = Value;
-    /// `−x` (one exact node). Derivative −1.
-    #[inline]
-    #[track_caller]
-    fn neg(self) -> Value {
-        self.unary_op(Op::Neg, |a| -a)
     }
 }
 
