@@ -492,12 +492,7 @@ macro_rules! binary_ops {
     )*};
 }
 
-binary_ops! {
-    Add add AddAssign add_assign => Add;
-    Sub sub SubAssign sub_assign => Sub;
-    Mul mul MulAssign mul_assign => Mul;
-    Div div DivAssign div_assign => Div;
-}
+crate::op::arithmetic_ops!(binary_ops);
 
 impl<'g> Neg for Var<'g> {
     type Output = Var<'g>;

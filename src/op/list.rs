@@ -170,3 +170,18 @@ macro_rules! unary_ops {
         }
     };
 }
+
+/// The four arithmetic operators, each as its trait, method, assigning trait and method,
+/// and the [`Op`](crate::op::Op) it records: one list for `Var`'s and `Value`'s impls of
+/// `+ - * /` (each called with its own `macro_rules!` callback).
+macro_rules! arithmetic_ops {
+    ($m:ident) => {
+        $m! {
+            Add add AddAssign add_assign => Add;
+            Sub sub SubAssign sub_assign => Sub;
+            Mul mul MulAssign mul_assign => Mul;
+            Div div DivAssign div_assign => Div;
+        }
+    };
+}
+pub(crate) use arithmetic_ops;

@@ -54,9 +54,11 @@
 //! stored and computed a block at a time is the fast path [`fast`](crate::fast) `rows`.
 //!
 //! The elementwise ops of one input are also listed once in `list.rs` ([`unary_ops!`](crate::unary_ops)),
-//! which generates their methods on `Var`, `Value` and `Scalar`.
+//! which generates their methods on `Var`, `Value` and `Scalar`; so are the four arithmetic
+//! operators (`arithmetic_ops!`), whose impls on `Var` and `Value` it generates.
 
 mod list;
+pub(crate) use list::arithmetic_ops;
 
 use std::sync::Arc;
 

@@ -289,15 +289,13 @@ impl Tape {
             return None;
         }
         let (all, any) = (*all, *any);
-        let start = self.operands.len();
-        let ids = &self.last_list.ids;
-        self.operands.extend(ids.iter().map(|id| id.pos));
-        if !operands_fit(self.operands.len()) {
-            self.operands.truncate(start);
-            too_many_operands();
-        }
+        // (the list taken out while the operand table grows, and put back; a panic there
+        // leaves it empty, which only means the next list is checked)
+        let ids = std::mem::take(&mut self.last_list.ids);
+        let start = self.push_operands(ids.iter().map(|id| id.pos));
         crate::counts::count(crate::counts::Path::ListsReused, ids.len());
-        Some((start as u32, all, any))
+        self.last_list.ids = ids;
+        Some((start, all, any))
     }
 
     /// How many ops are kept whole, and how many operands listed (for marks).
