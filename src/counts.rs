@@ -75,6 +75,12 @@ pub struct Taken {
     /// checked, and listed again without checking each (a layer's neurons over the same
     /// inputs: `Graph::affine` per neuron).
     pub lists_reused: usize,
+    /// Values of dot products computed ahead, eight or four side by side, for the neurons
+    /// that follow a neuron over the same inputs (`Graph::affine` or `Graph::dot` per neuron,
+    /// weights made neuron after neuron: see `fast::ahead`).
+    pub dots_ahead: usize,
+    /// Dot products whose value was taken from those computed ahead (not computed again).
+    pub dots_ahead_taken: usize,
     /// Handles of a run of weights (or inputs) checked as a block: compared with each
     /// other, one liveness test, their flags read in a row (`Graph::affine`, `Graph::dot`).
     pub runs_checked: usize,
@@ -120,6 +126,8 @@ pub(crate) enum Path {
     ValueDirect,
     ValueCut,
     ListsReused,
+    DotsAhead,
+    DotsAheadTaken,
     RunsChecked,
     DotRunListComputed,
     BlockChecked,
@@ -153,6 +161,8 @@ thread_local! {
         value_direct: 0,
         value_cut: 0,
         lists_reused: 0,
+        dots_ahead: 0,
+        dots_ahead_taken: 0,
         runs_checked: 0,
         dot_run_list_computed: 0,
         block_checked: 0,
@@ -191,6 +201,8 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::ValueDirect => &mut c.value_direct,
             Path::ValueCut => &mut c.value_cut,
             Path::ListsReused => &mut c.lists_reused,
+            Path::DotsAhead => &mut c.dots_ahead,
+            Path::DotsAheadTaken => &mut c.dots_ahead_taken,
             Path::RunsChecked => &mut c.runs_checked,
             Path::DotRunListComputed => &mut c.dot_run_list_computed,
             Path::BlockChecked => &mut c.block_checked,

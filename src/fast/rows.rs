@@ -161,12 +161,13 @@ pub(crate) fn recompute(
 #[inline(always)]
 fn rows_into(below: &[f64], layout: RowLayout, out: &mut [f64]) -> (u32, bool) {
     let (mut j, mut finite) = (0, true);
+    let x = &below[layout.x0 as usize..][..layout.len as usize];
     loop {
         if let Some(batch) = out[j as usize..].first_chunk_mut::<8>() {
-            finite &= rows_n(below, layout, j, batch);
+            finite &= rows_n(below, layout, x, j, batch);
             j += 8;
         } else if let Some(batch) = out[j as usize..].first_chunk_mut::<4>() {
-            finite &= rows_n(below, layout, j, batch);
+            finite &= rows_n(below, layout, x, j, batch);
             j += 4;
         } else {
             count(Path::RowsBatched, j as usize);
@@ -175,15 +176,22 @@ fn rows_into(below: &[f64], layout: RowLayout, out: &mut [f64]) -> (u32, bool) {
     }
 }
 
-/// Rows `j … j + N − 1` of a layer (see [`rows_into`]) into `out`: each
-/// `[b] + w₀x₀ + w₁x₁ + …` left to right, as [`crate::op::dot`] computes one, `N` running
-/// sums side by side so that one row's adds (which wait on each other) overlap the others'.
-/// Returns whether the `N` values are all finite.
+/// Rows `j … j + N − 1` of a layer (see [`rows_into`]) over the inputs' values `x` (`len`
+/// of them; the layout's `x0` is not read) into `out`: each `[b] + w₀x₀ + w₁x₁ + …` left to
+/// right, as [`crate::op::dot`] computes one, `N` running sums side by side so that one
+/// row's adds (which wait on each other) overlap the others'. Returns whether the `N`
+/// values are all finite.
 #[inline(never)]
-fn rows_n<const N: usize>(values: &[f64], layout: RowLayout, j: u32, out: &mut [f64; N]) -> bool {
+pub(crate) fn rows_n<const N: usize>(
+    values: &[f64],
+    layout: RowLayout,
+    x: &[f64],
+    j: u32,
+    out: &mut [f64; N],
+) -> bool {
     let (stride, len) = (layout.stride as usize, layout.len as usize);
-    let (w0, x0) = (layout.w0 as usize, layout.x0 as usize);
-    let x = &values[x0..][..len];
+    let w0 = layout.w0 as usize;
+    let x = &x[..len];
     let w: [&[f64]; N] =
         std::array::from_fn(|k| &values[w0 + (j as usize + k) * stride..][..stride]);
     let (mut acc, from) = if layout.bias {

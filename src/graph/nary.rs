@@ -160,14 +160,7 @@ impl Graph {
         let (x, x_all, x_any) = span_of(self, &mut t, x);
         let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
         let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
-        let op = Op::Dot {
-            w,
-            x,
-            len,
-            bias,
-            wants,
-        };
-        let id = t.push_op_tracked(op, tracked);
+        let id = t.push_dot((w, x, len, bias), wants, tracked);
         Var::new(self, id)
     }
 }
@@ -193,10 +186,15 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
     let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
     let g = std::ptr::from_ref(graph) as usize as u64;
-    let run = vs.iter().enumerate().fold(0, |diff, (i, v)| {
-        let want = id(first.pos.wrapping_add(i as u32), first.epoch);
-        diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
-    }) == 0;
+    // (the second handle first: a list is told from a run without a pass)
+    let maybe = vs
+        .get(1)
+        .is_none_or(|v| v.id().pos == first.pos.wrapping_add(1));
+    let run = maybe
+        && vs.iter().enumerate().fold(0, |diff, (i, v)| {
+            let want = id(first.pos.wrapping_add(i as u32), first.epoch);
+            diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
+        }) == 0;
     let last = vs[vs.len() - 1].id();
     if run && last.pos >= first.pos && t.is_live_fast(last) {
         let (all, any) = t.tracked_run(first.pos as usize, vs.len());

@@ -362,6 +362,21 @@ impl Op {
         }
     }
 
+    /// Where the last of the op's operand lists ends in `operands` (the inverse of
+    /// [`Op::operand_start`]'s question), if it has a list.
+    pub(crate) fn operand_end(&self, operands: &[u32]) -> Option<u32> {
+        let list = |s: Span, len: u32| match s {
+            Span::List(start) => Some(start + len),
+            Span::Run(_) => None,
+        };
+        match *self {
+            Op::CustomN { start, .. } => Some(start + 1 + operands[start as usize]),
+            Op::Sum { xs, len } => list(xs, len),
+            Op::Dot { w, x, len, .. } => list(w, len).max(list(x, len)),
+            _ => None,
+        }
+    }
+
     /// The op with its operand lists copied to the start of `local` (for a pass that records
     /// new nodes, and so appends to the graph's operand table, while it reads them).
     pub(crate) fn localize(self, operands: &[u32], local: &mut SmallVec<[u32; 16]>) -> Op {

@@ -45,11 +45,22 @@ impl Tape {
                 };
             }
         }
-        let operands = self.far[far..]
+        let mut operands = self.far[far..]
             .iter()
             .filter_map(Op::operand_start)
             .min()
             .map_or(self.operands.len(), |s| s as usize);
+        if self.lists_shared {
+            // a freed op may name a list a kept op named first (`Tape::listed_again`):
+            // keep the lists up to the end of the last one a kept op names (lists are made
+            // in creation order, and one is named again only right after it is made)
+            let kept = self.far[..far]
+                .iter()
+                .rev()
+                .find_map(|op| op.operand_end(&self.operands))
+                .map_or(0, |end| end as usize);
+            operands = operands.max(kept);
+        }
         self.truncate(keep, far, operands);
     }
 
@@ -122,6 +133,8 @@ impl Tape {
         }
         self.far.truncate(far);
         self.operands.truncate(operands);
+        self.lists_shared &= !self.operands.is_empty();
+        self.ahead.forget();
         // (a cut may free them: they are checked again)
         self.last_list.ids.clear();
         self.dirty = self.dirty.min(keep);

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::panic::Location;
 
 use crate::custom::CustomTable;
-use crate::op::Op;
+use crate::op::{Op, Span, Wants};
 pub(crate) use buffers::release_spare;
 pub use buffers::SPARE_CAP_BYTES;
 use buffers::{Buffers, Grads, Values, Words};
@@ -41,10 +41,12 @@ pub use memory::{huge_pages, set_huge_pages};
 use word::{Tag, Word, DELTA_MAX};
 
 /// The handles of the last list of inputs checked and listed ([`Tape::push_checked_list`]),
-/// and whether all and whether any of them is tracked.
+/// where the list starts in the operand table, and whether all and whether any of them is
+/// tracked.
 #[derive(Default)]
 struct LastList {
     ids: Vec<NodeId>,
+    start: u32,
     all: bool,
     any: bool,
 }
@@ -70,6 +72,12 @@ pub(crate) struct Tape {
     /// The last list of inputs checked and listed (see [`Tape::listed_again`]); emptied by
     /// every rewind.
     last_list: LastList,
+    /// A list in `operands` is named by more than one op (see [`Tape::listed_again`]): a
+    /// cut must keep the lists the ops below it name (see `Tape::truncate_to`).
+    lists_shared: bool,
+    /// The values of the neurons expected next, computed ahead (see `fast::ahead`);
+    /// forgotten by every write of a value and every cut.
+    ahead: crate::fast::ahead::Ahead,
     customs: CustomTable,
     /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
     names: BTreeMap<u32, String>,
@@ -123,6 +131,8 @@ impl Default for Tape {
             far: Vec::new(),
             operands: Vec::new(),
             last_list: LastList::default(),
+            lists_shared: false,
+            ahead: Default::default(),
             customs: CustomTable::default(),
             names: BTreeMap::new(),
             anomaly: false,
@@ -262,40 +272,41 @@ impl Tape {
     }
 
     /// Lists the positions of handles checked live (the inputs of a dot product that are
-    /// not a run), remembering the handles and whether all and whether any is tracked for
-    /// [`Tape::listed_again`]. Returns where the list starts in the operand table.
+    /// not a run), remembering the handles, where their list starts and whether all and
+    /// whether any is tracked for [`Tape::listed_again`]. Returns where the list starts in
+    /// the operand table.
     pub(crate) fn push_checked_list(&mut self, ids: &[NodeId], all: bool, any: bool) -> u32 {
         let start = self.push_operands(ids.iter().map(|id| id.pos));
         let last = &mut self.last_list;
         last.ids.clear();
         last.ids.extend_from_slice(ids);
-        (last.all, last.any) = (all, any);
+        (last.start, last.all, last.any) = (start, all, any);
         start
     }
 
     /// When `same(handles)` says the inputs at hand are the handles of the last list
     /// [`Tape::push_checked_list`] made (and no rewind came since, so they are still live,
-    /// and their words and flags are as they were), lists their positions again without a
-    /// check: returns where the new list starts and whether all and whether any of them is
+    /// and their words and flags are as they were), names that list again, unchecked and
+    /// not copied: returns where it starts and whether all and whether any of them is
     /// tracked. A layer's neurons, each a dot product over the same outputs of the layer
-    /// below, check those once.
+    /// below, check and list those once.
     #[inline]
     pub(crate) fn listed_again(
         &mut self,
         same: impl FnOnce(&[NodeId]) -> bool,
     ) -> Option<(u32, bool, bool)> {
-        let LastList { ids, all, any } = &self.last_list;
+        let LastList {
+            ids,
+            start,
+            all,
+            any,
+        } = &self.last_list;
         if ids.is_empty() || !same(ids) {
             return None;
         }
-        let (all, any) = (*all, *any);
-        // (the list taken out while the operand table grows, and put back; a panic there
-        // leaves it empty, which only means the next list is checked)
-        let ids = std::mem::take(&mut self.last_list.ids);
-        let start = self.push_operands(ids.iter().map(|id| id.pos));
         crate::counts::count(crate::counts::Path::ListsReused, ids.len());
-        self.last_list.ids = ids;
-        Some((start, all, any))
+        self.lists_shared = true;
+        Some((*start, *all, *any))
     }
 
     /// How many ops are kept whole, and how many operands listed (for marks).
@@ -360,6 +371,7 @@ impl Tape {
     /// Sets the value of the live node at `pos`, leaf or op, with no stale-value record: the
     /// nodes computed from it keep their values (micrograd's `v.data = …`, for `Value`).
     pub(crate) fn overwrite_value(&mut self, pos: usize, value: f64) {
+        self.ahead.forget();
         self.values[pos] = value;
         self.note_value(pos, value);
     }
@@ -378,6 +390,7 @@ impl Tape {
     #[inline]
     pub(crate) fn set_leaf_value(&mut self, pos: usize, value: f64) {
         debug_assert!(self.is_leaf(pos));
+        self.ahead.forget();
         self.values[pos] = value;
         self.note_value(pos, value);
         let len = self.len;
@@ -433,6 +446,8 @@ impl Tape {
     #[inline]
     pub(crate) fn parts(&mut self, n: usize) -> Parts<'_> {
         debug_assert!(n <= self.len);
+        // (a pass may write values: `recompute`)
+        self.ahead.forget();
         Parts {
             values: self.values.live_mut(n),
             grads: self.grads.live_mut(n),
@@ -770,7 +785,11 @@ impl Tape {
             Some(word) => word,
             None => self.push_far(op),
         };
-        let value = op.eval(self.values.live(pos), &self.operands, &self.customs);
+        let live = self.values.live(pos);
+        let value = match self.ahead.value(live, &self.operands, &op) {
+            Some(y) => y,
+            None => op.eval(live, &self.operands, &self.customs),
+        };
         if !op.is_tame() {
             self.note_wild(pos);
         }
@@ -778,6 +797,49 @@ impl Tape {
         let id = self.push_at(pos, word.tracked_if(tracked), value);
         if self.anomaly {
             // out of line: the finiteness test stays off the common path
+            let at = self.site.unwrap_or(Location::caller());
+            self.check_forward_anomaly(op, at);
+        }
+        id
+    }
+
+    /// [`Tape::push_op_tracked`] for a dot product given by its parts (always kept in the
+    /// side table). The side table's copy is made from the parts, not from the op
+    /// assembled on the stack: reading that back as whole words right after its fields
+    /// were written stalls the load (a store that cannot be forwarded).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_dot(
+        &mut self,
+        (w, x, len, bias): (Span, Span, u32, Option<u32>),
+        wants: Wants,
+        tracked: bool,
+    ) -> NodeId {
+        let op = Op::Dot {
+            w,
+            x,
+            len,
+            bias,
+            wants,
+        };
+        debug_assert!(op.is_tame() && Word::pack(&op, 0).is_none());
+        let pos = self.next_slot();
+        let live = self.values.live(pos);
+        let value = match self.ahead.value(live, &self.operands, &op) {
+            Some(y) => y,
+            None => op.eval(live, &self.operands, &self.customs),
+        };
+        self.note_value(pos, value);
+        self.far.push(Op::Dot {
+            w,
+            x,
+            len,
+            bias,
+            wants,
+        });
+        let word = Word::far(self.far.len() - 1);
+        let id = self.push_at(pos, word.tracked_if(tracked), value);
+        if self.anomaly {
             let at = self.site.unwrap_or(Location::caller());
             self.check_forward_anomaly(op, at);
         }

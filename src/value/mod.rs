@@ -419,8 +419,9 @@ mod tests {
         assert_eq!(lengths(), (0, 0));
         // dots whose weights or inputs are lists (not runs): their entry and lists go too
         let (a, b) = (Value::new(1.0), Value::new(2.0));
+        // (inputs the same handles as the weights: one list, named twice)
         let both = Value::affine(&a, [&b, &a], [&b, &a]);
-        assert_eq!((lengths(), both.data()), ((1, 4), 1.0 + 4.0 + 1.0));
+        assert_eq!((lengths(), both.data()), ((1, 2), 1.0 + 4.0 + 1.0));
         drop(both);
         let one = Value::affine(&a, [&a, &b], [&b, &a]);
         assert_eq!((lengths(), one.data()), ((1, 2), 1.0 + 2.0 + 2.0));

@@ -1,0 +1,146 @@
+//! Neurons ahead: a layer written one dot product per neuron ([`Graph::affine`] or
+//! [`Graph::dot`] in a loop, weights made neuron after neuron) has its values computed eight
+//! or four neurons at a time, as layer rows are. Recording only; recompute and the reverse
+//! pass see ordinary [`Op::Dot`] nodes.
+//!
+//! One dot product's sum is a chain of adds, each waiting on the one before; a layer's
+//! neurons are independent chains. When a dot product follows the one recorded before it as
+//! the next neuron of a layer (weights a run starting one neuron's parameters after the last
+//! one's, the bias right after its weights, the same inputs, listed or a run), the values of
+//! it and of up to seven neurons after it are computed side by side ([`rows_n`], the kernel
+//! of layer rows: the same adds in the same order as [`crate::op::dot`], bit for bit) and
+//! kept; the neurons that follow take theirs. A neuron that does not follow starts over.
+//!
+//! The values kept are those of the parameters and inputs when they were computed: every
+//! write of a value on the tape (`set_value`, `Value`'s data, [`Graph::recompute`], a cut
+//! or rewind, which frees positions) forgets them ([`Ahead::forget`]). A dot product
+//! recorded the usual way only ever computes what the user asked for; this path computes
+//! at most seven values nobody takes (the neurons past a layer's last), only after two
+//! neurons in a row followed the pattern. Counted as `dots_ahead` and `dots_ahead_taken`
+//! ([`taken`](super::taken)); `tests/fast_paths.rs` holds it to the one-at-a-time path.
+//!
+//! [`Graph::affine`]: crate::Graph::affine
+//! [`Graph::dot`]: crate::Graph::dot
+//! [`Graph::recompute`]: crate::Graph::recompute
+
+use smallvec::SmallVec;
+
+use super::rows::{rows_n, RowLayout};
+use super::{count, Path};
+use crate::op::{Op, Span};
+
+/// The neuron expected next, and the values computed ahead for it and those after it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ahead {
+    /// Where the next neuron's weights start (`u32::MAX`: no neuron expected).
+    next: u32,
+    /// The inputs, their number and whether each neuron has a bias, of the neurons so far.
+    x: Span,
+    len: u32,
+    bias: bool,
+    /// `values[at..have]`: the values of the next neurons, in order.
+    values: [f64; 8],
+    at: u8,
+    have: u8,
+}
+
+impl Default for Ahead {
+    fn default() -> Self {
+        Ahead {
+            next: u32::MAX,
+            x: Span::Run(0),
+            len: 0,
+            bias: false,
+            values: [0.0; 8],
+            at: 0,
+            have: 0,
+        }
+    }
+}
+
+impl Ahead {
+    /// Forgets the neuron expected and the values kept (a value on the tape changed, or
+    /// positions were freed).
+    #[inline(always)]
+    pub(crate) fn forget(&mut self) {
+        self.next = u32::MAX;
+        self.have = 0;
+    }
+
+    /// The value of `op`, about to be recorded on the tape whose live values are `values`,
+    /// if it is a dot product computed ahead or worth computing with the neurons after it;
+    /// `None`: compute it as usual (and `op` may be the first neuron of a layer).
+    #[inline]
+    pub(crate) fn value(&mut self, values: &[f64], operands: &[u32], op: &Op) -> Option<f64> {
+        let Op::Dot {
+            w: Span::Run(w0),
+            x,
+            len,
+            bias,
+            ..
+        } = *op
+        else {
+            return None;
+        };
+        let stride = len + u32::from(bias.is_some());
+        let next = w0.checked_add(stride);
+        let follows = w0 == self.next && x == self.x && len == self.len;
+        if !follows || bias.is_some_and(|b| b != w0 + len) || bias.is_some() != self.bias {
+            // maybe a layer's first neuron: the next one would follow it
+            *self = Ahead {
+                next: next.unwrap_or(u32::MAX),
+                x,
+                len,
+                bias: bias.is_some_and(|b| b == w0 + len),
+                ..Ahead::default()
+            };
+            return None;
+        }
+        self.next = next.unwrap_or(u32::MAX);
+        if self.at < self.have {
+            let y = self.values[self.at as usize];
+            self.at += 1;
+            count(Path::DotsAheadTaken, 1);
+            return Some(y);
+        }
+        self.compute(values, operands, w0, stride)
+    }
+
+    /// Computes this neuron's value (weights at `w0`) and those of up to seven neurons after
+    /// it whose parameters are on the tape, keeping all but the first; returns the first.
+    /// `None` (nothing kept) if fewer than four neurons' parameters are.
+    #[inline(never)]
+    fn compute(&mut self, values: &[f64], operands: &[u32], w0: u32, stride: u32) -> Option<f64> {
+        let len = self.len as usize;
+        let room = (values.len() - w0 as usize) / stride as usize;
+        let mut listed = SmallVec::<[f64; 32]>::new();
+        let x: &[f64] = match self.x {
+            Span::Run(x0) => &values[x0 as usize..][..len],
+            Span::List(start) => {
+                let at = &operands[start as usize..][..len];
+                listed.extend(at.iter().map(|&p| values[p as usize]));
+                &listed
+            }
+        };
+        let layout = RowLayout {
+            w0,
+            stride,
+            x0: 0,
+            len: self.len,
+            bias: self.bias,
+        };
+        let n = if room >= 8 {
+            rows_n::<8>(values, layout, x, 0, &mut self.values);
+            8
+        } else if room >= 4 {
+            let four = self.values.first_chunk_mut::<4>().expect("eight slots");
+            rows_n::<4>(values, layout, x, 0, four);
+            4
+        } else {
+            return None;
+        };
+        count(Path::DotsAhead, n as usize);
+        (self.at, self.have) = (1, n);
+        Some(self.values[0])
+    }
+}
