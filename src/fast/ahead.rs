@@ -32,12 +32,12 @@ use crate::op::{Op, Span};
 /// The neuron expected next, and the values computed ahead for it and those after it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ahead {
-    /// Where the next neuron's weights start (`u32::MAX`: no neuron expected).
+    /// Where the next neuron's weights start (`u32::MAX`: no neuron expected), and its bias.
     next: u32,
-    /// The inputs, their number and whether each neuron has a bias, of the neurons so far.
+    next_bias: Option<u32>,
+    /// The inputs of the neurons so far, and their number.
     x: Span,
     len: u32,
-    bias: bool,
     /// `values[at..have]`: the values of the next neurons, in order.
     values: [f64; 8],
     at: u8,
@@ -48,9 +48,9 @@ impl Default for Ahead {
     fn default() -> Self {
         Ahead {
             next: u32::MAX,
+            next_bias: None,
             x: Span::Run(0),
             len: 0,
-            bias: false,
             values: [0.0; 8],
             at: 0,
             have: 0,
@@ -70,7 +70,7 @@ impl Ahead {
     /// The value of `op`, about to be recorded on the tape whose live values are `values`,
     /// if it is a dot product computed ahead or worth computing with the neurons after it;
     /// `None`: compute it as usual (and `op` may be the first neuron of a layer).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value(&mut self, values: &[f64], operands: &[u32], op: &Op) -> Option<f64> {
         let Op::Dot {
             w: Span::Run(w0),
@@ -82,21 +82,13 @@ impl Ahead {
         else {
             return None;
         };
-        let stride = len + u32::from(bias.is_some());
-        let next = w0.checked_add(stride);
-        let follows = w0 == self.next && x == self.x && len == self.len;
-        if !follows || bias.is_some_and(|b| b != w0 + len) || bias.is_some() != self.bias {
-            // maybe a layer's first neuron: the next one would follow it
-            *self = Ahead {
-                next: next.unwrap_or(u32::MAX),
-                x,
-                len,
-                bias: bias.is_some_and(|b| b == w0 + len),
-                ..Ahead::default()
-            };
+        if (w0, bias, x, len) != (self.next, self.next_bias, self.x, self.len) {
+            self.start(w0, bias, x, len);
             return None;
         }
-        self.next = next.unwrap_or(u32::MAX);
+        let stride = len + u32::from(bias.is_some());
+        self.next = w0.saturating_add(stride); // (`u32::MAX`: none)
+        self.next_bias = bias.map(|b| b.wrapping_add(stride));
         if self.at < self.have {
             let y = self.values[self.at as usize];
             self.at += 1;
@@ -104,6 +96,24 @@ impl Ahead {
             return Some(y);
         }
         self.compute(values, operands, w0, stride)
+    }
+
+    /// Expects the neuron after the one whose weights start at `w0` (if its bias, if any,
+    /// sits right after its weights: a layer's layout), with nothing computed.
+    #[inline(never)]
+    fn start(&mut self, w0: u32, bias: Option<u32>, x: Span, len: u32) {
+        let stride = len + u32::from(bias.is_some());
+        let layer = bias.is_none_or(|b| b == w0.wrapping_add(len));
+        *self = Ahead {
+            next: match w0.checked_add(stride) {
+                Some(next) if layer => next,
+                _ => u32::MAX,
+            },
+            next_bias: bias.map(|b| b.wrapping_add(stride)),
+            x,
+            len,
+            ..Ahead::default()
+        };
     }
 
     /// Computes this neuron's value (weights at `w0`) and those of up to seven neurons after
@@ -127,7 +137,7 @@ impl Ahead {
             stride,
             x0: 0,
             len: self.len,
-            bias: self.bias,
+            bias: self.next_bias.is_some(),
         };
         let n = if room >= 8 {
             rows_n::<8>(values, layout, x, 0, &mut self.values);
