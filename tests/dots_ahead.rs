@@ -111,6 +111,20 @@ fn dot_products_without_bias_and_other_layouts() {
         assert_eq!(y.value(), by_hand(None, &values(wj), &values(&x)));
         assert_eq!(z.value(), by_hand(Some(0.5), &values(wj), &values(&x)));
     }
+    // each neuron's bias before its weights: the same stride from neuron to neuron, but
+    // not a layer's layout (rows read a bias right after the weights)
+    let params: Vec<(Var, Vec<Var>)> = (0..9)
+        .map(|j| {
+            let b = g.var(100.0 * j as f64);
+            (b, (0..3).map(|i| g.var(0.5 + (j + i) as f64)).collect())
+        })
+        .collect();
+    fast::reset();
+    let zs: Vec<Var> = params.iter().map(|(b, w)| g.affine(*b, w, &x)).collect();
+    assert_eq!(take().dots_ahead, 0);
+    for ((b, w), z) in params.iter().zip(&zs) {
+        assert_eq!(z.value(), by_hand(Some(b.value()), &values(w), &values(&x)));
+    }
     // other inputs for the next neuron: computed from them, not taken
     let other: Vec<Var> = (0..3).map(|i| g.var(-2.0 + i as f64)).collect();
     fast::reset();
