@@ -38,10 +38,14 @@ impl Tape {
             );
             if let Some(p) = first {
                 let w = self.words[p];
-                far = if w.tag() == Tag::FAR {
-                    w.far_index()
-                } else {
-                    w.row_parts().0 as usize
+                far = match w.tag() {
+                    Tag::FAR => w.far_index(),
+                    // a layer's rows from row `j` on: rows `0 … j − 1` sit below `keep` and
+                    // are kept, and so is the head (row 0's entry) that they name
+                    _ => match w.row_parts() {
+                        (head, 0) => head as usize,
+                        (head, _) => head as usize + 1,
+                    },
                 };
             }
         }

@@ -398,6 +398,15 @@ mod tests {
         let kept = x.pow(2.5); // one entry
         let mid = lengths();
         assert_eq!(mid, (1, 0));
+        // packed nodes alone on top of an entry: the cut reads all their words, finds none
+        let y = (&x * 3.0).tanh();
+        crate::fast::reset();
+        drop(y);
+        let read = if cfg!(debug_assertions) { 3 } else { 0 };
+        assert_eq!(
+            (crate::fast::taken().cut_words_read, lengths()),
+            (read, mid)
+        );
         let y = (&x * 3.0).tanh(); // three packed nodes
         let z = y.pow(1.5); // an entry
         let s = Value::sum([&z, &kept, &y]); // an entry and three operands
@@ -470,6 +479,103 @@ mod tests {
         let read = if cfg!(debug_assertions) { 2 } else { 0 };
         assert_eq!(crate::fast::taken().cut_words_read, read);
         assert_eq!(lengths(), (0, 0));
+    }
+
+    #[test]
+    fn a_cut_in_the_middle_of_layer_rows_keeps_their_head() {
+        use crate::nn::Activation;
+        let lengths = || with(|o| o.graph.tape().table_lengths());
+        let (mut weights, mut biases) = (Vec::new(), Vec::new());
+        for j in 0..8 {
+            weights.push(vec![Value::new(0.1 * j as f64 + 0.25), Value::new(-0.5)]);
+            biases.push(Value::new(0.75));
+        }
+        let x = [Value::new(1.0), Value::new(2.0)];
+        crate::fast::reset();
+        let mut y = Value::dense(&x, &weights, Some(&biases), Activation::Linear);
+        assert_eq!(crate::fast::taken().rows_recorded, 8);
+        // the top rows dropped one by one: rows 0, 1, 2 still name the head
+        y.truncate(3);
+        assert_eq!(lengths(), (1, 0));
+        let other = Value::new(4.0).pow(1.5); // the next entry goes after the head
+        assert_eq!(lengths(), (2, 0));
+        let s = Value::sum(&y);
+        (&s + &other).backward();
+        let row = |j: usize| 0.75 + (0.1 * j as f64 + 0.25) * 1.0 + -0.5 * 2.0;
+        assert_eq!(s.data(), row(0) + row(1) + row(2));
+        assert_eq!(x[0].grad(), 0.25 + 0.35 + 0.45);
+        assert_eq!((weights[1][1].grad(), weights[5][1].grad()), (2.0, 0.0));
+    }
+
+    #[test]
+    fn a_cut_keeps_the_lists_of_the_ops_under_a_list_named_again() {
+        // `a` lists `hidden`; an op with a list of its own follows (a sum, a custom op);
+        // `b` names `a`'s list again. Dropping `b` keeps every list up to the other op's.
+        struct Hypot;
+        impl crate::custom::NaryFn for Hypot {
+            fn name(&self) -> &str {
+                "hypot"
+            }
+            fn arity(&self) -> usize {
+                2
+            }
+            fn value(&self, x: &[f64]) -> f64 {
+                x[0].hypot(x[1])
+            }
+            fn partial<S: crate::Scalar>(&self, i: usize, x: &[S], y: S) -> S {
+                x[i] / y
+            }
+        }
+        let lengths = || with(|o| o.graph.tape().table_lengths());
+        let w: Vec<Value> = (0..8).map(|i| Value::new(0.5 + i as f64)).collect();
+        let x: Vec<Value> = (0..3).map(|i| Value::new(1.0 + i as f64)).collect();
+        let hidden: Vec<Value> = x.iter().map(|v| (v * 2.0).relu()).collect(); // a list
+        let neuron = |j: usize| Value::affine(&w[4 * j + 3], &w[4 * j..4 * j + 3], &hidden);
+        let (h0, h2) = (&hidden[0], &hidden[2]);
+        for custom in [false, true] {
+            let base = lengths();
+            let a = neuron(0); // a list of 3
+            let (o, b) = if custom {
+                // (a custom op's list: its length, then 2); `b` names `a`'s list again
+                let o = Value::apply_graph_fn_n(&[h0, h2], |v| {
+                    v[0].graph().custom_nary(Hypot).apply(v)
+                });
+                (o, neuron(1))
+            } else {
+                // a sum's list of 2, named again by `b`
+                let o = Value::sum([h0, h2]);
+                (o, Value::affine(&w[7], &w[4..6], [h0, h2]))
+            };
+            let kept = (base.0 + 2, base.1 + 3 + 2 + usize::from(custom));
+            assert_eq!(lengths(), (kept.0 + 1, kept.1));
+            drop(b);
+            assert_eq!(lengths(), kept);
+            // a new list goes after the kept ones, not over them
+            let c = Value::affine(&w[0], &w[1..3], [h2, h0]);
+            let total = &(&a + &o) + &c;
+            for v in x.iter().chain(&w) {
+                v.set_grad(0.0);
+            }
+            total.backward();
+            let y = 2f64.hypot(6.0);
+            let d_o = if custom {
+                (2.0 / y, 6.0 / y)
+            } else {
+                (1.0, 1.0)
+            };
+            // ∂/∂x through hidden (×2): a's weight, o's share, c's weight
+            let near = |got: f64, want: f64| (got - want).abs() < 1e-12;
+            assert!(
+                near(x[0].grad(), 2.0 * (0.5 + d_o.0 + 2.5)),
+                "{}",
+                x[0].grad()
+            );
+            assert!(
+                near(x[2].grad(), 2.0 * (2.5 + d_o.1 + 1.5)),
+                "{}",
+                x[2].grad()
+            );
+        }
     }
 
     #[test]
