@@ -15,7 +15,7 @@ mod nary;
 mod recompute;
 pub(crate) mod rows;
 
-pub(crate) use nary::{check_each, Inputs};
+pub(crate) use nary::{check_each, run_difference, Inputs};
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;

@@ -182,25 +182,20 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     let first = vs[0].id();
     // A run made in one epoch: the last handle live vouches for all (a rewind that freed
     // any of them freed the last).
-    // (the differences OR-ed together, no branch per handle)
-    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
-    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
-    let g = std::ptr::from_ref(graph) as usize as u64;
     // (the second handle first: a list is told from a run without a pass)
     let maybe = vs
         .get(1)
         .is_none_or(|v| v.id().pos == first.pos.wrapping_add(1));
-    let run = maybe
-        && vs.iter().enumerate().fold(0, |diff, (i, v)| {
-            let want = id(first.pos.wrapping_add(i as u32), first.epoch);
-            diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
-        }) == 0;
+    let run = maybe && run_difference(graph, vs, first.pos, first.epoch) == 0;
     let last = vs[vs.len() - 1].id();
     if run && last.pos >= first.pos && t.is_live_fast(last) {
         let (all, any) = t.tracked_run(first.pos as usize, vs.len());
         crate::counts::count(crate::counts::Path::RunsChecked, vs.len());
         return (Span::Run(first.pos), all, any);
     }
+    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
+    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
+    let g = std::ptr::from_ref(graph) as usize as u64;
     let same = |ids: &[crate::tape::NodeId]| {
         ids.len() == vs.len()
             && vs.iter().zip(ids).fold(0, |diff, (v, b)| {
@@ -367,6 +362,20 @@ impl Graph {
         let id = t.push_op_tracked(op, true);
         Var::new(self, id)
     }
+}
+
+/// 0 if and only if `vs` are handles of `graph` at positions `pos`, `pos + 1`, … made in
+/// `epoch` (a run of one epoch): each handle's differences from what it should be, OR-ed
+/// together with no branch per handle (the compiler compares several handles at a time).
+#[inline(always)]
+pub(crate) fn run_difference<'g>(graph: &'g Graph, vs: &[Var<'g>], pos: u32, epoch: u32) -> u64 {
+    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
+    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
+    let g = std::ptr::from_ref(graph) as usize as u64;
+    vs.iter().enumerate().fold(0, |diff, (i, v)| {
+        let want = id(pos.wrapping_add(i as u32), epoch);
+        diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
+    })
 }
 
 /// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.

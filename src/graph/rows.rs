@@ -2,7 +2,7 @@
 //! activations as a run over the rows. The rows themselves (recording, recompute,
 //! pullback) are the fast path [`fast::rows`](crate::fast).
 
-use super::{check_each, Graph, Inputs};
+use super::{check_each, run_difference, Graph, Inputs};
 use crate::fast::{rows::push_rows, runs};
 use crate::op::{Op, Span, Wants};
 use crate::Var;
@@ -15,10 +15,8 @@ pub(crate) fn is_param_block(graph: &Graph, params: &[Var<'_>]) -> bool {
         return false;
     };
     let (p0, epoch) = (first.id().pos, first.id().epoch);
-    let consecutive = params.iter().enumerate().fold(true, |ok, (i, &p)| {
-        ok & at(graph, p, p0.wrapping_add(i as u32), epoch)
-    });
-    consecutive && is_live_block(graph, p0, params[params.len() - 1], params.len())
+    run_difference(graph, params, p0, epoch) == 0
+        && is_live_block(graph, p0, params[params.len() - 1], params.len())
 }
 
 /// [`is_param_block`] for a layer's parameters given as each neuron's weights (`nin` each)
@@ -34,28 +32,22 @@ pub(crate) fn layer_param_block<'g, W: AsRef<[Var<'g>]>>(
     let first = *weights.first()?.as_ref().first()?;
     let (p0, epoch) = (first.id().pos, first.id().epoch);
     let stride = nin + usize::from(biases.is_some());
-    let mut ok = true;
+    let mut diff = 0;
     for (j, w) in weights.iter().enumerate() {
         let base = p0.wrapping_add((j * stride) as u32);
-        ok &= w.as_ref().iter().enumerate().fold(true, |ok, (i, &v)| {
-            ok & at(graph, v, base.wrapping_add(i as u32), epoch)
-        });
+        diff |= run_difference(graph, w.as_ref(), base, epoch);
         if let Some(b) = biases {
-            ok &= at(graph, b[j], base.wrapping_add(nin as u32), epoch);
+            diff |= run_difference(graph, &b[j..=j], base.wrapping_add(nin as u32), epoch);
         }
     }
+    debug_assert!(weights.iter().all(|w| w.as_ref().len() == nin));
+    let ok = diff == 0;
     let last = match biases {
         Some(b) => b[b.len() - 1],
         None => weights[weights.len() - 1].as_ref()[nin - 1],
     };
     let count = weights.len() * stride;
     (ok && is_live_block(graph, p0, last, count)).then_some((first, last, count))
-}
-
-/// Whether handle `v` is of `graph`, at position `pos`, made in epoch `epoch`.
-#[inline(always)]
-fn at(graph: &Graph, v: Var<'_>, pos: u32, epoch: u32) -> bool {
-    std::ptr::eq(graph, v.graph()) & (v.id().pos == pos) & (v.id().epoch == epoch)
 }
 
 /// Whether the `count` handles from position `p0` to `last`'s (all made in `last`'s epoch,

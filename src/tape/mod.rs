@@ -572,7 +572,8 @@ impl Tape {
         from.checked_add(n).is_some_and(|end| end <= self.len)
             && self.words.live(self.len)[from..from + n]
                 .iter()
-                .fold(true, |ok, w| ok & w.is_leaf() & w.is_tracked())
+                .fold(0, |diff, w| diff | w.tracked_leaf_difference())
+                == 0
     }
 
     /// Appends a leaf.

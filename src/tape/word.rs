@@ -115,6 +115,13 @@ impl Word {
         self.tag() == Tag::LEAF
     }
 
+    /// 0 if and only if the node is a tracked leaf (for a test over many words OR-ed
+    /// together with no branch per word).
+    #[inline(always)]
+    pub(crate) fn tracked_leaf_difference(self) -> u64 {
+        (self.0 & (TAG_MASK | TRACKED)) ^ (Tag::LEAF | TRACKED)
+    }
+
     /// Whether the node depends on a tracked leaf.
     #[inline(always)]
     pub(crate) fn is_tracked(self) -> bool {

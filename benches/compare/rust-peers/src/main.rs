@@ -5,7 +5,7 @@
 //!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX | --engine 'NAME$']`
 //! `scalargrad-compare --cold ENGINE W2|W3 N [--rep K]` times the first graph of the process.
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
-//! `scalargrad-compare --probe [--fused-only | --element-only]` prints scalargrad's W1 eager
+//! `scalargrad-compare --probe [--fused-only | --element-only] [--dense]` prints scalargrad's W1 eager
 //! phase times (record, backward, update + rewind), for profiling with `perf record`.
 
 // The loops spell out WORKLOADS.md's formulas (`act = act + w·x`, index loops over layers);
@@ -145,6 +145,11 @@ fn main() {
             } else {
                 sg::probe(&samples, &init, sg::Path::Fused)
             };
+            if args.iter().any(|a| a == "--dense") {
+                let d = sg::probe(&samples, &init, sg::Path::Dense);
+                println!("dense record/backward/rest µs {d:.1?}");
+                continue;
+            }
             println!("element record/backward/rest µs {e:.1?}  fused {f:.1?}");
         }
         return;
