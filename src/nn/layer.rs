@@ -365,6 +365,27 @@ mod tests {
     }
 
     #[test]
+    fn dense_weights_out_of_place_are_not_a_block() {
+        let g = Graph::new();
+        // neuron after neuron: two weights, then the bias
+        let p: Vec<Var> = (0..6).map(|i| g.var(1.0 + i as f64)).collect();
+        let biases = [p[2], p[5]];
+        let block = [vec![p[0], p[1]], vec![p[3], p[4]]];
+        assert!(rows::layer_param_block(&g, &block, Some(&biases), 2).is_some());
+        // one neuron's weights swapped, the biases where a block has them
+        let swapped = [vec![p[0], p[1]], vec![p[4], p[3]]];
+        assert!(rows::layer_param_block(&g, &swapped, Some(&biases), 2).is_none());
+        // through `nn::dense`: one affine per neuron, with the weights as given
+        let x = [g.constant(10.0), g.constant(100.0)];
+        crate::fast::reset();
+        let y = crate::nn::dense(&x, &swapped, Some(&biases), Activation::Linear);
+        assert_eq!(y[1].value(), 6.0 + 5.0 * 10.0 + 4.0 * 100.0);
+        if cfg!(debug_assertions) {
+            assert_eq!(crate::fast::taken().rows_recorded, 0);
+        }
+    }
+
+    #[test]
     fn other_layouts_are_not_blocks() {
         let g = Graph::new();
         // a bias on some neurons only
