@@ -12,8 +12,9 @@ use crate::op::Op;
 use crate::Var;
 
 impl Value {
-    /// Records `f` of this value's node.
-    #[inline(always)]
+    /// Records `f` of this value's node (the general path of [`Value::unary_op`], and the
+    /// one path of ops the tape's quick path never takes).
+    #[inline(never)]
     #[track_caller]
     fn unary(&self, f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>) -> Value {
         Value::from_pos(with(|o| o.record(|_| f(o.var(self.pos)))))
@@ -29,10 +30,11 @@ impl Value {
         op: impl Fn(u32) -> Op,
         f: impl for<'g> FnOnce(Var<'g>) -> Var<'g>,
     ) -> Value {
-        Value::from_pos(with(|o| match o.try_unary(self.pos, op) {
-            Some(pos) => pos,
-            None => o.record(|_| f(o.var(self.pos))),
-        }))
+        // (the general path out of line: the quick one then inlines into the caller)
+        match with(|o| o.try_unary(self.pos, op)) {
+            Some(pos) => Value::from_pos(pos),
+            None => self.unary(f),
+        }
     }
 
     /// Records `op` of this value's node and `rhs`'s, as [`Value::unary_op`].
@@ -44,12 +46,25 @@ impl Value {
         op: impl Fn(u32, u32) -> Op,
         f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>,
     ) -> Value {
-        Value::from_pos(with(|o| match o.try_binary(self.pos, rhs.pos, op) {
-            Some(pos) => pos,
-            None => {
-                let (a, b) = o.vars2(self.pos, rhs.pos);
-                o.record(|_| f(a, b))
-            }
+        // (the general path out of line: the quick one then inlines into the caller)
+        match with(|o| o.try_binary(self.pos, rhs.pos, op)) {
+            Some(pos) => Value::from_pos(pos),
+            None => self.binary_general(rhs, f),
+        }
+    }
+
+    /// [`Value::binary`]'s general path: `f`, the op on the nodes' [`Var`]s.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn binary_general(
+        &self,
+        rhs: &Value,
+        f: impl for<'g> FnOnce(Var<'g>, Var<'g>) -> Var<'g>,
+    ) -> Value {
+        Value::from_pos(with(|o| {
+            let (a, b) = o.vars2(self.pos, rhs.pos);
+            o.record(|_| f(a, b))
         }))
     }
 
