@@ -380,6 +380,24 @@ impl fmt::Debug for Value {
 mod tests {
     use super::*;
 
+    /// `hypot` as a custom op of two inputs (an op with an operand list of its own).
+    struct Hypot;
+
+    impl crate::custom::NaryFn for Hypot {
+        fn name(&self) -> &str {
+            "hypot"
+        }
+        fn arity(&self) -> usize {
+            2
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            x[0].hypot(x[1])
+        }
+        fn partial<S: crate::Scalar>(&self, i: usize, x: &[S], y: S) -> S {
+            x[i] / y
+        }
+    }
+
     #[test]
     fn a_value_is_a_position() {
         assert_eq!(std::mem::size_of::<Value>(), 4);
@@ -437,21 +455,6 @@ mod tests {
         drop(one);
         assert_eq!(lengths(), (0, 0));
         // a custom op of several inputs: its operand list goes too
-        struct Hypot;
-        impl crate::custom::NaryFn for Hypot {
-            fn name(&self) -> &str {
-                "hypot"
-            }
-            fn arity(&self) -> usize {
-                2
-            }
-            fn value(&self, x: &[f64]) -> f64 {
-                x[0].hypot(x[1])
-            }
-            fn partial<S: crate::Scalar>(&self, i: usize, x: &[S], y: S) -> S {
-                x[i] / y
-            }
-        }
         let h = Value::apply_graph_fn_n(&[&a, &b], |v| v[0].graph().custom_nary(Hypot).apply(v));
         assert_eq!((lengths(), h.data()), ((1, 3), 5f64.sqrt()));
         drop(h);
@@ -511,21 +514,6 @@ mod tests {
     fn a_cut_keeps_the_lists_of_the_ops_under_a_list_named_again() {
         // `a` lists `hidden`; an op with a list of its own follows (a sum, a custom op);
         // `b` names `a`'s list again. Dropping `b` keeps every list up to the other op's.
-        struct Hypot;
-        impl crate::custom::NaryFn for Hypot {
-            fn name(&self) -> &str {
-                "hypot"
-            }
-            fn arity(&self) -> usize {
-                2
-            }
-            fn value(&self, x: &[f64]) -> f64 {
-                x[0].hypot(x[1])
-            }
-            fn partial<S: crate::Scalar>(&self, i: usize, x: &[S], y: S) -> S {
-                x[i] / y
-            }
-        }
         let lengths = || with(|o| o.graph.tape().table_lengths());
         let w: Vec<Value> = (0..8).map(|i| Value::new(0.5 + i as f64)).collect();
         let x: Vec<Value> = (0..3).map(|i| Value::new(1.0 + i as f64)).collect();
