@@ -13,7 +13,7 @@
 //!
 //! The values kept are those of the parameters and inputs when they were computed: every
 //! write of a value on the tape (`set_value`, `Value`'s data, [`Graph::recompute`], a cut
-//! or rewind, which frees positions) forgets them ([`Ahead::forget`]). A dot product
+//! or rewind, which frees positions) forgets them (the tape keeps them: `tape/ahead.rs`). A dot product
 //! recorded the usual way only ever computes what the user asked for; this path computes
 //! at most seven values nobody takes (the neurons past a layer's last), only after two
 //! neurons in a row followed the pattern. Counted as `dots_ahead` and `dots_ahead_taken`
@@ -27,130 +27,87 @@ use smallvec::SmallVec;
 
 use super::rows::{rows_n, RowLayout};
 use super::{count, Path};
-use crate::op::{Op, Span};
+use crate::op::Span;
+use crate::tape::{Ahead, Tape};
 
-/// The neuron expected next, and the values computed ahead for it and those after it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ahead {
-    /// Where the next neuron's weights start (`u32::MAX`: no neuron expected), and its bias.
-    next: u32,
-    next_bias: Option<u32>,
-    /// The inputs of the neurons so far, and their number.
-    x: Span,
-    len: u32,
-    /// `values[at..have]`: the values of the next neurons, in order.
-    values: [f64; 8],
-    at: u8,
-    have: u8,
+/// The value of the dot product `b + w·x` over `len` terms (`w`, `x`, `bias` as in
+/// [`Op::Dot`](crate::op::Op::Dot)) about to be recorded on `t`, if computed ahead or worth
+/// computing with the neurons after it; `None`: compute it as usual (and it may be the first
+/// neuron of a layer).
+#[inline(always)]
+pub(crate) fn value(t: &mut Tape, w: Span, x: Span, len: u32, bias: Option<u32>) -> Option<f64> {
+    let Span::Run(w0) = w else {
+        return None;
+    };
+    let (a, values, operands) = t.ahead_parts();
+    if (w0, bias, x, len) != (a.next, a.next_bias, a.x, a.len) {
+        start(a, w0, bias, x, len);
+        return None;
+    }
+    let stride = len + u32::from(bias.is_some());
+    a.next = w0.saturating_add(stride); // (`u32::MAX`: none)
+    a.next_bias = bias.map(|b| b.wrapping_add(stride));
+    if a.at < a.have {
+        let y = a.values[a.at as usize];
+        a.at += 1;
+        count(Path::DotsAheadTaken, 1);
+        return Some(y);
+    }
+    compute(a, values, operands, w0, stride)
 }
 
-impl Default for Ahead {
-    fn default() -> Self {
-        Ahead {
-            next: u32::MAX,
-            next_bias: None,
-            x: Span::Run(0),
-            len: 0,
-            values: [0.0; 8],
-            at: 0,
-            have: 0,
-        }
-    }
+/// Expects the neuron after the one whose weights start at `w0` (if its bias, if any, sits
+/// right after its weights: a layer's layout), with nothing computed.
+#[inline(never)]
+fn start(a: &mut Ahead, w0: u32, bias: Option<u32>, x: Span, len: u32) {
+    let stride = len + u32::from(bias.is_some());
+    let layer = bias.is_none_or(|b| b == w0.wrapping_add(len));
+    *a = Ahead {
+        next: match w0.checked_add(stride) {
+            Some(next) if layer => next,
+            _ => u32::MAX,
+        },
+        next_bias: bias.map(|b| b.wrapping_add(stride)),
+        x,
+        len,
+        ..Ahead::default()
+    };
 }
 
-impl Ahead {
-    /// Forgets the neuron expected and the values kept (a value on the tape changed, or
-    /// positions were freed).
-    #[inline(always)]
-    pub(crate) fn forget(&mut self) {
-        self.next = u32::MAX;
-        self.have = 0;
-    }
-
-    /// The value of `op`, about to be recorded on the tape whose live values are `values`,
-    /// if it is a dot product computed ahead or worth computing with the neurons after it;
-    /// `None`: compute it as usual (and `op` may be the first neuron of a layer).
-    #[inline(always)]
-    pub(crate) fn value(&mut self, values: &[f64], operands: &[u32], op: &Op) -> Option<f64> {
-        let Op::Dot {
-            w: Span::Run(w0),
-            x,
-            len,
-            bias,
-            ..
-        } = *op
-        else {
-            return None;
-        };
-        if (w0, bias, x, len) != (self.next, self.next_bias, self.x, self.len) {
-            self.start(w0, bias, x, len);
-            return None;
+/// Computes this neuron's value (weights at `w0`) and those of up to seven neurons after it
+/// whose parameters are on the tape (`values`: its live values), keeping all but the first;
+/// returns the first. `None` (nothing kept) if fewer than four neurons' parameters are.
+#[inline(never)]
+fn compute(a: &mut Ahead, values: &[f64], operands: &[u32], w0: u32, stride: u32) -> Option<f64> {
+    let len = a.len as usize;
+    let room = (values.len() - w0 as usize) / stride as usize;
+    let mut listed = SmallVec::<[f64; 32]>::new();
+    let x: &[f64] = match a.x {
+        Span::Run(x0) => &values[x0 as usize..][..len],
+        Span::List(start) => {
+            let at = &operands[start as usize..][..len];
+            listed.extend(at.iter().map(|&p| values[p as usize]));
+            &listed
         }
-        let stride = len + u32::from(bias.is_some());
-        self.next = w0.saturating_add(stride); // (`u32::MAX`: none)
-        self.next_bias = bias.map(|b| b.wrapping_add(stride));
-        if self.at < self.have {
-            let y = self.values[self.at as usize];
-            self.at += 1;
-            count(Path::DotsAheadTaken, 1);
-            return Some(y);
-        }
-        self.compute(values, operands, w0, stride)
-    }
-
-    /// Expects the neuron after the one whose weights start at `w0` (if its bias, if any,
-    /// sits right after its weights: a layer's layout), with nothing computed.
-    #[inline(never)]
-    fn start(&mut self, w0: u32, bias: Option<u32>, x: Span, len: u32) {
-        let stride = len + u32::from(bias.is_some());
-        let layer = bias.is_none_or(|b| b == w0.wrapping_add(len));
-        *self = Ahead {
-            next: match w0.checked_add(stride) {
-                Some(next) if layer => next,
-                _ => u32::MAX,
-            },
-            next_bias: bias.map(|b| b.wrapping_add(stride)),
-            x,
-            len,
-            ..Ahead::default()
-        };
-    }
-
-    /// Computes this neuron's value (weights at `w0`) and those of up to seven neurons after
-    /// it whose parameters are on the tape, keeping all but the first; returns the first.
-    /// `None` (nothing kept) if fewer than four neurons' parameters are.
-    #[inline(never)]
-    fn compute(&mut self, values: &[f64], operands: &[u32], w0: u32, stride: u32) -> Option<f64> {
-        let len = self.len as usize;
-        let room = (values.len() - w0 as usize) / stride as usize;
-        let mut listed = SmallVec::<[f64; 32]>::new();
-        let x: &[f64] = match self.x {
-            Span::Run(x0) => &values[x0 as usize..][..len],
-            Span::List(start) => {
-                let at = &operands[start as usize..][..len];
-                listed.extend(at.iter().map(|&p| values[p as usize]));
-                &listed
-            }
-        };
-        let layout = RowLayout {
-            w0,
-            stride,
-            x0: 0,
-            len: self.len,
-            bias: self.next_bias.is_some(),
-        };
-        let n = if room >= 8 {
-            rows_n::<8>(values, layout, x, 0, &mut self.values);
-            8
-        } else if room >= 4 {
-            let four = self.values.first_chunk_mut::<4>().expect("eight slots");
-            rows_n::<4>(values, layout, x, 0, four);
-            4
-        } else {
-            return None;
-        };
-        count(Path::DotsAhead, n as usize);
-        (self.at, self.have) = (1, n);
-        Some(self.values[0])
-    }
+    };
+    let layout = RowLayout {
+        w0,
+        stride,
+        x0: 0,
+        len: a.len,
+        bias: a.next_bias.is_some(),
+    };
+    let n = if room >= 8 {
+        rows_n::<8>(values, layout, x, 0, &mut a.values);
+        8
+    } else if room >= 4 {
+        let four = a.values.first_chunk_mut::<4>().expect("eight slots");
+        rows_n::<4>(values, layout, x, 0, four);
+        4
+    } else {
+        return None;
+    };
+    count(Path::DotsAhead, n as usize);
+    (a.at, a.have) = (1, n);
+    Some(a.values[0])
 }

@@ -160,7 +160,8 @@ impl Graph {
         let (x, x_all, x_any) = span_of(self, &mut t, x);
         let wants = Wants(Wants::side(w_all, w_any, false) | Wants::side(x_all, x_any, true));
         let tracked = w_any || x_any || bias.is_some_and(|b| t.tracked(b as usize));
-        let id = t.push_dot((w, x, len, bias), wants, tracked);
+        let ahead = crate::fast::ahead::value(&mut t, w, x, len, bias);
+        let id = t.push_dot((w, x, len, bias), wants, tracked, ahead);
         Var::new(self, id)
     }
 }

@@ -19,6 +19,7 @@
 //!
 //! The design, and the measurements behind it: `docs/design.md`, "The tape".
 
+mod ahead;
 pub(crate) mod buffers;
 #[allow(unsafe_code)]
 mod column;
@@ -34,6 +35,7 @@ use std::panic::Location;
 
 use crate::custom::CustomTable;
 use crate::op::{Op, Span, Wants};
+pub(crate) use ahead::Ahead;
 pub(crate) use buffers::release_spare;
 pub use buffers::SPARE_CAP_BYTES;
 use buffers::{Buffers, Grads, Values, Words};
@@ -77,7 +79,7 @@ pub(crate) struct Tape {
     lists_shared: bool,
     /// The values of the neurons expected next, computed ahead (see `fast::ahead`);
     /// forgotten by every write of a value and every cut.
-    ahead: crate::fast::ahead::Ahead,
+    ahead: Ahead,
     customs: CustomTable,
     /// Optional labels by position, shown by [`Graph::to_dot`](crate::Graph::to_dot).
     names: BTreeMap<u32, String>,
@@ -442,6 +444,12 @@ impl Tape {
         Some((self.far.len() - 1) as u32)
     }
 
+    /// What `fast::ahead` keeps, with the live nodes' values and the operand table.
+    #[inline(always)]
+    pub(crate) fn ahead_parts(&mut self) -> (&mut Ahead, &[f64], &[u32]) {
+        (&mut self.ahead, self.values.live(self.len), &self.operands)
+    }
+
     /// The arrays of the first `n` live nodes and the tables.
     #[inline]
     pub(crate) fn parts(&mut self, n: usize) -> Parts<'_> {
@@ -786,11 +794,7 @@ impl Tape {
             Some(word) => word,
             None => self.push_far(op),
         };
-        let live = self.values.live(pos);
-        let value = match self.ahead.value(live, &self.operands, &op) {
-            Some(y) => y,
-            None => op.eval(live, &self.operands, &self.customs),
-        };
+        let value = op.eval(self.values.live(pos), &self.operands, &self.customs);
         if !op.is_tame() {
             self.note_wild(pos);
         }
@@ -805,7 +809,7 @@ impl Tape {
     }
 
     /// [`Tape::push_op_tracked`] for a dot product given by its parts (always kept in the
-    /// side table). The side table's copy is made from the parts, not from the op
+    /// side table), with its value if it was computed ahead (`fast::ahead`). The side table's copy is made from the parts, not from the op
     /// assembled on the stack: reading that back as whole words right after its fields
     /// were written stalls the load (a store that cannot be forwarded).
     #[inline(always)]
@@ -815,6 +819,7 @@ impl Tape {
         (w, x, len, bias): (Span, Span, u32, Option<u32>),
         wants: Wants,
         tracked: bool,
+        ahead: Option<f64>,
     ) -> NodeId {
         let op = Op::Dot {
             w,
@@ -825,10 +830,9 @@ impl Tape {
         };
         debug_assert!(op.is_tame() && Word::pack(&op, 0).is_none());
         let pos = self.next_slot();
-        let live = self.values.live(pos);
-        let value = match self.ahead.value(live, &self.operands, &op) {
+        let value = match ahead {
             Some(y) => y,
-            None => op.eval(live, &self.operands, &self.customs),
+            None => op.eval(self.values.live(pos), &self.operands, &self.customs),
         };
         self.note_value(pos, value);
         self.far.push(Op::Dot {
