@@ -17,7 +17,7 @@
 //! recorded the usual way only ever computes what the user asked for; this path computes
 //! at most seven values nobody takes (the neurons past a layer's last), only after two
 //! neurons in a row followed the pattern. Counted as `dots_ahead` and `dots_ahead_taken`
-//! ([`taken`](super::taken)); `tests/fast_paths.rs` holds it to the one-at-a-time path.
+//! ([`taken`](super::taken)); `tests/dots_ahead.rs` holds it to the one-at-a-time sums.
 //!
 //! [`Graph::affine`]: crate::Graph::affine
 //! [`Graph::dot`]: crate::Graph::dot

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `rows` | a dense layer's pre-activations, recorded as rows of one op | `tests/layer_rows.rs` |
 //! | `runs` | a layer's activations over its rows, as one run | `tests/relu_runs.rs` |
-//! | `ahead` | a layer written one `Graph::affine` or `Graph::dot` per neuron: values computed eight or four neurons at a time | `tests/fast_paths.rs` |
+//! | `ahead` | a layer written one `Graph::affine` or `Graph::dot` per neuron: values computed eight or four neurons at a time | `tests/dots_ahead.rs` |
 //! | `tame` | nodes reached with gradient 0 below the first wild node, skipped | `tests/zero_gradients.rs` |
 //!
 //! Each fast path gives the same values and gradients, bit for bit, as the generic loop, and
