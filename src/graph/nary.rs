@@ -194,14 +194,11 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
         crate::counts::count(crate::counts::Path::RunsChecked, vs.len());
         return (Span::Run(first.pos), all, any);
     }
-    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
-    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
-    let g = std::ptr::from_ref(graph) as usize as u64;
-    let same = |ids: &[crate::tape::NodeId]| {
+    let g = address(graph);
+    let same = |ids: &[NodeId]| {
         ids.len() == vs.len()
-            && vs.iter().zip(ids).fold(0, |diff, (v, b)| {
-                let a = v.id();
-                diff | (at(v) ^ g) | (id(a.pos, a.epoch) ^ id(b.pos, b.epoch))
+            && vs.iter().zip(ids).fold(0, |diff, (v, &b)| {
+                diff | handle_difference(g, v, id_bits(b))
             }) == 0
     };
     if let Some((start, all, any)) = t.listed_again(same) {
@@ -225,8 +222,7 @@ fn span_of<'g>(graph: &'g Graph, t: &mut Tape, vs: &[Var<'g>]) -> (Span, bool, b
     if run {
         return (Span::Run(first.pos), all, any);
     }
-    let ids: smallvec::SmallVec<[crate::tape::NodeId; 32]> = vs.iter().map(|v| v.id()).collect();
-    let start = t.push_checked_list(&ids, all, any);
+    let start = t.push_checked_list(vs.iter().map(|v| v.id()), all, any);
     (Span::List(start), all, any)
 }
 
@@ -370,13 +366,33 @@ impl Graph {
 /// together with no branch per handle (the compiler compares several handles at a time).
 #[inline(always)]
 pub(crate) fn run_difference<'g>(graph: &'g Graph, vs: &[Var<'g>], pos: u32, epoch: u32) -> u64 {
-    let at = |v: &Var<'g>| std::ptr::from_ref(v.graph()) as usize as u64;
-    let id = |pos: u32, epoch: u32| u64::from(pos) | u64::from(epoch) << 32;
-    let g = std::ptr::from_ref(graph) as usize as u64;
+    let g = address(graph);
     vs.iter().enumerate().fold(0, |diff, (i, v)| {
-        let want = id(pos.wrapping_add(i as u32), epoch);
-        diff | (at(v) ^ g) | (id(v.id().pos, v.id().epoch) ^ want)
+        let want = NodeId {
+            pos: pos.wrapping_add(i as u32),
+            epoch,
+        };
+        diff | handle_difference(g, v, id_bits(want))
     })
+}
+
+/// 0 if and only if `v` is a handle of the graph at address `g` with the id whose bits are
+/// `want` ([`id_bits`]): the differences OR-ed, no branch.
+#[inline(always)]
+fn handle_difference(g: u64, v: &Var<'_>, want: u64) -> u64 {
+    (address(v.graph()) ^ g) | (id_bits(v.id()) ^ want)
+}
+
+/// A graph's address, to compare handles' graphs by.
+#[inline(always)]
+fn address(graph: &Graph) -> u64 {
+    std::ptr::from_ref(graph) as usize as u64
+}
+
+/// A node id as one number: `position | epoch << 32`.
+#[inline(always)]
+fn id_bits(id: NodeId) -> u64 {
+    u64::from(id.pos) | u64::from(id.epoch) << 32
 }
 
 /// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.

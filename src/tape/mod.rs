@@ -277,12 +277,24 @@ impl Tape {
     /// not a run), remembering the handles, where their list starts and whether all and
     /// whether any is tracked for [`Tape::listed_again`]. Returns where the list starts in
     /// the operand table.
-    pub(crate) fn push_checked_list(&mut self, ids: &[NodeId], all: bool, any: bool) -> u32 {
-        let start = self.push_operands(ids.iter().map(|id| id.pos));
-        let last = &mut self.last_list;
-        last.ids.clear();
-        last.ids.extend_from_slice(ids);
-        (last.start, last.all, last.any) = (start, all, any);
+    pub(crate) fn push_checked_list(
+        &mut self,
+        ids: impl IntoIterator<Item = NodeId>,
+        all: bool,
+        any: bool,
+    ) -> u32 {
+        // (the list taken out while the operand table grows; a panic there leaves it
+        // empty, which only means the next list is checked)
+        let mut handles = std::mem::take(&mut self.last_list.ids);
+        handles.clear();
+        handles.extend(ids);
+        let start = self.push_operands(handles.iter().map(|id| id.pos));
+        self.last_list = LastList {
+            ids: handles,
+            start,
+            all,
+            any,
+        };
         start
     }
 
@@ -798,8 +810,16 @@ impl Tape {
         if !op.is_tame() {
             self.note_wild(pos);
         }
+        self.store_node(pos, op, word.tracked_if(tracked), value)
+    }
+
+    /// The end of recording an op node at `pos` (from [`Tape::next_slot`]): its value noted
+    /// (wild if not finite), the node stored, and in anomaly mode checked.
+    #[inline(always)]
+    #[track_caller]
+    fn store_node(&mut self, pos: usize, op: Op, word: Word, value: f64) -> NodeId {
         self.note_value(pos, value);
-        let id = self.push_at(pos, word.tracked_if(tracked), value);
+        let id = self.push_at(pos, word, value);
         if self.anomaly {
             // out of line: the finiteness test stays off the common path
             let at = self.site.unwrap_or(Location::caller());
@@ -809,9 +829,10 @@ impl Tape {
     }
 
     /// [`Tape::push_op_tracked`] for a dot product given by its parts (always kept in the
-    /// side table), with its value if it was computed ahead (`fast::ahead`). The side table's copy is made from the parts, not from the op
-    /// assembled on the stack: reading that back as whole words right after its fields
-    /// were written stalls the load (a store that cannot be forwarded).
+    /// side table), with its value if it was computed ahead (`fast::ahead`). The side
+    /// table's copy is made from the parts, not from the op assembled on the stack: reading
+    /// that back as whole words right after its fields were written stalls the load (a
+    /// store that cannot be forwarded).
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push_dot(
@@ -834,7 +855,6 @@ impl Tape {
             Some(y) => y,
             None => op.eval(self.values.live(pos), &self.operands, &self.customs),
         };
-        self.note_value(pos, value);
         self.far.push(Op::Dot {
             w,
             x,
@@ -843,12 +863,7 @@ impl Tape {
             wants,
         });
         let word = Word::far(self.far.len() - 1);
-        let id = self.push_at(pos, word.tracked_if(tracked), value);
-        if self.anomaly {
-            let at = self.site.unwrap_or(Location::caller());
-            self.check_forward_anomaly(op, at);
-        }
-        id
+        self.store_node(pos, op, word.tracked_if(tracked), value)
     }
 
     /// Keeps `op` in the side table; returns its word (tag and index, no flags).
