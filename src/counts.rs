@@ -47,6 +47,9 @@ pub struct Taken {
     /// Dot products over two runs (disjoint or the same) pulled back as two `axpy` loops
     /// rather than pair by pair.
     pub dot_runs_pulled: usize,
+    /// Inputs of those `axpy` loops given their share without a test of their tracked flag
+    /// (a side whose inputs were all tracked when the dot product was recorded).
+    pub dot_terms_unchecked: usize,
     /// Dot products over two runs computed from two slices (no position looked up per
     /// term), recording or recomputing.
     pub dot_runs_computed: usize,
@@ -134,6 +137,7 @@ pub(crate) enum Path {
     RowsZeroSkipped,
     WordMarked,
     DotRunsPulled,
+    DotTermsUnchecked,
     DotRunsComputed,
     ElementwiseRecomputed,
     EigenSweeps,
@@ -169,6 +173,7 @@ thread_local! {
         rows_zero_skipped: 0,
         word_marked: 0,
         dot_runs_pulled: 0,
+        dot_terms_unchecked: 0,
         dot_runs_computed: 0,
         elementwise_recomputed: 0,
         eigen_sweeps: 0,
@@ -209,6 +214,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::RowsZeroSkipped => &mut c.rows_zero_skipped,
             Path::WordMarked => &mut c.word_marked,
             Path::DotRunsPulled => &mut c.dot_runs_pulled,
+            Path::DotTermsUnchecked => &mut c.dot_terms_unchecked,
             Path::DotRunsComputed => &mut c.dot_runs_computed,
             Path::ElementwiseRecomputed => &mut c.elementwise_recomputed,
             Path::EigenSweeps => &mut c.eigen_sweeps,

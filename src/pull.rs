@@ -95,6 +95,7 @@ impl<const ANOMALY: bool, const SCRATCH: bool> NumberPull<'_, ANOMALY, SCRATCH> 
         let words = &mut self.words[to..to + len];
         let from = &self.values[from..from + len];
         if all {
+            count(Path::DotTermsUnchecked, len);
             for ((d, w), &v) in grads.iter_mut().zip(words.iter_mut()).zip(from) {
                 *d += g * v;
                 *w = w.reached();

@@ -527,6 +527,43 @@ fn a_layers_inputs_are_marked_as_a_run_and_zero_rows_above_a_wild_node_are_skipp
     assert_eq!(far.word_marked, 2);
 }
 
+/// A dot product reads its inputs' tracked flags once, when it is recorded: a side whose
+/// inputs are all tracked takes its shares without a test each, a side with some tracked
+/// tests each (a constant's gradient stays 0), and a dot of constants alone is not tracked.
+#[test]
+fn a_dot_over_runs_tests_each_input_only_on_a_side_not_all_tracked() {
+    let g = Graph::new();
+    let pulled = |y: Var| -> usize {
+        g.zero_grad();
+        fast::reset();
+        y.backward();
+        take().dot_terms_unchecked
+    };
+    // w: tracked, constant, tracked; x: all tracked
+    let w = [g.var(2.0), g.constant(3.0), g.var(5.0)];
+    let x = [g.var(7.0), g.var(11.0), g.var(13.0)];
+    let y = g.dot(&w, &x);
+    assert_eq!(y.value(), 14.0 + 33.0 + 65.0);
+    assert_eq!(pulled(y), 3);
+    assert_eq!(w.map(|v| v.grad()), [7.0, 0.0, 13.0]);
+    assert_eq!(x.map(|v| v.grad()), [2.0, 3.0, 5.0]);
+    // w all constants (nothing given), x two tracked
+    let k = [g.constant(1.5), g.constant(2.5)];
+    let v = [g.var(1.0), g.var(2.0)];
+    let u = g.dot(&k, &v);
+    assert_eq!(pulled(u), 2);
+    assert_eq!(
+        (k.map(|q| q.grad()), v.map(|q| q.grad())),
+        ([0.0; 2], [1.5, 2.5])
+    );
+    // constants on both sides, no bias: an untracked node
+    let c = [g.constant(1.0), g.constant(2.0)];
+    let d = [g.constant(3.0), g.constant(4.0)];
+    let z = g.dot(&c, &d);
+    assert_eq!((z.value(), z.is_tracked()), (11.0, false));
+    assert!(g.affine(g.var(0.0), &c, &d).is_tracked());
+}
+
 /// A dot product over two runs of positions that are disjoint (either way round) or the
 /// same is pulled back as two `axpy` loops; over runs that overlap otherwise, pair by pair,
 /// in pair order: an input that is `w` in pair 0 and `x` in pair 2 gets its `w` share

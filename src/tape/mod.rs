@@ -580,11 +580,7 @@ impl Tape {
     /// Whether all, and whether any, of the `n` live nodes from `from` is tracked.
     #[inline]
     pub(crate) fn tracked_run(&self, from: usize, n: usize) -> (bool, bool) {
-        self.words.live(self.len)[from..from + n]
-            .iter()
-            .fold((true, false), |(all, any), w| {
-                (all & w.is_tracked(), any | w.is_tracked())
-            })
+        Word::all_any_tracked(&self.words.live(self.len)[from..from + n])
     }
 
     /// Whether the `n` nodes from `from` are all live tracked leaves.

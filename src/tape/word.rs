@@ -128,6 +128,16 @@ impl Word {
         self.0 & TRACKED != 0
     }
 
+    /// Whether all, and whether any, of `words` is tracked: the words AND-ed and OR-ed in
+    /// one pass with no branch (the compiler takes several words a step).
+    #[inline(always)]
+    pub(crate) fn all_any_tracked(words: &[Word]) -> (bool, bool) {
+        let (all, any) = words
+            .iter()
+            .fold((u64::MAX, 0), |(all, any), w| (all & w.0, any | w.0));
+        (all & TRACKED != 0, any & TRACKED != 0)
+    }
+
     /// Whether the running reverse pass gave the node a share from far above.
     #[inline(always)]
     pub(crate) fn is_reached(self) -> bool {
@@ -357,6 +367,21 @@ mod tests {
         assert_eq!(Word::leaf(true).packed_inputs(5), None);
         assert_eq!(Word::far(0).packed_inputs(5), None);
         assert_eq!(Word::row(0, 1).packed_inputs(5), None);
+    }
+
+    #[test]
+    fn all_and_any_tracked_read_every_words_flag() {
+        let (t, u) = (Word::leaf(true), Word::leaf(false));
+        let op = Word::pack(&Op::Add(0, 1), 2).unwrap();
+        assert_eq!(Word::all_any_tracked(&[t, t, t]), (true, true));
+        assert_eq!(Word::all_any_tracked(&[t, u, t]), (false, true));
+        assert_eq!(Word::all_any_tracked(&[u, u, t]), (false, true));
+        assert_eq!(Word::all_any_tracked(&[u, op, u]), (false, false));
+        // flags beside the op's other bits: two tracked words do not cancel out
+        let top = op.tracked_if(true);
+        assert_eq!(Word::all_any_tracked(&[top, t]), (true, true));
+        assert_eq!(Word::all_any_tracked(&[op, top.reached()]), (false, true));
+        assert_eq!(Word::all_any_tracked(&[]), (true, false));
     }
 
     #[test]
