@@ -221,6 +221,40 @@ fn a_zero_gradient_over_tame_nodes_is_skipped_and_above_a_wild_node_is_not() {
     assert!(z.grad().is_nan());
 }
 
+/// A value that overflows makes its node wild however it was recorded: kept whole in the
+/// side table (`pow` with a constant exponent, a dot product) or packed in a word (`exp`).
+/// Reached with gradient 0, such a node is pulled back, not skipped: `0 · ∞ = NaN` where
+/// its local derivative is infinite, not a plausible 0.
+#[test]
+fn a_value_not_finite_makes_its_node_wild_however_it_came() {
+    for side_table in [true, false] {
+        let g = Graph::new();
+        let x = g.var(1e200);
+        let big = if side_table {
+            x.pow(3.0)
+        } else {
+            (x * 1e-197).exp()
+        };
+        assert_eq!(big.value(), f64::INFINITY);
+        let y = big * g.constant(0.0); // NaN, and `big` is reached with gradient 0
+        fast::reset();
+        y.backward();
+        assert_eq!(take().zero_skipped, 0, "side table: {side_table}");
+        assert!(x.grad().is_nan(), "side table: {side_table}: {}", x.grad());
+    }
+    // a dot product (kept whole in the side table) that overflows is wild too: reached with
+    // gradient 0 it is pulled back (0 · x = 0 here), not skipped as a tame node below
+    let g = Graph::new();
+    let x = g.var(1e200);
+    let d = g.dot(&[x], &[x]);
+    assert_eq!(d.value(), f64::INFINITY);
+    let y = d * g.constant(0.0);
+    fast::reset();
+    y.backward();
+    assert_eq!(take().zero_skipped, 0);
+    assert_eq!(x.grad(), 0.0);
+}
+
 #[test]
 fn a_second_backward_without_zero_grad_takes_the_general_walk() {
     let g = Graph::new();

@@ -6,6 +6,7 @@ use std::panic::Location;
 use crate::counts::{count, Path};
 use crate::fast::{rows, runs};
 use crate::op::Op;
+use crate::tape::wild::not_finite;
 use crate::tape::word::{Tag, Word};
 use crate::tape::{Parts, Tape};
 use crate::Graph;
@@ -64,7 +65,7 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         let word = words[i];
         let tag = word.tag();
         if tag == Tag::LEAF {
-            if !values[i].is_finite() {
+            if not_finite(values[i]) {
                 wild = wild.min(i);
             }
             continue;
@@ -78,7 +79,7 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
             let y = if tag == Tag::MUL { va * vb } else { va + vb };
             values[i] = y;
             count(Path::ElementwiseRecomputed, 1);
-            if !y.is_finite() {
+            if not_finite(y) {
                 wild = wild.min(i);
             }
             continue;
@@ -109,7 +110,7 @@ fn recompute_values<const ANOMALY: bool>(t: &mut Tape) -> Option<(Op, f64)> {
         crate::tape::word::with_op!(word, i as u32, far, |op| {
             let value = op.eval(values, operands, customs);
             values[i] = value;
-            if !op.is_tame() || !value.is_finite() {
+            if !op.is_tame() || not_finite(value) {
                 wild = wild.min(i);
             }
             if ANOMALY && !value.is_finite() && first_bad.is_none() {

@@ -26,6 +26,7 @@ mod column;
 mod handles;
 mod memory;
 pub mod versions;
+pub(crate) mod wild;
 pub(crate) mod word;
 
 pub(crate) use handles::NodeId;
@@ -40,6 +41,7 @@ pub(crate) use buffers::release_spare;
 pub use buffers::SPARE_CAP_BYTES;
 use buffers::{Buffers, Grads, Values, Words};
 pub use memory::{huge_pages, set_huge_pages};
+use wild::not_finite;
 use word::{Tag, Word, DELTA_MAX};
 
 /// The handles of the last list of inputs checked and listed ([`Tape::push_checked_list`]),
@@ -480,11 +482,6 @@ impl Tape {
         }
     }
 
-    /// After a pass that computed every value again: where the first wild node now is.
-    pub(crate) fn set_first_wild(&mut self, pos: usize) {
-        self.first_wild = pos;
-    }
-
     /// Gets the tape ready for a reverse pass from `root`; `None` if the root is not
     /// tracked (nothing to do).
     ///
@@ -629,20 +626,6 @@ impl Tape {
         NodeId {
             pos: pos as u32,
             epoch: self.epoch,
-        }
-    }
-
-    /// Records that the node at `pos` is wild (see [`Tape::first_wild`]).
-    #[inline(always)]
-    pub(crate) fn note_wild(&mut self, pos: usize) {
-        self.first_wild = self.first_wild.min(pos);
-    }
-
-    /// Records that the node at `pos` is wild if `value` is not finite.
-    #[inline(always)]
-    pub(crate) fn note_value(&mut self, pos: usize, value: f64) {
-        if !value.is_finite() {
-            self.note_wild(pos);
         }
     }
 
@@ -942,7 +925,7 @@ fn store_op(
     let value = op.eval(values, operands, customs);
     values[pos] = value;
     words[pos] = word.with_flags(tracked);
-    !op.is_tame() || !value.is_finite()
+    !op.is_tame() || not_finite(value)
 }
 
 /// Whether an operand table of `len` entries can be indexed by `u32`s.
