@@ -7,11 +7,13 @@
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
 //! `scalargrad-compare --probe [--fused-only | --element-only] [--dense]` prints scalargrad's W1 eager
 //! phase times (record, backward, update + rewind), for profiling with `perf record`.
+//! `scalargrad-compare --chain` times a value read back right after it was stored (chain.rs).
 
 // The loops spell out WORKLOADS.md's formulas (`act = act + w·x`, index loops over layers);
 // the peer crates' handles do not all implement `+=`.
 #![allow(clippy::assign_op_pattern, clippy::needless_range_loop)]
 
+mod chain;
 mod clock;
 mod data;
 mod floor;
@@ -68,7 +70,11 @@ type ChainFn = fn(usize) -> Chain;
 const CHAIN_ENGINES: [(&str, ChainFn, ChainFn); 7] = [
     ("floor", floor::w2, floor::w3),
     ("scalargrad", sg::w2, sg::w3),
-    ("scalargrad, drop timed", sg::w2_drop_timed, sg::w3_drop_timed),
+    (
+        "scalargrad, drop timed",
+        sg::w2_drop_timed,
+        sg::w3_drop_timed,
+    ),
     ("scalargrad Value", sg_value::w2, sg_value::w3),
     ("reverse", peers::rev::w2, peers::rev::w3),
     ("RustQuant_autodiff", peers::rq::w2, peers::rq::w3),
@@ -130,6 +136,10 @@ fn main() {
             *b = 1;
         }
         std::hint::black_box(&v);
+        return;
+    }
+    if args.iter().any(|a| a == "--chain") {
+        chain::run();
         return;
     }
     if args.iter().any(|a| a == "--probe") {

@@ -4,8 +4,8 @@ use crate::clock::Instant;
 use crate::data::{self, Layer, Sample};
 use crate::{Chain, Moons};
 use scalargrad::nn::moons::{self, Demo, Start};
-use scalargrad::nn::{dense, Activation};
 use scalargrad::nn::optim::{LinearDecay, Optimizer, Sgd};
+use scalargrad::nn::{dense, Activation};
 use scalargrad::{Graph, Var};
 
 /// How W1's neurons are recorded.
@@ -50,11 +50,16 @@ impl<'g> Model<'g> {
                 if path == Path::Dense {
                     let stride = nin + 1;
                     let at = |j: usize| off + j * stride;
-                    let weights: Vec<&[Var<'g>]> =
-                        (0..nout).map(|j| &self.params[at(j)..at(j) + nin]).collect();
+                    let weights: Vec<&[Var<'g>]> = (0..nout)
+                        .map(|j| &self.params[at(j)..at(j) + nin])
+                        .collect();
                     let biases: Vec<Var<'g>> =
                         (0..nout).map(|j| self.params[at(j) + nin]).collect();
-                    let act = if relu { Activation::Relu } else { Activation::Linear };
+                    let act = if relu {
+                        Activation::Relu
+                    } else {
+                        Activation::Linear
+                    };
                     input = dense(&input, &weights, Some(&biases), act);
                     off += nout * stride;
                     continue;
