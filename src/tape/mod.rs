@@ -2,11 +2,15 @@
 //! safe to use. Sealed: its fields are private, and only `word` knows the word format.
 //!
 //! - `mod.rs` (here): `Tape`, recording one node (`push_binary`, …) or a block of them
-//!   for a fast path (`open_block`), rewinds, and handle liveness (epochs).
+//!   for a fast path (`open_block`), and the passes' view of the arrays (`parts`).
+//! - `handles`: handle liveness (epochs), cuts and rewinds.
 //! - `word`: the 8-byte op word (tag, flags, inputs as distances back) and `with_op!`.
 //! - `buffers`: the three arrays (values, gradients, words) and the per-thread spare slot.
+//! - `memory`: the arrays' growth and their pages.
 //! - `column`: the arrays' memory (the crate's one `unsafe` module; mapped on Linux).
 //! - [`versions`]: the stale-value check after `set_value`.
+//! - `wild`: where the first wild node is, and the finiteness test recording uses.
+//! - `ahead`: what `fast::ahead` keeps between dot products.
 //!
 //! # Invariants
 //! - **Inputs come before outputs**: an op node's inputs sit at lower positions, so creation
@@ -15,7 +19,7 @@
 //! - **A handle is a position and an epoch**: it is stale exactly when a cut (a rewind that
 //!   shortened the tape) made after it freed its position.
 //! - **`first_wild`**: no node below it is wild (a non-finite value, or an op that is not
-//!   tame); see [`fast`](crate::fast) for why that matters.
+//!   tame); kept by `wild`, see [`fast`](crate::fast) for why that matters.
 //!
 //! The design, and the measurements behind it: `docs/design.md`, "The tape".
 

@@ -27,9 +27,9 @@ impl Tape {
 }
 
 /// Whether `v` is ±∞ or NaN: `v − v` is NaN exactly then (0 for every finite `v`). What
-/// recording asks of every new value, in two floating-point instructions and a branch;
-/// `!v.is_finite()` moves the value to an integer register and compares it with two 64-bit
-/// constants (six instructions).
+/// recording and `recompute` ask of every new value: a subtraction and an unordered
+/// compare, with no move to an integer register (why it replaced `!v.is_finite()`:
+/// `docs/design.md`, "The tape").
 #[inline(always)]
 #[allow(clippy::eq_op)]
 pub(crate) fn not_finite(v: f64) -> bool {

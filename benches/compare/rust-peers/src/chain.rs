@@ -9,11 +9,15 @@ use std::hint::black_box;
 
 use crate::clock::Instant;
 
+/// A tape's length and values, as `Graph` keeps them behind its `RefCell`.
 struct Tape {
     len: usize,
     values: Vec<f64>,
 }
 
+/// `n` steps from position 1: store a value at the next position and bump the length; the
+/// value is the one stored the step before plus one if `read_back`, else the step's number
+/// plus one. Returns the last position.
 #[inline(never)]
 fn steps(t: &RefCell<Tape>, n: usize, read_back: bool) -> usize {
     let mut last = 0;
@@ -28,6 +32,7 @@ fn steps(t: &RefCell<Tape>, n: usize, read_back: bool) -> usize {
     last
 }
 
+/// Times 50 × 60,000 steps each way, five times, and prints ns a step.
 pub fn run() {
     let n = 60_000;
     for _ in 0..5 {
