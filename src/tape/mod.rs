@@ -825,26 +825,21 @@ impl Tape {
         tracked: bool,
         ahead: Option<f64>,
     ) -> NodeId {
-        let op = Op::Dot {
+        let dot = || Op::Dot {
             w,
             x,
             len,
             bias,
             wants,
         };
+        let op = dot();
         debug_assert!(op.is_tame() && Word::pack(&op, 0).is_none());
         let pos = self.next_slot();
         let value = match ahead {
             Some(y) => y,
             None => op.eval(self.values.live(pos), &self.operands, &self.customs),
         };
-        self.far.push(Op::Dot {
-            w,
-            x,
-            len,
-            bias,
-            wants,
-        });
+        self.far.push(dot());
         let word = Word::far(self.far.len() - 1);
         self.store_node(pos, op, word.tracked_if(tracked), value)
     }
