@@ -2,10 +2,10 @@
 //! within each repetition, and prints one JSON line per measurement (see ../report.py).
 //!
 //! `scalargrad-compare [--reps R] [--rep0 K] [--n 100000,1000000] [--w1-steps 100]
-//!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX | --engine 'NAME$']`
+//!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX | --engine 'NAME$' | --engine 'A$|B']`
 //! `scalargrad-compare --cold ENGINE W2|W3 N [--rep K]` times the first graph of the process.
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
-//! `scalargrad-compare --probe [--fused-only | --element-only] [--dense]` prints scalargrad's W1 eager
+//! `scalargrad-compare --probe [--fused-only | --element-only] [--dense] [--micrograd-style]` prints scalargrad's W1 eager
 //! phase times (record, backward, update + rewind), for profiling with `perf record`.
 //! `scalargrad-compare --chain` times a value read back right after it was stored (chain.rs).
 
@@ -144,6 +144,13 @@ fn main() {
     }
     if args.iter().any(|a| a == "--probe") {
         let (samples, init) = (data::moons(), data::init());
+        if args.iter().any(|a| a == "--micrograd-style") {
+            for _ in 0..5 {
+                let m = sg::probe_micrograd_style(&samples, &init);
+                println!("micrograd-style new graph/record/backward/update+drop µs {m:.1?}");
+            }
+            return;
+        }
         for _ in 0..5 {
             let e = if args.iter().any(|a| a == "--fused-only") {
                 [0.0; 3]
@@ -191,12 +198,15 @@ fn main() {
     let run = |w: &str| only.as_deref().is_none_or(|o| o == w);
     // `--engine NAME`: only the floors and engines whose name starts with NAME (for profiling).
     let engine = arg("--engine");
-    // a trailing `$` asks for that engine exactly (`--engine 'scalargrad replay$'`)
+    // a trailing `$` asks for that engine exactly (`--engine 'scalargrad replay$'`); `|`
+    // separates several (`--engine 'scalargrad micrograd-style$|reverse$'`)
     let on = |e: &str| {
         e.starts_with("floor")
-            || engine.as_deref().is_none_or(|x| match x.strip_suffix('$') {
-                Some(exact) => e == exact,
-                None => e.starts_with(x),
+            || engine.as_deref().is_none_or(|x| {
+                x.split('|').any(|x| match x.strip_suffix('$') {
+                    Some(exact) => e == exact,
+                    None => e.starts_with(x),
+                })
             })
     };
 

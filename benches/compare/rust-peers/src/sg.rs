@@ -367,6 +367,36 @@ pub fn w2_mem(n: usize) -> f64 {
     x.value()
 }
 
+/// Phase timings of W1 micrograd-style (a new graph and its parameters, record, backward,
+/// the update and the graph's drop), in µs per step.
+pub fn probe_micrograd_style(samples: &[Sample], init: &[Layer]) -> [f64; 4] {
+    let shapes = data::shapes(init);
+    let mut p = data::flatten(init);
+    let mut t = [0.0; 4];
+    for k in 0..100 {
+        let t0 = Instant::now();
+        let g = Graph::new();
+        let model = Model::from_values(&g, &p, shapes.clone());
+        let t1 = Instant::now();
+        let total = model.loss(&g, samples, Path::Element);
+        let t2 = Instant::now();
+        total.backward();
+        let t3 = Instant::now();
+        let lr = data::lr(k);
+        for (q, v) in p.iter_mut().zip(&model.params) {
+            *q -= lr * v.grad();
+        }
+        drop(model);
+        drop(g);
+        let t4 = Instant::now();
+        for (ti, d) in t.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
+            *ti += d.as_secs_f64() * 1e4;
+        }
+    }
+    std::hint::black_box(&p);
+    t
+}
+
 /// Phase timings of W1 eager (record, backward, update+rewind), in µs per step.
 pub fn probe(samples: &[Sample], init: &[Layer], path: Path) -> [f64; 3] {
     let g = Graph::new();
