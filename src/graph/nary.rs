@@ -363,17 +363,22 @@ impl Graph {
 
 /// 0 if and only if `vs` are handles of `graph` at positions `pos`, `pos + 1`, … made in
 /// `epoch` (a run of one epoch): each handle's differences from what it should be, OR-ed
-/// together with no branch per handle (the compiler compares several handles at a time).
+/// together with no branch per handle. A handle is two words, its graph's address and its
+/// id ([`id_bits`]), compared lane by lane with the two it should have (the id one more
+/// each handle), so that the compiler keeps a handle in one vector register: a load, an
+/// XOR, an OR and an add a handle. (A run past position `u32::MAX` carries into the epoch
+/// and so is no run.)
 #[inline(always)]
 pub(crate) fn run_difference<'g>(graph: &'g Graph, vs: &[Var<'g>], pos: u32, epoch: u32) -> u64 {
-    let g = address(graph);
-    vs.iter().enumerate().fold(0, |diff, (i, v)| {
-        let want = NodeId {
-            pos: pos.wrapping_add(i as u32),
-            epoch,
-        };
-        diff | handle_difference(g, v, id_bits(want))
-    })
+    let mut want = [address(graph), id_bits(NodeId { pos, epoch })];
+    let mut diff = [0u64; 2];
+    for v in vs {
+        let have = [address(v.graph()), id_bits(v.id())];
+        diff[0] |= have[0] ^ want[0];
+        diff[1] |= have[1] ^ want[1];
+        want[1] = want[1].wrapping_add(1);
+    }
+    diff[0] | diff[1]
 }
 
 /// 0 if and only if `v` is a handle of the graph at address `g` with the id whose bits are
