@@ -109,6 +109,11 @@ pub struct Taken {
     /// Words whose `REACHED` flag a reverse pass cleared first because the pass before it
     /// was interrupted by a panic (otherwise a pass leaves every flag clear).
     pub flags_cleared: usize,
+    /// Slots of a big graph's mapped values and words faulted in ahead of recording, a
+    /// range at a time in one system call (with 4 KiB pages: see
+    /// [`tape::huge_pages`](crate::tape::huge_pages)), rather than a page fault per 4 KiB
+    /// as recording reaches them.
+    pub slots_populated: usize,
 }
 
 /// A fast path, for [`count`].
@@ -145,6 +150,7 @@ pub(crate) enum Path {
     SpareSlotsTaken,
     OpsChecked,
     FlagsCleared,
+    SlotsPopulated,
 }
 
 #[cfg(debug_assertions)]
@@ -181,6 +187,7 @@ thread_local! {
         spare_slots_taken: 0,
         ops_checked: 0,
         flags_cleared: 0,
+        slots_populated: 0,
     }) };
 }
 
@@ -222,6 +229,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::SpareSlotsTaken => &mut c.spare_slots_taken,
             Path::OpsChecked => &mut c.ops_checked,
             Path::FlagsCleared => &mut c.flags_cleared,
+            Path::SlotsPopulated => &mut c.slots_populated,
         };
         *field += n;
         t.set(c);

@@ -140,19 +140,112 @@ pub(super) fn take_spare() -> Buffers {
 }
 
 /// Keeps a dropped graph's arrays (`len` nodes were live) for the next graph on this
-/// thread, if they are no bigger than [`SPARE_CAP_BYTES`] and bigger than those kept.
+/// thread, if they are worth keeping ([`worth_keeping`]) and at least as big as those kept
+/// (on a tie, the set just given: its memory is the more recently used).
 pub(super) fn give_spare(mut spare: Buffers, len: usize) {
-    if spare.bytes() == 0 || spare.bytes() > SPARE_CAP_BYTES {
+    if !worth_keeping(spare.values.capacity(), spare.bytes()) {
         return;
     }
     // the next graph starts with no live node: every gradient slot must read 0
     spare.grads.live_mut(len).fill(0.0);
     let _ = SPARE.try_with(|s| {
-        // keep the larger set
         let old = s.take();
         s.set(Some(match old {
             Some(old) if old.bytes() > spare.bytes() => old,
             _ => spare,
         }));
     });
+}
+
+/// Whether a dropped graph's arrays are worth keeping: they have room for a node (`room`
+/// value slots: the padding alone is not worth a slot) and take at most
+/// [`SPARE_CAP_BYTES`] (`bytes`).
+fn worth_keeping(room: usize, bytes: usize) -> bool {
+    room > 0 && bytes <= SPARE_CAP_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A set with room for `n` nodes in each array (past the padding), as a tape grows them.
+    fn with_room(n: usize) -> Buffers {
+        let mut b = Buffers::default();
+        b.values.extend_zeroed(n);
+        b.grads.extend_zeroed(n);
+        b.words.extend_zeroed(n);
+        b
+    }
+
+    /// What waits in this thread's slot, taken out of it.
+    fn waiting() -> Option<Buffers> {
+        SPARE.with(|s| s.take())
+    }
+
+    #[test]
+    fn a_set_counts_the_bytes_of_all_three_arrays_padding_included() {
+        assert_eq!(SPARE_CAP_BYTES, 512 * 1024 * 1024);
+        // values unpadded, gradients padded by 64 slots, words by 128, 8 bytes a slot
+        assert_eq!(Buffers::default().bytes(), 8 * (64 + 128));
+        let b = with_room(10);
+        let caps = [b.values.capacity(), b.grads.capacity(), b.words.capacity()];
+        assert!(caps[0] >= 10 && caps[1] >= 74 && caps[2] >= 138, "{caps:?}");
+        assert_eq!(b.bytes(), 8 * caps.iter().sum::<usize>());
+    }
+
+    #[test]
+    fn a_set_is_kept_if_it_has_room_for_a_node_and_is_not_over_the_cap() {
+        let cap = SPARE_CAP_BYTES;
+        assert!(!worth_keeping(0, 1536) && !worth_keeping(0, cap));
+        assert!(worth_keeping(1, 1544) && worth_keeping(1, cap));
+        assert!(!worth_keeping(1, cap + 1) && !worth_keeping(usize::MAX, usize::MAX));
+
+        // through the slot: the padding alone is not kept, nor a set over the cap (its
+        // values mapped, so reserving them costs no memory)
+        give_spare(Buffers::default(), 0);
+        assert!(waiting().is_none());
+        let mut big = with_room(1);
+        big.values.reserve(SPARE_CAP_BYTES / 8);
+        assert!(big.bytes() > SPARE_CAP_BYTES);
+        give_spare(big, 0);
+        assert!(waiting().is_none());
+        give_spare(with_room(1), 0);
+        assert!(waiting().is_some());
+    }
+
+    #[test]
+    fn the_slot_keeps_the_larger_set_and_on_a_tie_the_newer() {
+        let cap = |b: &Buffers| b.values.capacity();
+        give_spare(with_room(1000), 0);
+        give_spare(with_room(10), 0);
+        assert!(cap(&waiting().expect("a set waits")) >= 1000);
+
+        give_spare(with_room(10), 0);
+        give_spare(with_room(1000), 0);
+        let kept = waiting().expect("a set waits");
+        assert!(cap(&kept) >= 1000);
+
+        let (older, newer) = (with_room(500), with_room(500));
+        assert_eq!(older.bytes(), newer.bytes());
+        let newer_at = newer.values.0.as_ptr();
+        give_spare(older, 0);
+        give_spare(newer, 0);
+        assert_eq!(waiting().expect("a set waits").values.0.as_ptr(), newer_at);
+    }
+
+    #[test]
+    fn a_kept_set_reads_zero_gradients_and_release_frees_it() {
+        let mut b = with_room(8);
+        b.grads.live_mut(8).fill(2.5);
+        give_spare(b, 8);
+        let taken = take_spare();
+        assert!(taken.values.capacity() >= 8);
+        assert_eq!(taken.grads.live(8), &[0.0; 8]);
+
+        give_spare(with_room(8), 0);
+        release_spare();
+        assert!(waiting().is_none());
+        // nothing waits: a new graph gets new (empty) arrays
+        assert_eq!(take_spare().values.capacity(), 0);
+    }
 }

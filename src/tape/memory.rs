@@ -47,21 +47,29 @@ static HUGE_PAGES: AtomicU8 = AtomicU8::new(0);
 pub fn huge_pages() -> bool {
     match HUGE_PAGES.load(Ordering::Relaxed) {
         0 => {
-            let on = matches!(
-                std::env::var("SCALARGRAD_HUGE_PAGES").as_deref(),
-                Ok("1" | "on" | "true")
-            );
+            let on = env_asks_huge_pages(std::env::var("SCALARGRAD_HUGE_PAGES").ok().as_deref());
             // a concurrent `set_huge_pages` wins over the environment
-            let _ = HUGE_PAGES.compare_exchange(
-                0,
-                1 + u8::from(on),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-            HUGE_PAGES.load(Ordering::Relaxed) == 2
+            let _ =
+                HUGE_PAGES.compare_exchange(0, switch(on), Ordering::Relaxed, Ordering::Relaxed);
+            is_on(HUGE_PAGES.load(Ordering::Relaxed))
         }
-        state => state == 2,
+        state => is_on(state),
     }
+}
+
+/// Whether the value of `SCALARGRAD_HUGE_PAGES` (`None`: not set) asks for huge pages.
+fn env_asks_huge_pages(value: Option<&str>) -> bool {
+    matches!(value, Some("1" | "on" | "true"))
+}
+
+/// The switch's state for `on` (never 0, which means "not read yet").
+fn switch(on: bool) -> u8 {
+    1 + u8::from(on)
+}
+
+/// Whether the switch's `state` is on.
+fn is_on(state: u8) -> bool {
+    state == 2
 }
 
 /// Switches [`huge_pages`] on or off for the whole process, over what the environment
@@ -75,7 +83,7 @@ pub fn huge_pages() -> bool {
 /// assert!(!scalargrad::tape::huge_pages());
 /// ```
 pub fn set_huge_pages(on: bool) {
-    HUGE_PAGES.store(1 + u8::from(on), Ordering::Relaxed);
+    HUGE_PAGES.store(switch(on), Ordering::Relaxed);
 }
 
 /// Slots and pages.
@@ -155,6 +163,7 @@ impl Tape {
             let to = (at + FAULT_AHEAD).min(self.values.capacity());
             self.values.0.populate(from, to);
             self.words.0.populate(from, to);
+            crate::counts::count(crate::counts::Path::SlotsPopulated, to - from);
         }
         self.values.extend_zeroed(n);
         self.grads.extend_zeroed(n);
@@ -241,6 +250,7 @@ impl Tape {
             self.grads.0.advise_huge(from, to, true);
         }
         self.grads.0.populate(from, to);
+        crate::counts::count(crate::counts::Path::SlotsPopulated, to - from);
         self.prepared = n;
     }
 }
@@ -249,4 +259,172 @@ impl Tape {
 #[inline(never)]
 fn too_many() -> ! {
     panic!("scalargrad: a graph holds at most 4,294,967,295 nodes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{fast, Graph};
+
+    /// The growth rule of `Tape::grow` and the faults taken ahead by `Tape::extend_fresh`
+    /// and `Tape::prepare_reverse`, on a graph of leaves (this test's thread has no spare
+    /// arrays, so the graph starts with none).
+    #[test]
+    fn arrays_grow_only_when_full_jump_to_big_and_fault_in_ahead() {
+        let g = Graph::new();
+        fast::reset();
+        // a small graph's arrays are on the heap: nothing is faulted in ahead
+        let x = g.var(3.0);
+        (x * x).backward();
+        assert_eq!(x.grad(), 6.0);
+        assert!(!g.tape().grads.is_mapped());
+        assert_eq!(fast::taken().slots_populated, 0);
+        let capacity = || g.tape().values.capacity();
+        for i in g.len()..SMALL_NODES {
+            g.constant(i as f64);
+        }
+        assert_eq!(capacity(), SMALL_NODES);
+        g.constant(0.0); // past 1,024 nodes: the jump
+        let big = capacity();
+        let linux = cfg!(target_os = "linux");
+        if linux {
+            // mapped by itself, whole 2 MiB pages
+            assert!(g.tape().values.is_mapped() && g.tape().words.is_mapped());
+            // 32 MiB and room for the padding, in whole 2 MiB pages
+            assert_eq!(big * 8, (BIG_NODES * 8).next_multiple_of(HUGE_PAGE));
+            assert_eq!(big * 8, 34 << 20);
+        } else {
+            assert!(big >= BIG_NODES);
+        }
+        // no growth before the arrays are full: not at 4 × 1,025, nor at big / 4
+        let n = big / 4 + 4 * FAULT_AHEAD;
+        // the top 600 nodes a chain of products the reverse pass walks
+        for _ in g.len()..n - 601 {
+            g.constant(0.0);
+        }
+        let a = g.var(2.0);
+        let mut root = a;
+        for _ in 0..300 {
+            root = root * 1.0;
+        }
+        assert_eq!((g.len(), capacity()), (n, big));
+
+        let counted = cfg!(debug_assertions) && linux && !huge_pages();
+        let populated = fast::taken().slots_populated;
+        if counted {
+            // each time the high-water mark (16 slots at a time) entered a new
+            // FAULT_AHEAD slots: that block and the 16 slots before it
+            let entered = n / FAULT_AHEAD;
+            assert_eq!(populated, entered * (FAULT_AHEAD + FRESH_SLOTS));
+        }
+        root.backward();
+        // the pass gave back only pages past the live nodes
+        assert_eq!((root.value(), a.grad(), x.value()), (2.0, 1.0, 3.0));
+        if counted {
+            // the gradients of every node up to the root, once
+            assert_eq!(fast::taken().slots_populated, populated + n);
+            root.backward();
+            assert_eq!(fast::taken().slots_populated, populated + n);
+        }
+    }
+
+    /// `Graph::with_capacity(n)` (`Tape::reserve`): room for `n` nodes in all three arrays
+    /// whatever the thread's spare arrays hold, so that recording `n` nodes never grows them.
+    #[test]
+    fn with_capacity_makes_room_for_the_nodes_asked_whatever_the_spare_arrays_hold() {
+        let record = |n: usize| {
+            let g = Graph::with_capacity(n);
+            let t = g.tape();
+            let caps = (t.values.capacity(), t.grads.capacity(), t.words.capacity());
+            drop(t);
+            assert!(caps.0 >= n, "{n} nodes asked, room for {}", caps.0);
+            assert!(caps.1 >= n + Grads::PAD && caps.2 >= n + Words::PAD);
+            for i in 0..n {
+                g.constant(i as f64);
+            }
+            let t = g.tape();
+            let after = (t.values.capacity(), t.grads.capacity(), t.words.capacity());
+            assert_eq!(
+                after, caps,
+                "grew while recording the {n} nodes it had room for"
+            );
+        };
+        record(500); // a new thread: no spare arrays
+        record(1000); // the spare arrays: 500 slots, all initialised
+        record(1500); // 1,000
+    }
+
+    /// A block of nodes (`Tape::next_slots`: a layer's rows and their activations) that
+    /// runs past the arrays' end grows them by the rule single nodes do: first what room
+    /// is left, then `Tape::grow` (past 1,024 nodes, the jump to 32 MiB), not to the
+    /// block's end.
+    #[test]
+    fn a_block_past_the_arrays_end_grows_them_by_the_same_rule() {
+        use crate::nn::{dense, Activation};
+        let g = Graph::new();
+        fast::reset();
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for _ in 0..64 {
+            weights.push(vec![g.var(0.5), g.var(0.5), g.var(0.5)]);
+            biases.push(g.var(0.5));
+        }
+        for _ in g.len()..1000 {
+            g.constant(0.0);
+        }
+        let x = [g.constant(1.0), g.constant(2.0), g.constant(3.0)];
+        assert_eq!(g.tape().values.capacity(), SMALL_NODES);
+        let y = dense(&x, &weights, Some(&biases), Activation::Linear);
+        assert_eq!(g.len(), 1003 + 64);
+        assert!(y.iter().all(|v| v.value() == 3.5));
+        if cfg!(debug_assertions) {
+            assert_eq!(fast::taken().rows_recorded, 64);
+        }
+        let big = g.tape().values.capacity();
+        assert!(big >= BIG_NODES, "grew to {big}, not past {BIG_NODES}");
+    }
+
+    #[test]
+    fn the_huge_page_switch_reads_the_environment_and_remembers_either_choice() {
+        for (value, on) in [
+            (None, false),
+            (Some("1"), true),
+            (Some("on"), true),
+            (Some("true"), true),
+            (Some("0"), false),
+            (Some("yes"), false),
+            (Some(""), false),
+        ] {
+            assert_eq!(env_asks_huge_pages(value), on, "{value:?}");
+        }
+        for on in [false, true] {
+            assert_ne!(switch(on), 0, "0 is 'not read yet'");
+            assert_eq!(is_on(switch(on)), on);
+        }
+        assert!(!is_on(0));
+    }
+
+    /// Past the 32 MiB jump the arrays grow 4× again when full, and no sooner (the graph
+    /// of 4.5 million leaves, about 72 MB written, is the smallest that gets there).
+    #[test]
+    fn past_the_jump_the_arrays_grow_four_times_when_full() {
+        let g = Graph::new();
+        g.constant(0.0);
+        for _ in 0..SMALL_NODES {
+            g.constant(0.0);
+        }
+        let big = g.tape().values.capacity();
+        while g.len() < big {
+            g.constant(0.0);
+        }
+        assert_eq!(g.tape().values.capacity(), big);
+        g.constant(0.0);
+        let grown = g.tape().values.capacity();
+        if cfg!(target_os = "linux") {
+            assert_eq!(grown * 8, (4 * big * 8).next_multiple_of(HUGE_PAGE));
+        } else {
+            assert!(grown >= 4 * big);
+        }
+        assert!(g.tape().grads.capacity() >= grown + Grads::PAD);
+    }
 }
