@@ -114,6 +114,14 @@ pub struct Taken {
     /// [`tape::huge_pages`](crate::tape::huge_pages)), rather than a page fault per 4 KiB
     /// as recording reaches them.
     pub slots_populated: usize,
+    /// Handles whose liveness took the search of the tape's cuts (a handle made before the
+    /// last cut, above the first one) rather than the two comparisons every other handle
+    /// takes.
+    pub handles_looked_up: usize,
+    /// Cuts by length alone (a [`Value`](crate::Value)'s top dropped) that looked through
+    /// the kept side table for the end of a list a kept op may share with a freed one:
+    /// only on a tape where a list was named again since its operand table was last empty.
+    pub shared_list_scans: usize,
 }
 
 /// A fast path, for [`count`].
@@ -151,6 +159,8 @@ pub(crate) enum Path {
     OpsChecked,
     FlagsCleared,
     SlotsPopulated,
+    HandlesLookedUp,
+    SharedListScans,
 }
 
 #[cfg(debug_assertions)]
@@ -188,6 +198,8 @@ thread_local! {
         ops_checked: 0,
         flags_cleared: 0,
         slots_populated: 0,
+        handles_looked_up: 0,
+        shared_list_scans: 0,
     }) };
 }
 
@@ -230,6 +242,8 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::OpsChecked => &mut c.ops_checked,
             Path::FlagsCleared => &mut c.flags_cleared,
             Path::SlotsPopulated => &mut c.slots_populated,
+            Path::HandlesLookedUp => &mut c.handles_looked_up,
+            Path::SharedListScans => &mut c.shared_list_scans,
         };
         *field += n;
         t.set(c);

@@ -7,7 +7,7 @@
 
 use scalargrad::fast::{self, Taken};
 use scalargrad::nn::{Activation, CustomActivation, Fusion, Mlp, MlpConfig};
-use scalargrad::{Graph, Var};
+use scalargrad::{Graph, Value, Var};
 
 /// What was taken since the last reset, then a reset.
 fn take() -> Taken {
@@ -1250,4 +1250,103 @@ fn a_handle_made_after_a_cut_to_a_node_below_it_is_live_by_the_quick_test() {
     })
     .join()
     .unwrap();
+}
+
+#[test]
+fn a_handle_is_looked_up_among_the_cuts_only_if_made_before_the_last_and_above_the_first() {
+    let g = Graph::new();
+    let p = g.var(2.0); // below every cut
+    let mark = g.mark();
+    fast::reset();
+    for _ in 0..3 {
+        let y = p * p + p.exp(); // made since the last cut, above the first
+        y.backward();
+        assert_eq!((y.value(), p.value()), (4.0 + 2f64.exp(), 2.0));
+        g.zero_grad();
+        g.rewind(mark);
+    }
+    assert_eq!(take().handles_looked_up, 0);
+    // q is made after the first cut and before the last one: its liveness is a search
+    let q = g.var(3.0);
+    let inner = g.mark();
+    let _z = q * q;
+    g.rewind(inner);
+    fast::reset();
+    assert_eq!(q.value(), 3.0);
+    assert_eq!(take().handles_looked_up, 1);
+    let r = q * 2.0; // q on the careful path, the new constant by the comparisons
+    assert_eq!(r.value(), 6.0);
+    let t = take();
+    assert_eq!((t.handles_looked_up, t.ops_checked), (1, 1));
+}
+
+#[test]
+fn a_rewind_keeps_a_list_that_a_kept_neuron_shares_with_a_freed_one() {
+    // a and b name the same operand list (b's inputs are a's: listed again, not copied).
+    // The rewind frees b and keeps a, and with it the list (a mark keeps the operand table
+    // as long as it was; a cut by length alone, `Value`'s, is in `tests/value.rs`).
+    let g = Graph::new();
+    let x0 = g.var(1.0);
+    let xs = [x0.relu(), (x0 * 2.0).relu(), (x0 * 3.0).relu()]; // not a run
+    let (wa, ba) = ([g.var(0.5), g.var(-1.0), g.var(2.0)], g.var(0.25));
+    let a = g.affine(ba, &wa, &xs);
+    let mark = g.mark();
+    let (wb, bb) = ([g.var(1.0), g.var(1.0), g.var(1.0)], g.var(0.0));
+    fast::reset();
+    let b = g.affine(bb, &wb, &xs);
+    assert_eq!(take().lists_reused, 3);
+    assert_eq!(b.value(), 6.0);
+    let end = g.mark();
+    g.rewind(end); // frees nothing
+    g.rewind(mark); // frees b
+                    // a new list where a's would have been, were it given back
+    let ys = [x0.exp(), x0.ln(), x0.sqrt()];
+    let c = g.dot(&wa, &ys);
+    assert_eq!(c.value(), 0.5 * 1f64.exp() + 0.0 + 2.0);
+    let want = 0.25 + 0.5 * 1.0 - 1.0 * 2.0 + 2.0 * 3.0;
+    assert_eq!(a.value(), want);
+    x0.set_value(2.0);
+    g.recompute();
+    assert_eq!(a.value(), 0.25 + 0.5 * 2.0 - 1.0 * 4.0 + 2.0 * 6.0);
+    a.backward();
+    assert_eq!((wa[0].grad(), wa[1].grad(), wa[2].grad()), (2.0, 4.0, 6.0));
+}
+
+#[test]
+fn only_a_tape_that_named_a_list_again_looks_for_its_end_on_a_cut() {
+    // cuts by length alone (a `Value`'s top dropped): no scan while no list is shared
+    let x0 = Value::new(1.0);
+    let xs = [x0.relu(), (&x0 * 2.0).relu()]; // not a run
+    let (w, b) = ([Value::new(1.0), Value::new(2.0)], Value::new(0.5));
+    fast::reset();
+    let s = Value::sum([&xs[1], &xs[0]]); // a list
+    drop(&s * 2.0); // a cut
+    drop(&s * 3.0); // and another
+    assert_eq!(take().shared_list_scans, 0);
+    // two neurons over the same inputs: the second names the first's list again
+    let a = Value::affine(&b, &w, &xs);
+    let c = Value::affine(&b, &w, &xs);
+    assert_eq!(take().lists_reused, 2);
+    drop(&c * 2.0);
+    drop(c);
+    assert_eq!(take().shared_list_scans, 2);
+    assert_eq!((a.data(), s.data()), (0.5 + 1.0 + 4.0, 3.0));
+}
+
+#[test]
+fn a_rewind_that_keeps_a_wild_node_keeps_it_wild() {
+    // exp(1000) is wild (not finite); a rewind above it keeps it so: reached with gradient
+    // 0 it is pulled back, and 0 · ∞ gives the input NaN (IEEE), not a skipped 0
+    let g = Graph::new();
+    let x = g.var(1e200);
+    let big = (x * 1e-197).exp();
+    assert_eq!(big.value(), f64::INFINITY);
+    let mark = g.mark();
+    let _freed = big + 1.0;
+    g.rewind(mark);
+    let y = big * g.constant(0.0);
+    fast::reset();
+    y.backward();
+    assert_eq!(take().zero_skipped, 0);
+    assert!(x.grad().is_nan(), "{}", x.grad());
 }

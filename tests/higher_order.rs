@@ -511,3 +511,28 @@ fn only_paths_from_the_listed_inputs_are_recorded() {
     );
     assert!(dz.value().is_finite());
 }
+
+#[test]
+fn grad_with_respect_to_a_constant_is_zero_as_backward_gives() {
+    // an untracked root (made of constants) has no gradient to record, even where it
+    // depends on the inputs asked for: the same 0 that `backward` leaves in `grad`
+    let g = Graph::new();
+    let c = g.constant(3.0);
+    let y = c * 2.0;
+    assert!(!y.is_tracked());
+    let before = g.len();
+    let d = g.grad(y, &[c]);
+    assert_eq!(d[0].value(), 0.0);
+    assert_eq!(
+        g.len(),
+        before + 1,
+        "only the constant 0 given for c is recorded"
+    );
+    y.backward();
+    assert_eq!(c.grad(), 0.0);
+    // with a tracked input beside it, the constant still gets 0
+    let x = g.var(5.0);
+    let z = x * c;
+    let d = g.grad(z, &[x, c]);
+    assert_eq!((d[0].value(), d[1].value()), (3.0, 0.0));
+}

@@ -118,3 +118,86 @@ fn parameters_computed_before_the_mark_are_still_checked() {
     loss.backward();
     assert_eq!(tied.value(), 3.0);
 }
+
+#[test]
+fn a_leaf_set_before_another_stays_stale_after_the_second_is_set() {
+    // the window holds both sets: forgetting the first would pass 59 off as a gradient
+    let g = Graph::new();
+    let x = g.var(3.0);
+    let other = g.var(1.0);
+    let y = x * x * x;
+    let _unrelated = other * 2.0;
+    x.set_value(5.0);
+    other.set_value(2.0);
+    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    assert!(m.contains("Graph::recompute()"), "{m}");
+    assert_eq!(x.grad(), 0.0);
+    g.recompute();
+    y.backward();
+    assert_eq!(x.grad(), 75.0);
+}
+
+#[test]
+fn a_root_below_the_window_is_differentiated() {
+    // y (position 2) is below the window a set leaf opened at position 3
+    let g = Graph::new();
+    let a = g.var(1.5);
+    let y = a * 2.0;
+    let x = g.var(3.0);
+    let _z = x * x;
+    x.set_value(5.0);
+    y.backward();
+    assert_eq!((y.value(), a.grad()), (3.0, 2.0));
+}
+
+#[test]
+fn a_leaf_made_at_the_windows_end_is_not_taken_for_a_set_one() {
+    // the window is [0, 2) (a set at length 2); c is made at position 2, its end
+    let g = Graph::new();
+    let a = g.var(1.0);
+    let _b = a * a;
+    a.set_value(2.0);
+    let c = g.var(3.0);
+    let z = c * c;
+    z.backward();
+    assert_eq!((z.value(), c.grad()), (9.0, 6.0));
+}
+
+#[test]
+fn the_refusal_names_the_first_stale_node_of_a_window_that_starts_above_zero() {
+    let g = Graph::new();
+    let p = g.var(0.5);
+    let _q = p + 1.0; // positions 0 to 2 stay fresh
+    let x = g.var(3.0); // 3
+    let c = g.var(2.0); // 4
+    let s = x * c; // 5: the first node recorded from the old x
+    let y = s.exp(); // 6
+    x.set_value(5.0);
+    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    assert!(m.contains("node 5, a `*`"), "{m}");
+    g.recompute();
+    y.backward();
+    assert_eq!(c.grad(), 5.0 * 10f64.exp());
+}
+
+#[test]
+fn past_65536_sets_in_one_window_every_leaf_in_it_counts_as_set() {
+    // up to 65,536 sets the window lists which leaf was set; past that, every leaf in the
+    // window counts as set (a refusal at worst, never a stale value let through)
+    let g = Graph::new();
+    let s = g.var(0.0); // set, not used by y
+    let u = g.var(3.0); // in the window, never set
+    let y = u * u;
+    for i in 0..65_536 {
+        s.set_value(i as f64);
+    }
+    y.backward();
+    assert_eq!(u.grad(), 6.0);
+    s.set_value(-1.0);
+    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    assert!(m.contains("recompute"), "{m}");
+    g.recompute();
+    g.zero_grad();
+    y.backward();
+    assert_eq!(u.grad(), 6.0);
+}

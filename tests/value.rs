@@ -715,3 +715,35 @@ fn labels_and_tracking_of_values() {
     let z = Value::new(1.0);
     assert_eq!(z.name(), None);
 }
+
+#[test]
+fn dropping_the_top_neuron_keeps_the_list_a_kept_neuron_shares_with_it() {
+    // a and b name one operand list (b's inputs are a's, listed again, not copied).
+    // Dropping b (the top) frees b's side-table entry but must keep the list: a names it.
+    // A cut before it (tmp's) freed no list and must not make the tape forget the sharing.
+    let x0 = Value::new(1.0);
+    let xs = [x0.relu(), (&x0 * 2.0).relu(), (&x0 * 3.0).relu()]; // not a run
+    let (wa, ba) = (
+        [Value::new(0.5), Value::new(-1.0), Value::new(2.0)],
+        Value::new(0.25),
+    );
+    let a = Value::affine(&ba, &wa, &xs);
+    let (wb, bb) = (
+        [Value::new(1.0), Value::new(1.0), Value::new(1.0)],
+        Value::new(0.0),
+    );
+    let b = Value::affine(&bb, &wb, &xs);
+    assert_eq!(b.data(), 6.0);
+    let tmp = &b * 2.0;
+    drop(tmp);
+    drop(b);
+    // a new list, where a's would be had it been given back
+    let ys = [x0.exp(), x0.sqrt(), (&x0 + 1.0).ln()];
+    let c = Value::sum(&ys);
+    assert_eq!(c.data(), 1f64.exp() + 1.0 + 2f64.ln());
+    assert_eq!(a.data(), 0.25 + 0.5 - 2.0 + 6.0);
+    a.backward();
+    assert_eq!((wa[0].grad(), wa[1].grad(), wa[2].grad()), (1.0, 2.0, 3.0));
+    assert_eq!(x0.grad(), 0.5 - 2.0 + 6.0);
+    drop((wb, bb));
+}

@@ -55,6 +55,7 @@ impl Tape {
             .min()
             .map_or(self.operands.len(), |s| s as usize);
         if self.lists_shared {
+            crate::counts::count(crate::counts::Path::SharedListScans, 1);
             // a freed op may name a list a kept op named first (`Tape::listed_again`):
             // keep the lists up to the end of the last one a kept op names (lists are made
             // in creation order, and one is named again only right after it is made)
@@ -92,6 +93,7 @@ impl Tape {
     #[inline(never)]
     #[track_caller]
     fn pos_slow(&self, id: NodeId) -> u32 {
+        crate::counts::count(crate::counts::Path::HandlesLookedUp, 1);
         match self.try_pos(id) {
             Some(p) => p,
             None => freed(),

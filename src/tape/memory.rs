@@ -305,7 +305,7 @@ mod tests {
         let a = g.var(2.0);
         let mut root = a;
         for _ in 0..300 {
-            root = root * 1.0;
+            root *= 1.0;
         }
         assert_eq!((g.len(), capacity()), (n, big));
 
