@@ -161,3 +161,71 @@ fn a_rewind_drops_the_labels_of_the_nodes_it_frees() {
     assert_eq!(fresh.name(), None);
     assert_eq!(kept.name().as_deref(), Some("kept"));
 }
+
+#[test]
+fn the_graph_reports_its_size_its_switch_and_its_first_non_finite_node() {
+    let g = Graph::new();
+    assert!(g.is_empty() && !g.is_detecting_anomaly());
+    let x = g.var(0.0);
+    assert!(!g.is_empty());
+    g.detect_anomaly(true);
+    assert!(g.is_detecting_anomaly());
+    g.detect_anomaly(false);
+    assert!(g.check_finite().is_ok());
+    // a finite value with an infinite gradient: d√x/dx at 0
+    let y = x.sqrt();
+    y.backward();
+    let err = g.check_finite().unwrap_err();
+    assert_eq!((err.position, err.op.as_str()), (0, "leaf"));
+    assert_eq!((err.value, err.grad), (0.0, f64::INFINITY));
+    assert_eq!(
+        format!("{g:?}"),
+        "Graph { nodes: 2, tracked: 2, custom_ops: 0, detect_anomaly: false }"
+    );
+    // an infinite value with a finite gradient
+    let g = Graph::new();
+    let a = g.var(1.0);
+    let _ = a / 0.0;
+    let err = g.check_finite().unwrap_err();
+    assert_eq!((err.position, err.op.as_str(), err.grad), (2, "/", 0.0));
+    assert_eq!(
+        err.to_string(),
+        "node 2 (`/` of [1.0, 0.0]) has value inf and gradient 0"
+    );
+}
+
+#[test]
+fn release_spare_buffers_frees_the_arrays_that_wait_for_the_next_graph() {
+    {
+        let g = Graph::new();
+        for i in 0..100 {
+            g.var(i as f64);
+        }
+    }
+    scalargrad::fast::reset();
+    drop(Graph::new()); // takes the arrays, and leaves them again
+    let taken = scalargrad::fast::taken().spare_slots_taken;
+    scalargrad::graph::release_spare_buffers();
+    scalargrad::fast::reset();
+    let g = Graph::new();
+    assert!(g.is_empty());
+    if cfg!(debug_assertions) {
+        assert!(taken >= 100, "{taken}");
+        assert_eq!(scalargrad::fast::taken().spare_slots_taken, 0);
+    }
+}
+
+#[test]
+fn a_scope_whose_start_was_rewound_inside_it_panics_at_its_end() {
+    let g = Graph::new();
+    let outer = g.mark();
+    let w = g.var(1.0);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        g.scope(|| {
+            let _ = w * 2.0;
+            g.rewind(outer); // frees w, below the scope's start
+        })
+    }));
+    assert!(r.is_err(), "the scope's mark no longer describes the graph");
+    assert!(g.is_empty());
+}

@@ -792,4 +792,37 @@ mod tests {
     fn debug_shows_the_elements() {
         assert_eq!(format!("{:?}", filled(3)), "[1, 4, 7]");
     }
+
+    /// The message of the panic `f` raises.
+    fn panic_message(f: impl FnOnce()) -> String {
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("a panic");
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    // (Miri stops at an allocation this large instead of refusing it)
+    #[cfg_attr(miri, ignore)]
+    fn a_size_no_address_holds_and_one_the_system_refuses_get_their_own_sentences() {
+        let mut c = filled(2);
+        // the element count overflows, then the byte count
+        for n in [usize::MAX, usize::MAX / 4] {
+            let m = panic_message(|| c.reserve_exact(n));
+            assert!(
+                m.contains("cannot be that large (their size overflows)"),
+                "{n}: {m}"
+            );
+        }
+        // 2⁶⁰ bytes and the two elements': more than an address space maps or a heap gives
+        let m = panic_message(|| c.reserve_exact(1 << 57));
+        let bytes = ((1u64 << 57) + 2) * 8;
+        assert!(
+            m.contains(&format!("the system refused {bytes} bytes")),
+            "{m}"
+        );
+        // and the column is as it was
+        assert_eq!(&c[..], &[1, 4]);
+    }
 }

@@ -5,8 +5,10 @@
 //!   [--w1-rounds 3] [--only w1|w2|w3] [--engine PREFIX | --engine 'NAME$' | --engine 'A$|B']`
 //! `scalargrad-compare --cold ENGINE W2|W3 N [--rep K]` times the first graph of the process.
 //! `scalargrad-compare --mem ENGINE N` runs W2 only and prints the process's peak RSS.
-//! `scalargrad-compare --probe [--fused-only | --element-only] [--dense] [--micrograd-style]` prints scalargrad's W1 eager
-//! phase times (record, backward, update + rewind), for profiling with `perf record`.
+//! `scalargrad-compare --probe [--fused-only | --element-only] [--dense]` prints scalargrad's
+//! W1 eager phase times (record, backward, update + rewind), for profiling with `perf record`;
+//! `--probe --micrograd-style` those of W1 micrograd-style (new graph, record, backward,
+//! update + drop).
 //! `scalargrad-compare --chain` times a value read back right after it was stored (chain.rs).
 
 // The loops spell out WORKLOADS.md's formulas (`act = act + w·x`, index loops over layers);
