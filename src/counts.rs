@@ -122,6 +122,9 @@ pub struct Taken {
     /// the kept side table for the end of a list a kept op may share with a freed one:
     /// only on a tape where a list was named again since its operand table was last empty.
     pub shared_list_scans: usize,
+    /// Parameters an optimizer's step set in one borrow of their graph (every handle of
+    /// one graph), rather than one [`Var::set_value`](crate::Var::set_value) each.
+    pub leaves_updated_at_once: usize,
 }
 
 /// A fast path, for [`count`].
@@ -161,6 +164,7 @@ pub(crate) enum Path {
     SlotsPopulated,
     HandlesLookedUp,
     SharedListScans,
+    LeavesUpdatedAtOnce,
 }
 
 #[cfg(debug_assertions)]
@@ -200,6 +204,7 @@ thread_local! {
         slots_populated: 0,
         handles_looked_up: 0,
         shared_list_scans: 0,
+        leaves_updated_at_once: 0,
     }) };
 }
 
@@ -244,6 +249,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::SlotsPopulated => &mut c.slots_populated,
             Path::HandlesLookedUp => &mut c.handles_looked_up,
             Path::SharedListScans => &mut c.shared_list_scans,
+            Path::LeavesUpdatedAtOnce => &mut c.leaves_updated_at_once,
         };
         *field += n;
         t.set(c);

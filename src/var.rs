@@ -170,6 +170,7 @@ pub(crate) fn update_leaves(params: &[Var<'_>], mut f: impl FnMut(usize, f64, f6
         return;
     }
     let mut t = graph.tape_mut();
+    crate::counts::count(crate::counts::Path::LeavesUpdatedAtOnce, params.len());
     for (i, p) in params.iter().enumerate() {
         let pos = t.pos(p.id) as usize;
         let value = f(i, t.value(pos), t.grad(pos));

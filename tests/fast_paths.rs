@@ -1350,3 +1350,20 @@ fn a_rewind_that_keeps_a_wild_node_keeps_it_wild() {
     assert_eq!(take().zero_skipped, 0);
     assert!(x.grad().is_nan(), "{}", x.grad());
 }
+
+#[test]
+fn an_optimizer_sets_the_parameters_of_one_graph_in_one_borrow() {
+    use scalargrad::nn::optim::{Optimizer, Sgd};
+    let g = Graph::new();
+    let ps = [g.var(1.0), g.var(2.0), g.var(3.0)];
+    (ps[0] * ps[1] + ps[2]).backward();
+    fast::reset();
+    Sgd::new(0.5).step(&ps);
+    assert_eq!(take().leaves_updated_at_once, 3);
+    assert_eq!(ps.map(|p| p.value()), [1.0 - 1.0, 2.0 - 0.5, 3.0 - 0.5]);
+    // handles of two graphs: one `set_value` each
+    let h = Graph::new();
+    let q = h.var(4.0);
+    Sgd::new(0.5).step(&[ps[0], q]);
+    assert_eq!(take().leaves_updated_at_once, 0);
+}

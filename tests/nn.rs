@@ -909,3 +909,18 @@ fn optimizers_update_parameters_of_two_graphs_and_refuse_an_op_node() {
     assert!(msg.contains("set_value on a `*` node"), "{msg}");
     assert_eq!(w.value(), 1.0); // w's gradient was 0: updated to the same value
 }
+
+#[test]
+fn an_optimizer_updates_parameters_of_two_graphs_each_in_its_own() {
+    // one list over two graphs: each parameter moved by its own gradient, in its own graph
+    // (handles at the same position of two graphs are different nodes)
+    let (g1, g2) = (Graph::new(), Graph::new());
+    let (a, b) = (g1.var(1.0), g2.var(2.0));
+    let (c, d) = (g1.var(10.0), g2.var(20.0));
+    (a * 3.0).backward();
+    (b * 5.0).backward();
+    let mut sgd = Sgd::new(0.1);
+    sgd.step(&[a, b]);
+    assert_eq!((a.value(), b.value()), (1.0 - 0.1 * 3.0, 2.0 - 0.1 * 5.0));
+    assert_eq!((c.value(), d.value()), (10.0, 20.0));
+}

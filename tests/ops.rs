@@ -423,3 +423,24 @@ fn constants_in_a_dot_or_an_affine_get_no_gradient() {
     assert_eq!((c[0].grad(), c[1].grad()), (0.0, 0.0));
     assert_eq!((mixed[0].grad(), mixed[1].grad()), (2.0, 0.0));
 }
+
+#[test]
+fn clamp_to_a_single_point_is_allowed_and_passes_the_gradient_there() {
+    let g = Graph::new();
+    let (x, y) = (g.var(1.0), g.var(3.0));
+    let (cx, cy) = (x.clamp(1.0, 1.0), y.clamp(1.0, 1.0));
+    (cx + cy).backward();
+    assert_eq!((cx.value(), cy.value()), (1.0, 1.0));
+    // the bounds are inside: derivative 1 at x = 1, 0 at y = 3
+    assert_eq!((x.grad(), y.grad()), (1.0, 0.0));
+}
+
+#[test]
+fn a_freed_handle_displays_as_freed_and_a_live_one_as_its_value() {
+    let g = Graph::new();
+    let mark = g.mark();
+    let x = g.var(0.25);
+    assert_eq!(format!("{x}"), "0.25");
+    g.rewind(mark);
+    assert_eq!(format!("{x}"), "<freed>");
+}
