@@ -4,7 +4,8 @@
 //! and [`fast::reset`](crate::fast::reset); the crate counts with [`count`].
 
 /// How many nodes each fast path has taken on this thread since the last [`reset`] (debug
-/// builds only; all zero in release builds, which keep no count).
+/// builds only; all zero in release builds, which keep no count). Counts are added as fast
+/// paths are, so the struct is `#[non_exhaustive]`: read its fields by name.
 ///
 /// ```
 /// use scalargrad::{fast, nn::{Mlp, MlpConfig}, Graph};
@@ -19,6 +20,7 @@
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Taken {
     /// Layer rows recorded as rows.
     pub rows_recorded: usize,

@@ -310,3 +310,161 @@ fn a_partial_that_depends_only_on_constant_inputs_is_accepted() {
     assert_eq!(da.value(), 0.7_f64.sin());
     assert_eq!(g.grad(da, &[a])[0].value(), 0.0);
 }
+
+// ------------------------------------------- where the lifted-derivative check looks
+
+/// A unary op whose derivative `d(x, y)` is computed from plain numbers and lifted back as a
+/// constant node: what `Graph::grad` checks by moving `x` a step down and up (1e-6 of
+/// `max(|x|, 1)`) and comparing `d` there with `d` at `x`.
+struct Lifted {
+    name: &'static str,
+    f: fn(f64) -> f64,
+    d: fn(f64, f64) -> f64,
+}
+
+impl UnaryFn for Lifted {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn value(&self, x: f64) -> f64 {
+        (self.f)(x)
+    }
+    fn derivative<S: Scalar>(&self, x: S, y: S) -> S {
+        x.lift((self.d)(x.value(), y.value()))
+    }
+}
+
+/// `Graph::grad` of `op` at `x`: the derivative's value, or the panic's message.
+fn grad_of(op: Lifted, x: f64) -> Result<f64, String> {
+    let g = Graph::new();
+    let x = g.var(x);
+    let op = g.custom(op);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        g.grad(op.apply(x), &[x])[0].value()
+    }))
+    .map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+#[test]
+fn a_derivative_lifted_from_the_output_is_caught() {
+    // exp' = exp, written from `y`: the check recomputes `y` at the moved points
+    let exp = Lifted {
+        name: "lifted_exp",
+        f: f64::exp,
+        d: |_, y| y,
+    };
+    let message = grad_of(exp, 0.5).unwrap_err();
+    assert!(
+        message.contains("derivative of custom op `lifted_exp` changes with its input"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_lifted_derivative_is_caught_at_large_inputs_too() {
+    // the step is relative: at 1e12 an absolute 1e-6 would not move x (its spacing is 1.2e-4)
+    let slow_sin = Lifted {
+        name: "slow_sin",
+        f: |x| 1e12 * (x / 1e12).sin(),
+        d: |x, _| (x / 1e12).cos(),
+    };
+    let message = grad_of(slow_sin, 1e12).unwrap_err();
+    assert!(
+        message.contains("`slow_sin` changes with its input"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_piecewise_constant_derivative_is_accepted_away_from_its_steps() {
+    // constant near x at the check's step: right, even lifted (a staircase's pieces, a
+    // sign's sides); the step is small (3.5e-6 at 3.5), not of the input's size
+    let floor = Lifted {
+        name: "floor_slope",
+        f: |x| x * x / 2.0,
+        d: |x, _| x.floor(),
+    };
+    assert_eq!(grad_of(floor, 3.5), Ok(3.0));
+    let sign = Lifted {
+        name: "sign_slope",
+        f: f64::abs,
+        d: |x, _| {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
+    };
+    assert_eq!(grad_of(sign, 3.0), Ok(1.0));
+}
+
+#[test]
+fn a_lifted_derivative_with_a_pole_at_a_checked_point_is_accepted() {
+    // the derivative is infinite at x + step (then at x - step): the check cannot compare,
+    // so it accepts (documented), and the derivative is the lifted number
+    const UP: f64 = 1.0 + 1e-6;
+    const DOWN: f64 = 1.0 - 1e-6;
+    let above = Lifted {
+        name: "pole_above",
+        f: |x| (x - UP).abs().ln(),
+        d: |x, _| 1.0 / (x - UP),
+    };
+    assert_eq!(grad_of(above, 1.0), Ok(1.0 / (1.0 - UP)));
+    let below = Lifted {
+        name: "pole_below",
+        f: |x| (x - DOWN).abs().ln(),
+        d: |x, _| 1.0 / (x - DOWN),
+    };
+    assert_eq!(grad_of(below, 1.0), Ok(1.0 / (1.0 - DOWN)));
+}
+
+/// An n-ary op of one input, its partial lifted: the check's one-input case for `NaryFn`.
+struct LiftedCosOfOne;
+
+impl NaryFn for LiftedCosOfOne {
+    fn name(&self) -> &str {
+        "lifted_cos_of_one"
+    }
+    fn arity(&self) -> usize {
+        1
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0].sin()
+    }
+    fn partial<S: Scalar>(&self, _i: usize, x: &[S], _y: S) -> S {
+        x[0].lift(x[0].value().cos())
+    }
+}
+
+#[test]
+fn an_nary_op_of_one_input_with_a_lifted_partial_is_caught() {
+    let g = Graph::new();
+    let x = g.var(0.7);
+    let op = g.custom_nary(LiftedCosOfOne);
+    assert_eq!(op.arity(), 1);
+    let y = op.apply(&[x]);
+    assert_eq!(y.value(), 0.7_f64.sin());
+    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.grad(y, &[x])))
+        .expect_err("a lifted partial of a tracked input");
+    let message = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("derivative of custom op `lifted_cos_of_one` changes"),
+        "{message}"
+    );
+}
+
+#[test]
+fn custom_ops_print_their_name_and_arity() {
+    let g = Graph::new();
+    assert_eq!(format!("{:?}", g.custom(GoodSin)), "CustomOp(\"good_sin\")");
+    let mixed = g.custom_nary(Mixed);
+    assert_eq!(mixed.arity(), 3);
+    assert_eq!(format!("{mixed:?}"), "NaryOp(\"mixed\", arity 3)");
+}
