@@ -127,6 +127,11 @@ pub struct Taken {
     /// Parameters an optimizer's step set in one borrow of their graph (every handle of
     /// one graph), rather than one [`Var::set_value`](crate::Var::set_value) each.
     pub leaves_updated_at_once: usize,
+    /// Handles of an n-ary op (a dot product, a sum, a layer's rows) checked one by one,
+    /// graph and liveness each, because the quick tests (one comparison of the graph's
+    /// address and two of liveness, for a run or a block its last handle) did not vouch for
+    /// them: a handle made before a cut, or a foreign or freed one (which then panics).
+    pub handles_checked_alone: usize,
 }
 
 /// A fast path, for [`count`].
@@ -167,6 +172,7 @@ pub(crate) enum Path {
     HandlesLookedUp,
     SharedListScans,
     LeavesUpdatedAtOnce,
+    HandlesCheckedAlone,
 }
 
 #[cfg(debug_assertions)]
@@ -207,6 +213,7 @@ thread_local! {
         handles_looked_up: 0,
         shared_list_scans: 0,
         leaves_updated_at_once: 0,
+        handles_checked_alone: 0,
     }) };
 }
 
@@ -252,6 +259,7 @@ pub(crate) fn count(path: Path, n: usize) {
             Path::HandlesLookedUp => &mut c.handles_looked_up,
             Path::SharedListScans => &mut c.shared_list_scans,
             Path::LeavesUpdatedAtOnce => &mut c.leaves_updated_at_once,
+            Path::HandlesCheckedAlone => &mut c.handles_checked_alone,
         };
         *field += n;
         t.set(c);

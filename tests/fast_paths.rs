@@ -1367,3 +1367,55 @@ fn an_optimizer_sets_the_parameters_of_one_graph_in_one_borrow() {
     Sgd::new(0.5).step(&[ps[0], q]);
     assert_eq!(take().leaves_updated_at_once, 0);
 }
+
+/// A layer's outputs through the rows path are handles made from the rows' run, each its
+/// own neuron's (`Neuron::predict` adds the same terms in the same order).
+#[test]
+fn a_layers_rows_give_each_neuron_its_own_output() {
+    use scalargrad::nn::{Layer, Neuron};
+    let g = Graph::new();
+    let layer = Layer::new(
+        (0..3)
+            .map(|j| {
+                let j = f64::from(j);
+                Neuron::new(&g, &[0.5 + j, -0.25], Some(0.125 * j), Activation::Relu)
+            })
+            .collect(),
+    );
+    let x = [2.0, -1.0];
+    take();
+    let y = layer.forward(&x.map(|v| g.constant(v)));
+    let t = take();
+    // the block vouched for by its last handle, the inputs by the quick checks
+    assert_eq!((t.rows_recorded, t.handles_checked_alone), (3, 0), "{t:?}");
+    for (y, n) in y.iter().zip(layer.neurons()) {
+        assert_eq!(y.value(), n.predict(&x));
+    }
+    assert_eq!(y[2].value(), 2.5 * 2.0 + 0.25 + 0.25);
+}
+
+/// A layer whose neurons are not one block of parameters (a leaf made between two of
+/// them) records a dot product per neuron over inputs checked once: each neuron's weights
+/// are vouched for by their last handle, none is checked on its own; and once a rewind has
+/// freed them the next forward panics rather than read freed slots.
+#[test]
+fn a_layer_of_scattered_neurons_vouches_for_each_neuron_by_its_last_weight() {
+    use scalargrad::nn::{Layer, Neuron};
+    let g = Graph::new();
+    let mark = g.mark();
+    let n1 = Neuron::new(&g, &[0.5, -0.25], Some(0.125), Activation::Relu);
+    let _between = g.var(9.0);
+    let n2 = Neuron::new(&g, &[1.5, 0.75], Some(-0.5), Activation::Tanh);
+    let layer = Layer::new(vec![n1, n2]);
+    let x = [2.0, -1.0];
+    take();
+    let y = layer.forward(&x.map(|v| g.constant(v)));
+    let t = take();
+    assert_eq!((t.rows_recorded, t.handles_checked_alone), (0, 0), "{t:?}");
+    assert_eq!(y[0].value(), 1.375);
+    assert_eq!(y[1].value(), 1.75_f64.tanh());
+    g.rewind(mark);
+    let m = panic_message(|| layer.forward(&x.map(|v| g.constant(v))));
+    assert!(m.contains("freed"), "{m}");
+    assert!(take().handles_checked_alone >= 1);
+}

@@ -444,3 +444,13 @@ fn a_freed_handle_displays_as_freed_and_a_live_one_as_its_value() {
     g.rewind(mark);
     assert_eq!(format!("{x}"), "<freed>");
 }
+
+#[test]
+fn an_affine_map_of_no_terms_is_its_bias() {
+    let g = Graph::new();
+    let b = g.var(0.5);
+    let y = g.affine(b, &[], &[]);
+    assert_eq!(y.value(), 0.5);
+    (y * 3.0).backward();
+    assert_eq!(b.grad(), 3.0);
+}

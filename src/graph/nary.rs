@@ -273,18 +273,18 @@ impl<'g> Inputs<'g> {
         }
     }
 
-    /// Handles to the inputs, made now: only for inputs checked or recorded since the last
-    /// rewind (a run of outputs from [`Graph::affine_rows_run`]).
+    /// Handles to the nodes of a run of outputs recorded since the last rewind (a layer's,
+    /// from `affine_rows_run`, the only inputs this is asked of), made now.
+    ///
+    /// # Panics
+    /// If the inputs are a list (a bug in the caller).
     pub(crate) fn vars(&self) -> Vec<Var<'g>> {
+        let Span::Run(first) = self.span else {
+            unreachable!("scalargrad: handles are made for a run of outputs only");
+        };
         let t = self.graph.tape();
-        (0..self.len)
-            .map(|i| {
-                let pos = match self.span {
-                    Span::Run(first) => first + i,
-                    Span::List(start) => t.operands()[(start + i) as usize],
-                };
-                Var::new(self.graph, t.id_at(pos as usize))
-            })
+        (first..first + self.len)
+            .map(|pos| Var::new(self.graph, t.id_at(pos as usize)))
             .collect()
     }
 }
@@ -400,11 +400,14 @@ fn id_bits(id: NodeId) -> u64 {
     u64::from(id.pos) | u64::from(id.epoch) << 32
 }
 
-/// The slow path of [`span_of`]'s checks: panics on a foreign or freed handle.
+/// The slow path of the quick checks of [`span_of`], [`Graph::affine_run`] and a layer's
+/// rows: each handle's graph and liveness on its own (counted as `handles_checked_alone`);
+/// panics on a foreign or freed handle.
 #[cold]
 #[inline(never)]
 #[track_caller]
 pub(crate) fn check_each<'g>(graph: &'g Graph, t: &Tape, vs: &[Var<'g>]) {
+    crate::counts::count(crate::counts::Path::HandlesCheckedAlone, vs.len());
     for v in vs {
         graph.check_same(*v);
         t.pos(v.id());
