@@ -1419,3 +1419,38 @@ fn a_layer_of_scattered_neurons_vouches_for_each_neuron_by_its_last_weight() {
     assert!(m.contains("freed"), "{m}");
     assert!(take().handles_checked_alone >= 1);
 }
+
+/// `Mlp::forward` hands each layer's outputs to the next as a run of positions: only the
+/// inputs are checked (two handles), no layer's outputs are, and handles are made for the
+/// last layer's alone.
+#[test]
+fn an_mlp_hands_each_layers_outputs_to_the_next_unchecked() {
+    let g = Graph::new();
+    let mlp = Mlp::new(&g, 2, &[4, 3, 1], MlpConfig::new(0));
+    assert!(std::ptr::eq(mlp.graph(), &g));
+    let x = [g.constant(0.5), g.constant(-1.5)];
+    take();
+    let y = mlp.forward(&x);
+    let t = take();
+    assert_eq!((t.runs_checked, t.rows_recorded), (2, 8), "{t:?}");
+    assert_eq!(y[0].value(), mlp.predict(&[0.5, -1.5])[0]);
+    let chain = Mlp::new(&g, 2, &[4, 3, 1], MlpConfig::new(0)).with_fusion(Fusion::Elementwise);
+    assert_eq!(chain.fusion(), Fusion::Elementwise);
+}
+
+/// An `Mlp` whose first layer cannot be rows (a custom activation) records it the general
+/// way, over inputs that are not a run (a leaf made between them), and hands on handles.
+#[test]
+fn an_mlp_whose_first_layer_is_not_rows_takes_listed_inputs() {
+    fn softsign(x: Var<'_>) -> Var<'_> {
+        x / (x.abs() + 1.0)
+    }
+    let g = Graph::new();
+    let act = Activation::Custom(CustomActivation::new("softsign", softsign));
+    let mlp = Mlp::new(&g, 2, &[3, 1], MlpConfig::new(5).hidden(act));
+    let a = g.constant(0.5);
+    let _between = g.constant(7.0);
+    let b = g.constant(-1.5);
+    let y = mlp.forward(&[a, b])[0];
+    assert_eq!(y.value(), mlp.predict(&[0.5, -1.5])[0]);
+}
