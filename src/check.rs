@@ -411,7 +411,7 @@ pub struct ParameterVerdict {
     /// The largest `|hand − engine|` over all points (NaN if a NaN appeared on one side only).
     pub max_error: f64,
     /// The point (index into the points given) where the error was largest relative to what
-    /// was allowed there.
+    /// was allowed there (the first of them on a tie, as when every point agrees exactly).
     pub worst_point: usize,
     /// The hand-derived value at the worst point.
     pub hand: f64,

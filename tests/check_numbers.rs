@@ -384,3 +384,19 @@ fn gradgradcheck_steps_in_proportion_to_a_large_input() {
     assert_eq!(c.analytic, 1.2e7);
     assert!((c.numeric - 1.2e7).abs() < 1e-2, "{}", c.numeric);
 }
+
+#[test]
+fn compare_gradients_names_the_first_point_when_every_point_agrees_exactly() {
+    let points: Vec<Vec<f64>> = [1.0, 2.0, 3.0].iter().map(|&x| vec![x]).collect();
+    let report = compare_gradients(
+        &["x"],
+        &points,
+        |x| vec![2.0 * x[0]],
+        |_, x| x[0] * x[0],
+        Agreement::default(),
+    );
+    let line = &report.parameters[0];
+    assert_eq!((line.disagreeing, line.max_error), (0, 0.0));
+    // every point's error is 0: the worst is the first, with its numbers
+    assert_eq!((line.worst_point, line.hand, line.engine), (0, 2.0, 2.0));
+}
