@@ -87,6 +87,8 @@ mod pull;
 pub mod scalar;
 pub mod svg;
 pub mod tape;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "proptest")]
 pub mod testing;
 pub mod value;

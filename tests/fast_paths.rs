@@ -9,22 +9,14 @@ use scalargrad::fast::{self, Taken};
 use scalargrad::nn::{Activation, CustomActivation, Fusion, Mlp, MlpConfig};
 use scalargrad::{Graph, Value, Var};
 
+mod support;
+use support::panic_message;
+
 /// What was taken since the last reset, then a reset.
 fn take() -> Taken {
     let t = fast::taken();
     fast::reset();
     t
-}
-
-/// The message of the panic `f` raises (it must raise one).
-fn panic_message<R>(f: impl FnOnce() -> R) -> String {
-    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .err()
-        .expect("a panic");
-    e.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 #[test]

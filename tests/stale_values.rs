@@ -1,17 +1,10 @@
 //! `set_value` without `recompute`: `backward` and `grad` refuse stale values with a panic
 //! naming `recompute`, and the normal training loop never trips it.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use scalargrad::Graph;
 
-fn message(r: std::thread::Result<()>) -> String {
-    let e = r.expect_err("expected a panic");
-    e.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+mod support;
+use support::panic_message;
 
 #[test]
 fn backward_after_set_value_without_recompute_panics() {
@@ -20,7 +13,7 @@ fn backward_after_set_value_without_recompute_panics() {
     let x = g.var(3.0);
     let y = x * x * x;
     x.set_value(5.0);
-    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    let m = panic_message(|| y.backward());
     assert!(m.contains("Graph::recompute()"), "{m}");
     assert_eq!(x.grad(), 0.0); // nothing was accumulated
     g.recompute();
@@ -34,9 +27,9 @@ fn grad_after_set_value_without_recompute_panics() {
     let x = g.var(3.0);
     let y = x * x * x;
     x.set_value(5.0);
-    let m = message(catch_unwind(AssertUnwindSafe(|| {
+    let m = panic_message(|| {
         g.grad(y, &[x]);
-    })));
+    });
     assert!(m.contains("recompute"), "{m}");
     g.recompute();
     assert_eq!(g.grad(y, &[x])[0].value(), 75.0);
@@ -53,7 +46,7 @@ fn a_node_recorded_after_the_set_is_fresh() {
     assert_eq!(x.grad(), 75.0);
     // but a new node built on a stale one is refused
     let mixed = old + x;
-    let m = message(catch_unwind(AssertUnwindSafe(|| mixed.backward())));
+    let m = panic_message(|| mixed.backward());
     assert!(m.contains("set_value"), "{m}");
 }
 
@@ -112,7 +105,7 @@ fn parameters_computed_before_the_mark_are_still_checked() {
     g.rewind(mark);
     w.set_value(1.0);
     let loss = tied * tied;
-    let m = message(catch_unwind(AssertUnwindSafe(|| loss.backward())));
+    let m = panic_message(|| loss.backward());
     assert!(m.contains("recompute"), "{m}");
     g.recompute();
     loss.backward();
@@ -129,7 +122,7 @@ fn a_leaf_set_before_another_stays_stale_after_the_second_is_set() {
     let _unrelated = other * 2.0;
     x.set_value(5.0);
     other.set_value(2.0);
-    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    let m = panic_message(|| y.backward());
     assert!(m.contains("Graph::recompute()"), "{m}");
     assert_eq!(x.grad(), 0.0);
     g.recompute();
@@ -173,7 +166,7 @@ fn the_refusal_names_the_first_stale_node_of_a_window_that_starts_above_zero() {
     let s = x * c; // 5: the first node recorded from the old x
     let y = s.exp(); // 6
     x.set_value(5.0);
-    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    let m = panic_message(|| y.backward());
     assert!(m.contains("node 5, a `*`"), "{m}");
     g.recompute();
     y.backward();
@@ -194,7 +187,7 @@ fn past_65536_sets_in_one_window_every_leaf_in_it_counts_as_set() {
     y.backward();
     assert_eq!(u.grad(), 6.0);
     s.set_value(-1.0);
-    let m = message(catch_unwind(AssertUnwindSafe(|| y.backward())));
+    let m = panic_message(|| y.backward());
     assert!(m.contains("recompute"), "{m}");
     g.recompute();
     g.zero_grad();

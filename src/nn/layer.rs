@@ -443,16 +443,12 @@ mod tests {
 
     #[test]
     fn rows_check_their_inputs_and_parameters() {
+        use crate::test_support::panic_message;
         let g = Graph::new();
         let l = layer(&g, 2, 3, true);
         let other = Graph::new();
         let x = [other.constant(1.0), other.constant(2.0)];
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l.forward(&x)))
-            .expect_err("inputs of another graph");
-        let msg = err
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| err.downcast_ref::<String>().cloned().unwrap_or_default());
+        let msg = panic_message(|| l.forward(&x));
         assert!(msg.contains("another Graph"), "{msg}");
 
         let m = g.mark();
@@ -460,13 +456,7 @@ mod tests {
         g.rewind(m);
         let _ = g.var(0.0);
         let x = [g.constant(1.0), g.constant(2.0)];
-        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| freed.forward(&x)))
-            .expect_err("freed parameters");
-        let msg = err
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
+        let msg = panic_message(|| freed.forward(&x));
         assert!(msg.contains("freed"), "{msg}");
     }
 }

@@ -793,19 +793,11 @@ mod tests {
         assert_eq!(format!("{:?}", filled(3)), "[1, 4, 7]");
     }
 
-    /// The message of the panic `f` raises.
-    fn panic_message(f: impl FnOnce()) -> String {
-        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("a panic");
-        e.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    }
-
     #[test]
     // (Miri stops at an allocation this large instead of refusing it)
     #[cfg_attr(miri, ignore)]
     fn a_size_no_address_holds_and_one_the_system_refuses_get_their_own_sentences() {
+        use crate::test_support::panic_message;
         let mut c = filled(2);
         // the element count overflows, then the byte count
         for n in [usize::MAX, usize::MAX / 4] {
